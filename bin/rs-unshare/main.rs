@@ -1,0 +1,40 @@
+//! rs-unshare: run a program in new namespaces. Parses the command line, hands
+//! the options to the core and ends the way the program ended.
+
+mod cli;
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches};
+
+fn main() {
+    let matches = cli::Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|e| usage_exit(e));
+    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_exit(e));
+    rsns_core::logging::init(cli.verbose);
+    let options = cli.into_options(&matches);
+    match rsns_core::unshare::run(options) {
+        Ok(outcome) => outcome.exit(),
+        Err(err) => {
+            eprintln!("rs-unshare: {err}");
+            std::process::exit(err.exit_status());
+        }
+    }
+}
+
+/// Help and version go to stdout with status 0. A bad command line is one
+/// line on stderr with status 1, as unshare(1) exits.
+fn usage_exit(err: clap::Error) -> ! {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = err.print();
+        std::process::exit(0);
+    }
+    let rendered = err.to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("rs-unshare: {message}; try 'rs-unshare --help'");
+    std::process::exit(1);
+}

@@ -1,0 +1,25 @@
+//! The core of the rs-* namespace tools: every system call and every parser
+//! they need, so each binary only parses its arguments and calls one function.
+//!
+//! Only [`sys`] contains `unsafe`. Nothing here spawns a thread: creating a
+//! user namespace or joining a mount namespace fails in a multi-threaded
+//! process.
+
+pub mod caps;
+pub mod channel;
+pub mod error;
+pub mod exec;
+pub mod idmap;
+pub mod ids;
+pub mod logging;
+pub mod mount;
+pub mod ns;
+pub mod persist;
+pub mod pidfile;
+pub mod process;
+pub mod signal;
+pub mod supervise;
+pub mod unshare;
+
+#[allow(unsafe_code)]
+pub mod sys;

@@ -1,0 +1,166 @@
+//! Waiting for a forked program while passing signals on to it.
+//!
+//! The rules (docs/rs-unshare.md has the table):
+//! - SIGTERM, SIGHUP and SIGQUIT sent to us are passed to the program, so they
+//!   are never swallowed.
+//! - SIGINT sent with kill(2) is ignored (as unshare(1) does) unless
+//!   `forward_sigint` is set.
+//! - A signal the terminal sent (Ctrl-C, Ctrl-\, hang-up) went to the whole
+//!   foreground process group; if the program is in ours, it has its own copy
+//!   and we do not send a second one.
+//! - A PID-namespace init ignores every signal it has no handler for, even from
+//!   the terminal. When the program is such an init and leaves a delivered
+//!   signal at its default action (which would have ended it), we send SIGKILL
+//!   so that it ends as the user asked.
+
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, getpgid, getpgrp};
+
+use crate::error::{Context, SysError};
+use crate::process::Outcome;
+
+/// The signals a supervisor handles; blocked before forking so none is lost.
+pub const SUPERVISED: [Signal; 5] = [
+    Signal::SIGCHLD,
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+];
+
+/// `si_code` of a signal the kernel sent (the tty driver, for example).
+const SI_KERNEL: i32 = 0x80;
+
+pub fn supervised_set() -> SigSet {
+    SUPERVISED.into_iter().collect()
+}
+
+/// Blocks the supervised signals; returns the previous mask, which the child
+/// restores before exec so the program gets the mask our caller gave us.
+pub fn block_supervised() -> Result<SigSet, SysError> {
+    let mut old = SigSet::empty();
+    sigprocmask(
+        SigmaskHow::SIG_BLOCK,
+        Some(&supervised_set()),
+        Some(&mut old),
+    )
+    .context(|| "block signals".into())?;
+    Ok(old)
+}
+
+/// How signals reach the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ForwardPolicy {
+    /// Pass on SIGINT sent with kill(2) (`--forward-signals`).
+    pub forward_sigint: bool,
+    /// The program is PID 1 of a PID namespace we made.
+    pub pidns_init: bool,
+}
+
+/// Waits for `child` to end, passing signals on as the module describes.
+/// The supervised signals must already be blocked.
+pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError> {
+    let sigfd = SignalFd::with_flags(&supervised_set(), SfdFlags::SFD_CLOEXEC)
+        .context(|| "signalfd".into())?;
+    loop {
+        if let Some(outcome) = reap(child)? {
+            return Ok(outcome);
+        }
+        let info = match sigfd.read_signal() {
+            Ok(Some(info)) => info,
+            Ok(None) | Err(Errno::EINTR) => continue,
+            Err(e) => return Err(SysError::new("read signalfd", e)),
+        };
+        let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
+            continue;
+        };
+        if sig == Signal::SIGCHLD {
+            continue;
+        }
+        let from_terminal = info.ssi_code == SI_KERNEL;
+        let child_has_it = from_terminal && same_process_group(child);
+        let wanted = match sig {
+            Signal::SIGINT => child_has_it || policy.forward_sigint,
+            _ => true,
+        };
+        tracing::debug!(
+            signal = sig.as_str(),
+            sender = info.ssi_pid,
+            from_terminal,
+            child_has_it,
+            wanted,
+            "signal received"
+        );
+        if wanted {
+            deliver(child, sig, child_has_it, policy.pidns_init);
+        }
+    }
+}
+
+/// Reaps `child` if it has ended.
+fn reap(child: Pid) -> Result<Option<Outcome>, SysError> {
+    loop {
+        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(status) => {
+                if let Some(outcome) = Outcome::from_wait(status) {
+                    tracing::debug!(%child, ?outcome, "program ended");
+                    return Ok(Some(outcome));
+                }
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(SysError::new(format!("wait for PID {child}"), e)),
+        }
+    }
+}
+
+fn deliver(child: Pid, sig: Signal, child_has_it: bool, pidns_init: bool) {
+    if !child_has_it {
+        let _ = kill(child, sig);
+    }
+    if pidns_init && left_at_default(child, sig) {
+        tracing::debug!(%child, signal = sig.as_str(), "init has no handler: sending SIGKILL");
+        let _ = kill(child, Signal::SIGKILL);
+    }
+}
+
+fn same_process_group(child: Pid) -> bool {
+    getpgid(Some(child)).is_ok_and(|pg| pg == getpgrp())
+}
+
+/// True when `pid` neither catches nor ignores `sig`, per /proc/PID/status.
+pub fn left_at_default(pid: Pid, sig: Signal) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let mask = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    match (mask("SigIgn:"), mask("SigCgt:")) {
+        (Some(ignored), Some(caught)) => {
+            let bit = 1u64 << (sig as u32 - 1);
+            (ignored | caught) & bit == 0
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::unistd::getpid;
+
+    #[test]
+    fn our_own_dispositions_are_read_from_proc() {
+        // The test harness leaves SIGUSR2 at its default and ignores SIGPIPE.
+        assert!(left_at_default(getpid(), Signal::SIGUSR2));
+        assert!(!left_at_default(getpid(), Signal::SIGPIPE));
+        assert!(!left_at_default(Pid::from_raw(i32::MAX), Signal::SIGTERM));
+    }
+}

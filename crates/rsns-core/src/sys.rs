@@ -1,0 +1,273 @@
+//! Thin wrappers for what nix lacks or wraps with allocation. The only module
+//! with `unsafe`; every block says why it is sound.
+
+use std::ffi::{CStr, CString};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::ptr;
+
+use nix::errno::Errno;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+use nix::unistd::Pid;
+
+/// What a fork-like call returns on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    Parent(Pid),
+    Child,
+}
+
+/// clone(2) with fork semantics (no new stack, SIGCHLD on exit) plus the given
+/// CLONE_NEW* flags, so the child starts inside the new namespaces: with
+/// CLONE_NEWPID it is PID 1 without a second fork.
+///
+/// The caller must be single-threaded, and the child must only make raw,
+/// async-signal-safe calls until it execs or `_exit`s (it shares no lock state
+/// worth trusting with the parent's libc).
+pub fn fork_into(ns_flags: libc::c_int) -> Result<Forked, Errno> {
+    let flags = (ns_flags as libc::c_ulong) | (libc::SIGCHLD as libc::c_ulong);
+    // SAFETY: with a null stack clone(2) behaves like fork(2): the child gets a
+    // copy-on-write image of our single thread and continues on its own copy of
+    // the stack. The remaining arguments (parent/child tid, tls) are unused
+    // without CLONE_*SETTID/CLONE_SETTLS. Errors come back as -1 with errno.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags,
+            ptr::null_mut::<libc::c_void>(),
+            ptr::null_mut::<libc::c_int>(),
+            ptr::null_mut::<libc::c_int>(),
+            0 as libc::c_ulong,
+        )
+    };
+    match ret {
+        -1 => Err(Errno::last()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(Pid::from_raw(pid as libc::pid_t))),
+    }
+}
+
+/// fork(2) through libc, for a child that goes on running ordinary code
+/// (allocating, spawning helpers): libc's fork resets its own locks and thread
+/// bookkeeping in the child, which a raw clone does not.
+pub fn fork() -> Result<Forked, Errno> {
+    // SAFETY: we are single-threaded (no thread is ever spawned), so no lock
+    // can be held by another thread at the moment of the fork and the child's
+    // copy of the heap and of libc's state is consistent.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent(child)),
+        nix::unistd::ForkResult::Child => Ok(Forked::Child),
+    }
+}
+
+/// _exit(2): ends a forked child at once, without running atexit handlers or
+/// flushing stdio buffers that belong to the parent's copy of the program.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit takes an int and never returns; it touches no memory of ours.
+    unsafe { libc::_exit(code) }
+}
+
+/// pidfd_open(2): a descriptor that names one process for as long as we hold
+/// it; close-on-exec by the kernel's default.
+pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open takes a pid and flags (0) by value and touches no memory
+    // of ours; it returns a new descriptor or -1 with errno.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0 as libc::c_uint) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just handed us this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
+}
+
+/// A NULL-terminated array of C strings, built before a fork so the child can
+/// exec without allocating.
+#[derive(Debug)]
+pub struct CStrArray {
+    owned: Vec<CString>,
+    ptrs: Vec<*const libc::c_char>,
+}
+
+impl CStrArray {
+    pub fn new(owned: Vec<CString>) -> CStrArray {
+        // The CStrings' heap buffers do not move when the Vec moves, so the
+        // pointers stay valid for as long as `owned` lives.
+        let ptrs = owned
+            .iter()
+            .map(|s| s.as_ptr())
+            .chain(std::iter::once(ptr::null()))
+            .collect();
+        CStrArray { owned, ptrs }
+    }
+
+    pub fn strings(&self) -> &[CString] {
+        &self.owned
+    }
+}
+
+/// execve(2) without allocating. Returns only on failure.
+pub fn execve(path: &CStr, argv: &CStrArray, envp: &CStrArray) -> Errno {
+    // SAFETY: `path` is a valid C string; both arrays are NULL-terminated arrays
+    // of pointers into C strings that the CStrArrays own and keep alive for the
+    // duration of the call.
+    unsafe { libc::execve(path.as_ptr(), argv.ptrs.as_ptr(), envp.ptrs.as_ptr()) };
+    Errno::last()
+}
+
+/// What execvp(3) does for a file without a recognised header (ENOEXEC): run it
+/// with `sh`, as `sh FILE ARGS...`. `argv` is the program's own argv.
+///
+/// `scratch` must have room for `argv.len() + 2` pointers; it is filled in place
+/// so nothing is allocated in a forked child.
+pub fn execve_with_shell(
+    sh: &CStr,
+    file: &CStr,
+    argv: &CStrArray,
+    envp: &CStrArray,
+    scratch: &mut Vec<*const libc::c_char>,
+) -> Errno {
+    let args = argv.ptrs.len() - 1; // without the NULL
+    let needed = args + 2; // sh, file, argv[1..], NULL
+    if scratch.capacity() < needed {
+        return Errno::E2BIG;
+    }
+    scratch.clear();
+    scratch.push(sh.as_ptr());
+    scratch.push(file.as_ptr());
+    scratch.extend_from_slice(&argv.ptrs[1.min(args)..]);
+    // SAFETY: `scratch` holds pointers to C strings owned by `sh`, `file` and
+    // `argv`, all alive for this call, and ends with the NULL copied from `argv`.
+    unsafe { libc::execve(sh.as_ptr(), scratch.as_ptr(), envp.ptrs.as_ptr()) };
+    Errno::last()
+}
+
+/// Resets a signal to its default action. Needed before re-raising a signal on
+/// ourselves and to undo an inherited SIG_IGN for SIGCHLD, which would make the
+/// kernel reap our child before we can learn its status.
+pub fn set_default_action(sig: Signal) -> Result<(), Errno> {
+    let action = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: installing SIG_DFL runs no code of ours in signal context.
+    unsafe { sigaction(sig, &action) }.map(drop)
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+/// The capability sets of the calling thread, as 64-bit masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
+/// capget(2) for the calling thread.
+pub fn cap_get() -> Result<CapSets, Errno> {
+    let mut header = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: version 3 of the interface reads two CapData structs, which is
+    // exactly the array we pass; the header is a valid, writable struct.
+    let ret = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    if ret != 0 {
+        return Err(Errno::last());
+    }
+    let join = |lo: u32, hi: u32| (u64::from(hi) << 32) | u64::from(lo);
+    Ok(CapSets {
+        effective: join(data[0].effective, data[1].effective),
+        permitted: join(data[0].permitted, data[1].permitted),
+        inheritable: join(data[0].inheritable, data[1].inheritable),
+    })
+}
+
+/// capset(2) for the calling thread.
+pub fn cap_set(sets: CapSets) -> Result<(), Errno> {
+    let mut header = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let split = |v: u64| (v as u32, (v >> 32) as u32);
+    let (e0, e1) = split(sets.effective);
+    let (p0, p1) = split(sets.permitted);
+    let (i0, i1) = split(sets.inheritable);
+    let data = [
+        CapData {
+            effective: e0,
+            permitted: p0,
+            inheritable: i0,
+        },
+        CapData {
+            effective: e1,
+            permitted: p1,
+            inheritable: i1,
+        },
+    ];
+    // SAFETY: version 3 reads two CapData structs from `data`, which lives for
+    // the call; the header is a valid struct.
+    let ret = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    if ret != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap): keep `cap` across execve of
+/// a program that is not root.
+pub fn ambient_raise(cap: u32) -> Result<(), Errno> {
+    // SAFETY: prctl with integer arguments only; the unused trailing arguments
+    // must be zero for this option.
+    let ret = unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+            libc::c_ulong::from(cap),
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if ret != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cstr_array_is_null_terminated() {
+        let arr = CStrArray::new(vec![c"a".to_owned(), c"bc".to_owned()]);
+        assert_eq!(arr.ptrs.len(), 3);
+        assert!(arr.ptrs[2].is_null());
+        assert_eq!(arr.strings().len(), 2);
+    }
+
+    #[test]
+    fn capget_reads_own_sets() {
+        let sets = cap_get().expect("capget on ourselves");
+        // Effective is always a subset of permitted.
+        assert_eq!(sets.effective & !sets.permitted, 0);
+    }
+
+    #[test]
+    fn pidfd_open_refuses_a_pid_that_does_not_exist() {
+        // PIDs above pid_max never exist.
+        let err = pidfd_open(Pid::from_raw(i32::MAX)).unwrap_err();
+        assert_eq!(err, Errno::ESRCH);
+    }
+}

@@ -1,0 +1,261 @@
+//! Fork mode (`-f`, `--kill-child`, `--forward-signals`): we stay outside every
+//! new namespace and clone the program's process straight into them, so it is
+//! PID 1 of a new PID namespace without a second fork. From outside we write
+//! its id maps, bind its namespaces and its pid file, then let it exec and
+//! pass signals on until it ends.
+//!
+//! The child reports over a close-on-exec pipe: `Ready` after its first steps
+//! (only when we bind files), `Exec` just before exec, `Failed` with the step
+//! and errno. EOF after `Exec` means the exec worked. Until then any failure
+//! kills and reaps the child and undoes the binds: nothing is left behind.
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::waitpid;
+use nix::unistd::{Gid, Pid, Uid, getpid, getresgid, getresuid, setgroups, setresgid, setresuid};
+
+use super::UnshareError;
+use super::error::{create_hint, step_error};
+use super::inside::{Step, StepFailure};
+use super::plan::Plan;
+use crate::channel::{Msg, Receiver, Sender, channel};
+use crate::error::{Context, SysError};
+use crate::exec::exec_failure_status;
+use crate::idmap::{ProcTarget, apply_map_plan};
+use crate::ns::NsKind;
+use crate::persist::bind_namespaces;
+use crate::pidfile::PidFile;
+use crate::process::Outcome;
+use crate::supervise::{block_supervised, supervise};
+use crate::sys::{self, Forked};
+
+/// Which sync points the run needs; none at all for a plain `-pf`.
+#[derive(Debug, Clone, Copy)]
+struct Handshake {
+    /// We bind namespaces: wait until the child made its time namespace and
+    /// set its propagation (so the bind does not propagate into it).
+    ready: bool,
+    /// We write maps or bind files before the child may go on.
+    go: bool,
+}
+
+pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
+    let pid_file = plan.pid_file.as_deref().map(PidFile::prepare).transpose()?;
+    sys::set_default_action(Signal::SIGCHLD).context(|| "reset SIGCHLD".into())?;
+    plan.inside.signal_mask = Some(block_supervised()?);
+    if plan.kill_child.is_some() {
+        plan.inside.parent_pidfd =
+            Some(sys::pidfd_open(getpid()).context(|| "pidfd_open(our own PID)".into())?);
+    }
+    let handshake = Handshake {
+        ready: !plan.persist.is_empty(),
+        go: !plan.maps.is_empty() || !plan.persist.is_empty(),
+    };
+    let (status_rx, status_tx) = channel().context(|| "pipe".into())?;
+    let go = if handshake.go {
+        Some(channel().context(|| "pipe".into())?)
+    } else {
+        None
+    };
+
+    let saved_ids = plan.owner.map(assume_owner).transpose()?;
+    let set = plan.clone_set();
+    let forked = sys::fork_into(set.clone_flags());
+    if let Ok(Forked::Child) = forked {
+        let go_rx = go.map(|(rx, tx)| {
+            drop(tx);
+            rx
+        });
+        drop(status_rx);
+        child(&mut plan, &status_tx, go_rx.as_ref(), handshake);
+    }
+    if let Some(saved) = saved_ids {
+        saved.restore()?;
+    }
+    let child = forked.map_err(|errno| {
+        SysError::new(format!("clone({set})"), errno).with_hint(create_hint(
+            set,
+            errno,
+            nix::unistd::geteuid().as_raw(),
+        ))
+    })?;
+    let Forked::Parent(child) = child else {
+        unreachable!("the child never returns");
+    };
+    drop(status_tx);
+    let go_tx = go.map(|(rx, tx)| {
+        drop(rx);
+        tx
+    });
+    tracing::debug!(%child, flags = %set, "cloned the program's process");
+    parent(child, &plan, status_rx, go_tx, pid_file, handshake)
+}
+
+/// In the new namespaces: returns never; ends in exec or `_exit`.
+fn child(plan: &mut Plan, status: &Sender, go: Option<&Receiver>, handshake: Handshake) -> ! {
+    let failure = child_steps(plan, status, go, handshake);
+    let _ = status.send(failure.msg());
+    let code = match failure.step {
+        Step::Exec => exec_failure_status(failure.errno),
+        _ => 1,
+    };
+    crate::sys::exit_now(code)
+}
+
+fn child_steps(
+    plan: &mut Plan,
+    status: &Sender,
+    go: Option<&Receiver>,
+    handshake: Handshake,
+) -> StepFailure {
+    let early = || -> Result<(), StepFailure> {
+        if plan.namespaces.contains(NsKind::Time) {
+            plan.inside.create_time_ns()?;
+            plan.inside.write_time_offsets()?;
+        }
+        plan.inside.set_propagation()
+    };
+    if let Err(failure) = early() {
+        return failure;
+    }
+    let sync = |errno: Errno| StepFailure {
+        step: Step::Sync,
+        errno,
+    };
+    if handshake.ready
+        && let Err(errno) = status.send(Msg::Ready)
+    {
+        return sync(errno);
+    }
+    if let Some(go) = go {
+        match go.recv() {
+            Ok(Some(Msg::Go)) => {}
+            // The parent gave up and will report why.
+            _ => crate::sys::exit_now(1),
+        }
+    }
+    plan.inside.finish(Some(status))
+}
+
+fn parent(
+    child: Pid,
+    plan: &Plan,
+    status: Receiver,
+    go: Option<Sender>,
+    pid_file: Option<PidFile>,
+    handshake: Handshake,
+) -> Result<Outcome, UnshareError> {
+    let mut guard = ChildGuard(Some(child));
+    let early_end = |guard: &mut ChildGuard, msg: Result<Option<Msg>, Errno>| match msg {
+        Ok(Some(Msg::Failed { step, errno })) => Err(step_error(
+            plan,
+            StepFailure {
+                step: Step::from_code(step),
+                errno: Errno::from_raw(errno),
+            },
+        )),
+        // The child died before it could exec, by a signal most likely.
+        Ok(None) => Ok(guard.reap()),
+        Ok(Some(other)) => Err(SysError::new(
+            format!("unexpected message {other:?} from the child"),
+            Errno::EPROTO,
+        )
+        .into()),
+        Err(errno) => Err(SysError::new("read from the child", errno).into()),
+    };
+
+    if handshake.ready {
+        match status.recv() {
+            Ok(Some(Msg::Ready)) => {}
+            other => return early_end(&mut guard, other),
+        }
+    }
+    apply_map_plan(ProcTarget::Pid(child), &plan.maps)?;
+    let bound = bind_namespaces(child, &plan.persist)?;
+    if let Some(go) = go {
+        go.send(Msg::Go)
+            .context(|| "tell the child to go on".into())?;
+    }
+    match status.recv() {
+        Ok(Some(Msg::Exec)) => {}
+        other => return early_end(&mut guard, other),
+    }
+    match status.recv() {
+        Ok(None) => {}
+        other => return early_end(&mut guard, other),
+    }
+    tracing::debug!(%child, program = plan.inside.exec.display(), "program runs");
+    if let Some(pid_file) = pid_file {
+        pid_file.publish(child)?;
+    }
+    bound.keep();
+    guard.release();
+    Ok(supervise(child, plan.policy)?)
+}
+
+/// Kills and reaps the child unless released: a run that fails before the
+/// program runs leaves no process behind.
+struct ChildGuard(Option<Pid>);
+
+impl ChildGuard {
+    fn release(&mut self) {
+        self.0 = None;
+    }
+
+    /// Waits for the child that ended on its own and returns how.
+    fn reap(&mut self) -> Outcome {
+        let pid = self.0.take().expect("reaped once");
+        loop {
+            match waitpid(pid, None) {
+                Ok(status) => {
+                    if let Some(outcome) = Outcome::from_wait(status) {
+                        return outcome;
+                    }
+                }
+                Err(Errno::EINTR) => continue,
+                Err(_) => return Outcome::Exited(1),
+            }
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = kill(pid, Signal::SIGKILL);
+            self.reap();
+        }
+    }
+}
+
+/// Our ids before `--owner` borrowed them for the clone.
+struct SavedIds {
+    uid: nix::unistd::ResUid,
+    gid: nix::unistd::ResGid,
+}
+
+/// The owner of a new user namespace is the creator's effective uid and gid.
+/// For the clone we take the owner's real and effective ids but keep our saved
+/// ids, so we can return to them (and keep our privileges) right after; the
+/// child's saved ids become the owner's at its exec. Our supplementary groups
+/// go for good, so the child does not carry them into the namespace.
+fn assume_owner((uid, gid): (u32, u32)) -> Result<SavedIds, SysError> {
+    let saved = SavedIds {
+        uid: getresuid().context(|| "getresuid".into())?,
+        gid: getresgid().context(|| "getresgid".into())?,
+    };
+    setgroups(&[]).context(|| "drop supplementary groups for --owner".into())?;
+    let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
+    setresgid(gid, gid, saved.gid.saved).context(|| format!("set gid to {gid} for --owner"))?;
+    setresuid(uid, uid, saved.uid.saved).context(|| format!("set uid to {uid} for --owner"))?;
+    Ok(saved)
+}
+
+impl SavedIds {
+    fn restore(self) -> Result<(), SysError> {
+        setresuid(self.uid.real, self.uid.effective, self.uid.saved)
+            .context(|| "restore our uid after --owner".into())?;
+        setresgid(self.gid.real, self.gid.effective, self.gid.saved)
+            .context(|| "restore our gid after --owner".into())
+    }
+}

@@ -1,0 +1,248 @@
+//! The steps that run inside the new namespaces, up to exec. In fork mode they
+//! run in a freshly cloned child, so every step makes raw calls only on data
+//! built beforehand: no allocation, no locks, no logging. A failure is a
+//! [`StepFailure`], small enough to cross a pipe.
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open};
+use nix::mount::MsFlags;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::stat::Mode;
+use nix::unistd::{Gid, Uid, chdir, chroot, read, setgroups, setresgid, setresuid, write};
+
+use crate::caps;
+use crate::channel::{Msg, Sender};
+use crate::exec::ExecPlan;
+use crate::mount;
+
+/// Which step failed; the numbers travel over a pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Step {
+    TimeNs = 1,
+    TimeOffsets,
+    Propagation,
+    Chroot,
+    Chdir,
+    ProcPrivate,
+    MountProc,
+    SetGroups,
+    SetGid,
+    SetUid,
+    KeepCaps,
+    DeathSignal,
+    SignalMask,
+    Exec,
+    Sync,
+}
+
+impl Step {
+    const ALL: [Step; 15] = [
+        Step::TimeNs,
+        Step::TimeOffsets,
+        Step::Propagation,
+        Step::Chroot,
+        Step::Chdir,
+        Step::ProcPrivate,
+        Step::MountProc,
+        Step::SetGroups,
+        Step::SetGid,
+        Step::SetUid,
+        Step::KeepCaps,
+        Step::DeathSignal,
+        Step::SignalMask,
+        Step::Exec,
+        Step::Sync,
+    ];
+
+    pub(crate) fn from_code(code: u8) -> Step {
+        Step::ALL
+            .into_iter()
+            .find(|s| *s as u8 == code)
+            .unwrap_or(Step::Sync)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StepFailure {
+    pub step: Step,
+    pub errno: Errno,
+}
+
+impl StepFailure {
+    pub(crate) fn msg(self) -> Msg {
+        Msg::Failed {
+            step: self.step as u8,
+            errno: self.errno as i32,
+        }
+    }
+}
+
+fn at(step: Step) -> impl Fn(Errno) -> StepFailure {
+    move |errno| StepFailure { step, errno }
+}
+
+/// Everything the inside steps need, prepared before any fork.
+#[derive(Debug)]
+pub(crate) struct Inside {
+    /// Text for /proc/self/timens_offsets, when offsets were given.
+    pub time_offsets: Option<CString>,
+    pub propagation: Option<MsFlags>,
+    pub root: Option<CString>,
+    pub wd: Option<CString>,
+    pub proc_mount: Option<CString>,
+    /// Make the proc mount point private first: with shared or slave
+    /// propagation and no new root, a new proc on /proc would reach the host.
+    pub proc_private_first: bool,
+    pub setgid: Option<Gid>,
+    pub setuid: Option<Uid>,
+    /// `--keep-caps`: the highest capability number of the kernel.
+    pub keep_caps: Option<u32>,
+    pub death_signal: Option<Signal>,
+    /// Our parent, checked after setting the death signal (fork mode).
+    pub parent_pidfd: Option<OwnedFd>,
+    /// The mask to restore before exec (fork mode blocks signals).
+    pub signal_mask: Option<SigSet>,
+    pub exec: ExecPlan,
+}
+
+impl Inside {
+    /// Fork mode: the child makes its own time namespace so it can still set
+    /// the offsets (impossible once a process is inside); exec enters it.
+    pub(crate) fn create_time_ns(&self) -> Result<(), StepFailure> {
+        unshare(CloneFlags::from_bits_retain(libc::CLONE_NEWTIME)).map_err(at(Step::TimeNs))
+    }
+
+    pub(crate) fn write_time_offsets(&self) -> Result<(), StepFailure> {
+        let Some(text) = &self.time_offsets else {
+            return Ok(());
+        };
+        let fd = open(
+            c"/proc/self/timens_offsets",
+            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(at(Step::TimeOffsets))?;
+        write(fd.as_fd(), text.as_bytes())
+            .map(drop)
+            .map_err(at(Step::TimeOffsets))
+    }
+
+    pub(crate) fn set_propagation(&self) -> Result<(), StepFailure> {
+        match self.propagation {
+            Some(flags) => mount::set_propagation(flags).map_err(at(Step::Propagation)),
+            None => Ok(()),
+        }
+    }
+
+    /// Root, directory, proc, credentials, capabilities, then exec. Returns
+    /// only on failure. `marker` hears [`Msg::Exec`] just before the exec.
+    pub(crate) fn finish(&mut self, marker: Option<&Sender>) -> StepFailure {
+        match self.prepare_exec() {
+            Err(failure) => failure,
+            Ok(()) => {
+                if let Some(marker) = marker
+                    && let Err(errno) = marker.send(Msg::Exec)
+                {
+                    return at(Step::Sync)(errno);
+                }
+                at(Step::Exec)(self.exec.exec())
+            }
+        }
+    }
+
+    fn prepare_exec(&self) -> Result<(), StepFailure> {
+        if let Some(root) = &self.root {
+            chroot(root.as_c_str()).map_err(at(Step::Chroot))?;
+            chdir(c"/").map_err(at(Step::Chroot))?;
+        }
+        if let Some(wd) = &self.wd {
+            chdir(wd.as_c_str()).map_err(at(Step::Chdir))?;
+        }
+        if let Some(dir) = &self.proc_mount {
+            if self.proc_private_first {
+                // EINVAL: not a mount point yet, so there is nothing to leak.
+                match mount::make_private(dir) {
+                    Ok(()) | Err(Errno::EINVAL) => {}
+                    Err(e) => return Err(at(Step::ProcPrivate)(e)),
+                }
+            }
+            mount::mount_proc(dir).map_err(at(Step::MountProc))?;
+        }
+        if let Some(gid) = self.setgid {
+            drop_supplementary_groups()?;
+            setresgid(gid, gid, gid).map_err(at(Step::SetGid))?;
+        }
+        if let Some(uid) = self.setuid {
+            if self.keep_caps.is_some() {
+                nix::sys::prctl::set_keepcaps(true).map_err(at(Step::KeepCaps))?;
+            }
+            setresuid(uid, uid, uid).map_err(at(Step::SetUid))?;
+        }
+        if let Some(last_cap) = self.keep_caps {
+            caps::permitted_to_ambient(last_cap).map_err(at(Step::KeepCaps))?;
+        }
+        // After the credentials: changing them clears the death signal.
+        if let Some(sig) = self.death_signal {
+            nix::sys::prctl::set_pdeathsig(sig).map_err(at(Step::DeathSignal))?;
+            if let Some(pidfd) = &self.parent_pidfd
+                && parent_has_exited(pidfd)
+            {
+                // Nobody is left to report to or to kill us later.
+                crate::sys::exit_now(1);
+            }
+        }
+        if let Some(mask) = &self.signal_mask {
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None).map_err(at(Step::SignalMask))?;
+        }
+        Ok(())
+    }
+}
+
+/// setgroups(0) for `-G`. Where the user namespace denies setgroups (as after
+/// `-r`), the groups cannot be dropped and there is nothing to drop inside:
+/// that is not an error.
+fn drop_supplementary_groups() -> Result<(), StepFailure> {
+    match setgroups(&[]) {
+        Ok(()) => Ok(()),
+        Err(Errno::EPERM) if setgroups_denied() => Ok(()),
+        Err(e) => Err(at(Step::SetGroups)(e)),
+    }
+}
+
+fn setgroups_denied() -> bool {
+    let Ok(fd) = open(
+        c"/proc/self/setgroups",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    let mut buf = [0u8; 16];
+    matches!(read(fd.as_fd(), &mut buf), Ok(n) if buf[..n].starts_with(b"deny"))
+}
+
+/// A pidfd polls readable once its process has exited.
+fn parent_has_exited(pidfd: &OwnedFd) -> bool {
+    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_codes_round_trip() {
+        for step in Step::ALL {
+            assert_eq!(Step::from_code(step as u8), step);
+        }
+        assert_eq!(Step::from_code(0), Step::Sync);
+        assert_eq!(Step::from_code(200), Step::Sync);
+    }
+}

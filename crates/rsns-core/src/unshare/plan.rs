@@ -1,0 +1,560 @@
+//! From options to a plan: implied options applied, conflicts refused, id maps
+//! resolved, and every string the child needs built before anything forks.
+
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::Signal;
+use nix::unistd::{Gid, Uid};
+
+use super::UnshareError;
+use super::inside::Inside;
+use super::options::{SingleMap, UnshareOptions};
+use crate::exec::ExecPlan;
+use crate::idmap::{
+    IdKind, IdMap, IdMapError, IdRange, MapPlan, MapWriter, RangeSpec, Setgroups, find_subid_range,
+};
+use crate::mount::Propagation;
+use crate::ns::{NsKind, NsSet};
+use crate::persist::{PersistTarget, check_targets};
+use crate::supervise::ForwardPolicy;
+
+/// Who runs rs-unshare; a parameter so the plan can be tested for anyone.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub uid: u32,
+    pub euid: u32,
+    pub egid: u32,
+    pub cap_setuid: bool,
+    pub cap_setgid: bool,
+    /// Our environment, in order.
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Caller {
+    pub(crate) fn current() -> Caller {
+        Caller {
+            uid: nix::unistd::getuid().as_raw(),
+            euid: nix::unistd::geteuid().as_raw(),
+            egid: nix::unistd::getegid().as_raw(),
+            cap_setuid: crate::caps::has_effective(crate::caps::CAP_SETUID),
+            cap_setgid: crate::caps::has_effective(crate::caps::CAP_SETGID),
+            env: std::env::vars_os().collect(),
+        }
+    }
+}
+
+/// Fork (`-f`): we stay outside and the program is our child, cloned straight
+/// into the new namespaces. Exec: we unshare and become the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Fork,
+    Exec,
+}
+
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub mode: Mode,
+    pub namespaces: NsSet,
+    pub maps: MapPlan,
+    /// The ids that own the new user namespace and that maps call "ours".
+    pub ns_ids: (u32, u32),
+    /// `--owner`, when it differs from who we are.
+    pub owner: Option<(u32, u32)>,
+    pub persist: Vec<PersistTarget>,
+    pub pid_file: Option<PathBuf>,
+    pub kill_child: Option<Signal>,
+    pub policy: ForwardPolicy,
+    pub propagation: Propagation,
+    pub inside: Inside,
+}
+
+impl Plan {
+    /// The flags of the fork-mode clone: all but time, which the child makes
+    /// itself so it can still set the offsets.
+    pub(crate) fn clone_set(&self) -> NsSet {
+        let mut set = self.namespaces;
+        set.remove(NsKind::Time);
+        set
+    }
+
+    /// In exec mode, must another process write the maps? A process inside
+    /// the new user namespace may only map its own ids, one line each, and
+    /// (unprivileged) only after denying setgroups.
+    pub(crate) fn maps_need_outside_writer(&self) -> bool {
+        let (uid, gid) = self.ns_ids;
+        let allow_with_single_gid = self.maps.setgroups == Some(Setgroups::Allow)
+            && self
+                .maps
+                .gid
+                .as_ref()
+                .is_some_and(|(m, _)| m.is_single_of(gid));
+        self.maps.needs_outside_writer(uid, gid) || allow_with_single_gid
+    }
+}
+
+fn usage(text: impl Into<String>) -> UnshareError {
+    UnshareError::Usage(text.into())
+}
+
+fn c_path(path: &Path, option: &str) -> Result<CString, UnshareError> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| usage(format!("{option}={}: contains a NUL byte", path.display())))
+}
+
+pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, UnshareError> {
+    let mut ns = opts.namespaces;
+    for target in &opts.persist {
+        ns.insert(target.kind);
+    }
+    if opts.mount_proc.is_some() {
+        ns.insert(NsKind::Mount);
+    }
+    let maps_given = opts.map_user.is_some()
+        || opts.map_group.is_some()
+        || !opts.map_users.is_empty()
+        || !opts.map_groups.is_empty();
+    if maps_given || opts.owner.is_some() {
+        ns.insert(NsKind::User);
+    }
+    let fork = opts.fork || opts.kill_child.is_some() || opts.forward_signals;
+
+    if (opts.monotonic.is_some() || opts.boottime.is_some()) && !ns.contains(NsKind::Time) {
+        return Err(usage(
+            "--monotonic and --boottime need a new time namespace (-T)",
+        ));
+    }
+    if opts.propagation.is_some() && !ns.contains(NsKind::Mount) {
+        return Err(usage(
+            "--propagation needs a new mount namespace (-m or --mount-proc)",
+        ));
+    }
+    if opts.setgroups.is_some() && !ns.contains(NsKind::User) {
+        return Err(usage("--setgroups needs a new user namespace (-U)"));
+    }
+    if opts.keep_caps && !ns.contains(NsKind::User) {
+        return Err(usage(
+            "--keep-caps needs a new user namespace (-U, -r, -c or a --map-* option)",
+        ));
+    }
+    if !fork && opts.persist.iter().any(|t| t.kind == NsKind::Pid) {
+        return Err(usage(
+            "--pid=FILE needs --fork: a PID namespace exists only once its first process does",
+        ));
+    }
+    let privileged = caller.cap_setuid && caller.cap_setgid;
+    let owner = opts.owner.filter(|o| *o != (caller.euid, caller.egid));
+    if let Some((uid, gid)) = owner
+        && !privileged
+    {
+        return Err(usage(format!(
+            "--owner={uid}:{gid} needs CAP_SETUID and CAP_SETGID (root) to create a namespace for another user"
+        )));
+    }
+    check_targets(&opts.persist)?;
+
+    let ns_ids = owner.unwrap_or((caller.euid, caller.egid));
+    let maps = map_plan(&opts, caller, ns_ids)?;
+
+    let propagation = opts.propagation.unwrap_or_default();
+    let root = opts
+        .root
+        .as_deref()
+        .map(|p| c_path(p, "--root"))
+        .transpose()?;
+    let wd = opts.wd.as_deref().map(|p| c_path(p, "--wd")).transpose()?;
+    let proc_mount = opts
+        .mount_proc
+        .as_deref()
+        .map(|p| c_path(p, "--mount-proc"))
+        .transpose()?;
+    let time_offsets = time_offsets_text(opts.monotonic, opts.boottime);
+
+    let env = opts.env.apply(caller.env.clone());
+    let exec = if opts.command.is_empty() {
+        let shell_var = caller
+            .env
+            .iter()
+            .find(|(k, _)| k == "SHELL")
+            .map(|(_, v)| v.clone());
+        ExecPlan::login_shell(&crate::exec::default_shell(shell_var, caller.uid), &env)
+    } else {
+        ExecPlan::command(&opts.command, &env)
+    }
+    .map_err(|e| usage(e.to_string()))?;
+
+    let inside = Inside {
+        time_offsets,
+        propagation: if ns.contains(NsKind::Mount) {
+            propagation.flags()
+        } else {
+            None
+        },
+        proc_private_first: opts.root.is_none() && propagation != Propagation::Private,
+        root,
+        wd,
+        proc_mount,
+        setgid: opts.setgid.map(Gid::from_raw),
+        setuid: opts.setuid.map(Uid::from_raw),
+        keep_caps: opts.keep_caps.then(crate::caps::last_cap),
+        death_signal: opts.kill_child,
+        parent_pidfd: None,
+        signal_mask: None,
+        exec,
+    };
+    Ok(Plan {
+        mode: if fork { Mode::Fork } else { Mode::Exec },
+        namespaces: ns,
+        maps,
+        ns_ids,
+        owner,
+        persist: opts.persist,
+        pid_file: opts.pid_file,
+        kill_child: opts.kill_child,
+        policy: ForwardPolicy {
+            forward_sigint: opts.forward_signals,
+            pidns_init: fork && ns.contains(NsKind::Pid),
+        },
+        propagation,
+        inside,
+    })
+}
+
+/// The lines for /proc/self/timens_offsets: clock id, seconds, nanoseconds.
+fn time_offsets_text(monotonic: Option<i64>, boottime: Option<i64>) -> Option<CString> {
+    let mut text = String::new();
+    if let Some(secs) = monotonic {
+        text.push_str(&format!("{} {secs} 0\n", libc::CLOCK_MONOTONIC));
+    }
+    if let Some(secs) = boottime {
+        text.push_str(&format!("{} {secs} 0\n", libc::CLOCK_BOOTTIME));
+    }
+    (!text.is_empty()).then(|| CString::new(text).expect("digits and spaces only"))
+}
+
+fn map_plan(
+    opts: &UnshareOptions,
+    caller: &Caller,
+    (ns_uid, ns_gid): (u32, u32),
+) -> Result<MapPlan, UnshareError> {
+    let single = |m: Option<SingleMap>, own: u32| {
+        m.map(|m| match m {
+            SingleMap::Current => (own, own),
+            SingleMap::Id(inner) => (inner, own),
+        })
+    };
+    let uid_map = one_map(
+        IdKind::Uid,
+        single(opts.map_user, ns_uid),
+        &opts.map_users,
+        ns_uid,
+    )?;
+    let gid_map = one_map(
+        IdKind::Gid,
+        single(opts.map_group, ns_gid),
+        &opts.map_groups,
+        ns_uid,
+    )?;
+    // Anyone may write a single mapping of their own id; the rest takes
+    // privilege in our namespace or the set-uid helpers.
+    let writer = |map: &IdMap, own: u32, privileged: bool| {
+        if privileged || map.is_single_of(own) {
+            MapWriter::Direct
+        } else {
+            MapWriter::Helper
+        }
+    };
+    let gid_single_only = opts.map_group.is_some() && opts.map_groups.is_empty();
+    // A lone --map-group implies deny, as in unshare(1): unprivileged, the
+    // kernel takes gid_map only after setgroups is denied.
+    let setgroups = opts
+        .setgroups
+        .or(gid_single_only.then_some(Setgroups::Deny));
+    if setgroups == Some(Setgroups::Allow) && gid_single_only && !caller.cap_setgid {
+        return Err(usage(
+            "--setgroups=allow cannot go with a single group mapping without CAP_SETGID: the \
+             kernel takes an unprivileged gid_map only after setgroups is denied; map groups \
+             with --map-groups (through newgidmap) instead",
+        ));
+    }
+    Ok(MapPlan {
+        setgroups,
+        uid: uid_map.map(|m| {
+            let w = writer(&m, ns_uid, caller.cap_setuid);
+            (m, w)
+        }),
+        gid: gid_map.map(|m| {
+            let w = writer(&m, ns_gid, caller.cap_setgid);
+            (m, w)
+        }),
+    })
+}
+
+fn one_map(
+    kind: IdKind,
+    single: Option<(u32, u32)>,
+    specs: &[RangeSpec],
+    ns_uid: u32,
+) -> Result<Option<IdMap>, UnshareError> {
+    if single.is_none() && specs.is_empty() {
+        return Ok(None);
+    }
+    let mut ranges = Vec::new();
+    for spec in specs {
+        match spec {
+            RangeSpec::Range(r) => ranges.push(*r),
+            RangeSpec::Auto | RangeSpec::SubIds => {
+                let sub = subid_range(kind, ns_uid)?;
+                let inner = if *spec == RangeSpec::Auto { 0 } else { sub.0 };
+                ranges.push(IdRange {
+                    inner,
+                    outer: sub.0,
+                    count: sub.1,
+                });
+            }
+            RangeSpec::All => ranges.extend(our_ids(kind)?),
+        }
+    }
+    Ok(Some(IdMap::build(kind, single, &ranges)?))
+}
+
+/// The first range of the namespace's user in /etc/subuid or /etc/subgid
+/// (both are keyed by user).
+fn subid_range(kind: IdKind, uid: u32) -> Result<(u32, u32), UnshareError> {
+    let path = Path::new(kind.subid_file());
+    let content = std::fs::read_to_string(path).map_err(|source| IdMapError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = crate::ids::user_name(uid).unwrap_or_else(|| uid.to_string());
+    let range = find_subid_range(&content, path, &name, uid)?;
+    let end_ok = IdRange::new(0, range.start, range.count).is_ok();
+    if !end_ok {
+        return Err(UnshareError::Usage(format!(
+            "the range {}:{} in {} reaches past the largest id",
+            range.start,
+            range.count,
+            path.display()
+        )));
+    }
+    Ok((range.start, range.count))
+}
+
+/// `all`: every id mapped in our own namespace, passed through unchanged.
+fn our_ids(kind: IdKind) -> Result<Vec<IdRange>, UnshareError> {
+    let path = PathBuf::from(format!("/proc/self/{}", kind.map_file()));
+    let content = std::fs::read_to_string(&path).map_err(|source| IdMapError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(content
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace().map(|n| n.parse::<u32>());
+            match (f.next(), f.next(), f.next()) {
+                (Some(Ok(first)), Some(Ok(_)), Some(Ok(count))) => {
+                    IdRange::new(first, first, count).ok()
+                }
+                _ => None,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> Caller {
+        Caller {
+            uid: 0,
+            euid: 0,
+            egid: 0,
+            cap_setuid: true,
+            cap_setgid: true,
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+        }
+    }
+
+    fn user() -> Caller {
+        Caller {
+            uid: 1000,
+            euid: 1000,
+            egid: 1000,
+            cap_setuid: false,
+            cap_setgid: false,
+            ..root()
+        }
+    }
+
+    fn opts(ns: &[NsKind]) -> UnshareOptions {
+        UnshareOptions {
+            namespaces: ns.iter().copied().collect(),
+            command: vec!["true".into()],
+            ..UnshareOptions::default()
+        }
+    }
+
+    fn usage_text(result: Result<Plan, UnshareError>) -> String {
+        match result {
+            Err(UnshareError::Usage(text)) => text,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn map_root_user_unprivileged_is_direct_with_setgroups_denied() {
+        let mut o = opts(&[]);
+        o.map_user = Some(SingleMap::Id(0));
+        o.map_group = Some(SingleMap::Id(0));
+        let plan = build(o, &user()).unwrap();
+        assert!(plan.namespaces.contains(NsKind::User), "maps imply -U");
+        assert_eq!(plan.maps.setgroups, Some(Setgroups::Deny));
+        let (uid, w) = plan.maps.uid.as_ref().unwrap();
+        assert_eq!(uid.kernel_text(), "0 1000 1\n");
+        assert_eq!(*w, MapWriter::Direct);
+        assert_eq!(plan.mode, Mode::Exec);
+        assert!(!plan.maps_need_outside_writer());
+    }
+
+    #[test]
+    fn ranges_go_through_helpers_when_unprivileged_and_direct_as_root() {
+        let mut o = opts(&[NsKind::User]);
+        o.map_users = vec![RangeSpec::Range(IdRange::new(0, 100000, 65536).unwrap())];
+        o.map_user = Some(SingleMap::Id(0));
+        let plan = build(o.clone(), &user()).unwrap();
+        let (map, w) = plan.maps.uid.as_ref().unwrap();
+        assert_eq!(map.kernel_text(), "0 1000 1\n1 100000 65535\n");
+        assert_eq!(*w, MapWriter::Helper);
+        assert!(plan.maps_need_outside_writer());
+        // No lone --map-group: setgroups is left alone.
+        assert_eq!(plan.maps.setgroups, None);
+
+        let plan = build(o, &root()).unwrap();
+        assert_eq!(plan.maps.uid.as_ref().unwrap().1, MapWriter::Direct);
+        assert!(
+            plan.maps_need_outside_writer(),
+            "a process inside cannot map ranges"
+        );
+    }
+
+    #[test]
+    fn map_current_user_maps_own_ids_and_owner_changes_them() {
+        let mut o = opts(&[]);
+        o.map_user = Some(SingleMap::Current);
+        o.map_group = Some(SingleMap::Current);
+        let plan = build(o.clone(), &user()).unwrap();
+        assert_eq!(
+            plan.maps.uid.as_ref().unwrap().0.kernel_text(),
+            "1000 1000 1\n"
+        );
+
+        o.owner = Some((1234, 5678));
+        let plan = build(o, &root()).unwrap();
+        assert_eq!(plan.owner, Some((1234, 5678)));
+        assert_eq!(
+            plan.maps.uid.as_ref().unwrap().0.kernel_text(),
+            "1234 1234 1\n"
+        );
+        assert_eq!(
+            plan.maps.gid.as_ref().unwrap().0.kernel_text(),
+            "5678 5678 1\n"
+        );
+    }
+
+    #[test]
+    fn implied_options() {
+        let mut o = opts(&[]);
+        o.mount_proc = Some("/proc".into());
+        o.kill_child = Some(Signal::SIGTERM);
+        let plan = build(o, &root()).unwrap();
+        assert!(plan.namespaces.contains(NsKind::Mount));
+        assert_eq!(plan.mode, Mode::Fork);
+        assert_eq!(plan.inside.death_signal, Some(Signal::SIGTERM));
+
+        let mut o = opts(&[NsKind::Pid]);
+        o.forward_signals = true;
+        let plan = build(o, &root()).unwrap();
+        assert_eq!(plan.mode, Mode::Fork);
+        assert!(plan.policy.forward_sigint);
+        assert!(plan.policy.pidns_init);
+        let mut clone = plan.namespaces;
+        clone.insert(NsKind::Time);
+        let plan = Plan {
+            namespaces: clone,
+            ..plan
+        };
+        assert!(!plan.clone_set().contains(NsKind::Time));
+    }
+
+    #[test]
+    fn conflicts_are_usage_errors() {
+        let mut o = opts(&[]);
+        o.monotonic = Some(5);
+        assert!(usage_text(build(o, &root())).contains("-T"));
+
+        let mut o = opts(&[NsKind::Uts]);
+        o.propagation = Some(Propagation::Shared);
+        assert!(usage_text(build(o, &root())).contains("--propagation"));
+
+        let mut o = opts(&[NsKind::Mount]);
+        o.setgroups = Some(Setgroups::Deny);
+        assert!(usage_text(build(o, &root())).contains("--setgroups"));
+
+        let mut o = opts(&[NsKind::Net]);
+        o.keep_caps = true;
+        assert!(usage_text(build(o, &root())).contains("--keep-caps"));
+
+        let mut o = opts(&[]);
+        o.persist = vec![PersistTarget {
+            kind: NsKind::Pid,
+            path: "/nonexistent".into(),
+        }];
+        assert!(usage_text(build(o, &root())).contains("--fork"));
+
+        let mut o = opts(&[]);
+        o.owner = Some((0, 0));
+        assert!(usage_text(build(o, &user())).contains("--owner=0:0"));
+
+        let mut o = opts(&[]);
+        o.map_group = Some(SingleMap::Id(0));
+        o.setgroups = Some(Setgroups::Allow);
+        assert!(usage_text(build(o.clone(), &user())).contains("--setgroups=allow"));
+        // With CAP_SETGID it works, written from outside.
+        let plan = build(o, &root()).unwrap();
+        assert!(plan.maps_need_outside_writer());
+    }
+
+    #[test]
+    fn time_offsets_are_kernel_lines() {
+        let mut o = opts(&[NsKind::Time]);
+        o.monotonic = Some(-5);
+        o.boottime = Some(86400);
+        let plan = build(o, &root()).unwrap();
+        let text = plan.inside.time_offsets.unwrap();
+        assert_eq!(text.to_str().unwrap(), "1 -5 0\n7 86400 0\n");
+    }
+
+    #[test]
+    fn proc_is_made_private_first_only_without_root_and_private_propagation() {
+        let mut o = opts(&[]);
+        o.mount_proc = Some("/proc".into());
+        assert!(!build(o.clone(), &root()).unwrap().inside.proc_private_first);
+        o.propagation = Some(Propagation::Shared);
+        assert!(build(o.clone(), &root()).unwrap().inside.proc_private_first);
+        o.root = Some("/".into());
+        assert!(!build(o, &root()).unwrap().inside.proc_private_first);
+    }
+
+    #[test]
+    fn no_command_runs_a_login_shell_from_shell_variable() {
+        let mut caller = root();
+        caller.env.push(("SHELL".into(), "/bin/dash".into()));
+        let mut o = opts(&[]);
+        o.command.clear();
+        let plan = build(o, &caller).unwrap();
+        assert_eq!(plan.inside.exec.display(), "/bin/dash");
+        assert_eq!(plan.inside.exec.argv()[0].to_str().unwrap(), "-dash");
+    }
+}
