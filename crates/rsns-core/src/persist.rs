@@ -169,9 +169,10 @@ fn bind_one(source: &Path, target: &Path) -> Result<(), Errno> {
 fn bind_hint(kind: NsKind, errno: Errno) -> Option<String> {
     match errno {
         Errno::EINVAL if kind == NsKind::Mount => Some(
-            "a mount namespace can only be bound onto a file whose mount is not shared; \
-             make its directory a private mount first (mount --bind DIR DIR; mount --make-private DIR), \
-             see findmnt -o+PROPAGATION"
+            "the file is on a mount that shares propagation with the new mount namespace, so \
+             the bind would reach into the namespace itself; keep the default \
+             --propagation=private, or put the file on a private mount (mount --bind DIR DIR; \
+             mount --make-private DIR; see findmnt -o+PROPAGATION)"
                 .into(),
         ),
         Errno::EPERM | Errno::EACCES => Some(

@@ -11,7 +11,8 @@
 //! - A PID-namespace init ignores every signal it has no handler for, even from
 //!   the terminal. When the program is such an init and leaves a delivered
 //!   signal at its default action (which would have ended it), we send SIGKILL
-//!   so that it ends as the user asked.
+//!   so that it ends as the user asked, and report the signal the user sent
+//!   (the status the shell would have seen without the PID namespace).
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
@@ -65,9 +66,13 @@ pub struct ForwardPolicy {
 pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError> {
     let sigfd = SignalFd::with_flags(&supervised_set(), SfdFlags::SFD_CLOEXEC)
         .context(|| "signalfd".into())?;
+    let mut escalated = None;
     loop {
         if let Some(outcome) = reap(child)? {
-            return Ok(outcome);
+            return Ok(match (outcome, escalated) {
+                (Outcome::Signaled(Signal::SIGKILL), Some(sent)) => Outcome::Signaled(sent),
+                (outcome, _) => outcome,
+            });
         }
         let info = match sigfd.read_signal() {
             Ok(Some(info)) => info,
@@ -94,8 +99,8 @@ pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError>
             wanted,
             "signal received"
         );
-        if wanted {
-            deliver(child, sig, child_has_it, policy.pidns_init);
+        if wanted && deliver(child, sig, child_has_it, policy.pidns_init) {
+            escalated = Some(sig);
         }
     }
 }
@@ -117,14 +122,16 @@ fn reap(child: Pid) -> Result<Option<Outcome>, SysError> {
     }
 }
 
-fn deliver(child: Pid, sig: Signal, child_has_it: bool, pidns_init: bool) {
+/// Passes `sig` on; returns true if it had to send SIGKILL instead.
+fn deliver(child: Pid, sig: Signal, child_has_it: bool, pidns_init: bool) -> bool {
     if !child_has_it {
         let _ = kill(child, sig);
     }
     if pidns_init && left_at_default(child, sig) {
         tracing::debug!(%child, signal = sig.as_str(), "init has no handler: sending SIGKILL");
-        let _ = kill(child, Signal::SIGKILL);
+        return kill(child, Signal::SIGKILL).is_ok();
     }
+    false
 }
 
 fn same_process_group(child: Pid) -> bool {

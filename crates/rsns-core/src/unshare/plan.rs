@@ -81,8 +81,16 @@ impl Plan {
 
     /// In exec mode, must another process write the maps? A process inside
     /// the new user namespace may only map its own ids, one line each, and
-    /// (unprivileged) only after denying setgroups.
+    /// (unprivileged) only after denying setgroups. After `--owner` changed
+    /// our ids we are no longer dumpable, so our /proc files belong to root
+    /// and only the helper, which kept our privileges, can write them.
     pub(crate) fn maps_need_outside_writer(&self) -> bool {
+        if self.maps.is_empty() {
+            return false;
+        }
+        if self.owner.is_some() {
+            return true;
+        }
         let (uid, gid) = self.ns_ids;
         let allow_with_single_gid = self.maps.setgroups == Some(Setgroups::Allow)
             && self
@@ -153,6 +161,10 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         )));
     }
     check_targets(&opts.persist)?;
+    let mut persist = opts.persist.clone();
+    // The mount namespace bind is the one the kernel refuses most (a target on
+    // a shared mount): make it last so a failure has the fewest binds to undo.
+    persist.sort_by_key(|t| t.kind == NsKind::Mount);
 
     let ns_ids = owner.unwrap_or((caller.euid, caller.egid));
     let maps = map_plan(&opts, caller, ns_ids)?;
@@ -209,7 +221,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         maps,
         ns_ids,
         owner,
-        persist: opts.persist,
+        persist,
         pid_file: opts.pid_file,
         kill_child: opts.kill_child,
         policy: ForwardPolicy {

@@ -1,0 +1,328 @@
+//! Helpers for the integration tests: run the built binaries (as root or as
+//! an unprivileged user), probe what this machine allows, make scratch
+//! directories and a busybox root file system, and read what the kernel says.
+//!
+//! A test that cannot run here prints `SKIP: reason` and returns, unless
+//! RSNS_REQUIRE_ALL=1 is set (as .ci/run does): then it fails instead.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
+
+/// Returns false (after saying why) when a test must skip; panics instead
+/// when RSNS_REQUIRE_ALL=1.
+pub fn require(ok: bool, reason: &str) -> bool {
+    if ok {
+        return true;
+    }
+    if std::env::var("RSNS_REQUIRE_ALL").as_deref() == Ok("1") {
+        panic!("RSNS_REQUIRE_ALL=1 but this test cannot run: {reason}");
+    }
+    eprintln!("SKIP: {reason}");
+    false
+}
+
+/// `require!(cond, "reason")`: return from the test if it cannot run here.
+#[macro_export]
+macro_rules! require {
+    ($ok:expr, $reason:expr) => {
+        if !$crate::common::require($ok, $reason) {
+            return;
+        }
+    };
+}
+
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().nth(1).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
+
+pub fn has_command(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The unprivileged user the tests switch to (tests/support/test-user.sh).
+pub fn test_user() -> Option<(u32, u32)> {
+    static USER: OnceLock<Option<(u32, u32)>> = OnceLock::new();
+    *USER.get_or_init(|| {
+        let name = std::env::var("RSNS_TEST_USER").unwrap_or_else(|_| "rsns-test".into());
+        let id = |flag: &str| -> Option<u32> {
+            let out = Command::new("id").args([flag, &name]).output().ok()?;
+            String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+        };
+        Some((id("-u")?, id("-g")?))
+    })
+}
+
+/// True when the test user exists and can create a user namespace.
+pub fn can_run_unprivileged() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| {
+        is_root()
+            && test_user().is_some_and(|(uid, gid)| {
+                as_user(uid, gid, "unshare", &["-U", "true"])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            })
+    })
+}
+
+/// The test user with /etc/subuid and /etc/subgid ranges, and newuidmap.
+pub fn can_map_subids() -> bool {
+    can_run_unprivileged()
+        && has_command("newuidmap")
+        && ["/etc/subuid", "/etc/subgid"].iter().all(|f| {
+            let user = std::env::var("RSNS_TEST_USER").unwrap_or_else(|_| "rsns-test".into());
+            std::fs::read_to_string(f)
+                .is_ok_and(|c| c.lines().any(|l| l.starts_with(&format!("{user}:"))))
+        })
+}
+
+/// A command run as uid:gid with no supplementary groups.
+pub fn as_user(uid: u32, gid: u32, program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.arg(format!("--reuid={uid}"))
+        .arg(format!("--regid={gid}"))
+        .arg("--clear-groups")
+        .arg("--")
+        .arg(program)
+        .args(args);
+    cmd
+}
+
+/// The output of a finished command, with helpers for the checks.
+#[derive(Debug)]
+pub struct Run {
+    pub output: Output,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// The exit code; panics if the process died by a signal.
+    pub fn code(&self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        match self.output.status.code() {
+            Some(code) => code,
+            None => panic!(
+                "killed by signal {:?}; stderr: {}",
+                self.output.status.signal(),
+                self.stderr()
+            ),
+        }
+    }
+
+    /// The signal that ended the process, if any.
+    pub fn signal(&self) -> Option<i32> {
+        use std::os::unix::process::ExitStatusExt;
+        self.output.status.signal()
+    }
+
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> String {
+        assert!(
+            self.output.status.success(),
+            "expected success, got {:?}\nstdout: {}\nstderr: {}",
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        );
+        self.stdout()
+    }
+
+    /// Asserts the failure contract: exit `code`, exactly one line on stderr
+    /// starting with the tool's name and containing `needle`.
+    pub fn fails_with(&self, code: i32, needle: &str) {
+        let stderr = self.stderr();
+        assert_eq!(self.code(), code, "stderr: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one line on stderr, got: {stderr:?}"
+        );
+        assert!(lines[0].starts_with("rs-unshare: "), "{stderr}");
+        assert!(
+            lines[0].contains(needle),
+            "expected {needle:?} in {stderr:?}"
+        );
+    }
+}
+
+pub fn run(mut cmd: Command) -> Run {
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    Run { output }
+}
+
+/// Runs rs-unshare with `args` as the current user.
+pub fn unshare(args: &[&str]) -> Run {
+    let mut cmd = Command::new(UNSHARE);
+    cmd.args(args);
+    run(cmd)
+}
+
+/// Runs rs-unshare with `args` as the unprivileged test user.
+pub fn unshare_as_user(args: &[&str]) -> Run {
+    let (uid, gid) = test_user().expect("probe can_run_unprivileged first");
+    run(as_user(uid, gid, UNSHARE, args))
+}
+
+/// Runs any program with `args`.
+pub fn cmd<S: AsRef<OsStr>>(program: &str, args: &[S]) -> Run {
+    let mut c = Command::new(program);
+    c.args(args);
+    run(c)
+}
+
+/// A scratch directory, removed (after detaching any mount in it) on drop.
+pub struct Scratch {
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    /// World-writable, so the unprivileged test user can use it too.
+    pub fn new(name: &str) -> Scratch {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!("rsns-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        Scratch { path }
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// An empty file, as persistent namespace targets need.
+    pub fn empty_file(&self, name: &str) -> PathBuf {
+        let path = self.join(name);
+        std::fs::File::create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        path
+    }
+
+    /// The names in the directory, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Mount points at or below this directory, per our mountinfo.
+    pub fn mounts(&self) -> Vec<String> {
+        mounts_under(&self.path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for mount in mounts_under(&self.path).into_iter().rev() {
+            let _ = Command::new("umount").args(["-l", &mount]).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Mount points in /proc/self/mountinfo at or below `dir`.
+pub fn mounts_under(dir: &Path) -> Vec<String> {
+    let dir = dir.to_string_lossy().into_owned();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4).map(str::to_string))
+        .filter(|m| m == &dir || m.starts_with(&format!("{dir}/")))
+        .collect()
+}
+
+/// The inode of a namespace, as `readlink /proc/PID/ns/KIND` shows it.
+pub fn ns_link(pid: &str, kind: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{kind}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Processes whose command line contains `marker`, other than us.
+pub fn processes_with(marker: &str) -> Vec<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                String::from_utf8_lossy(&c)
+                    .replace('\0', " ")
+                    .contains(marker)
+            })
+        })
+        .collect()
+}
+
+/// A unique sleep duration, so a leftover process can be found by its command line.
+pub fn marker_sleep() -> String {
+    static COUNT: AtomicUsize = AtomicUsize::new(1);
+    let n = COUNT.fetch_add(1, Ordering::SeqCst);
+    format!("{}.{:04}{:05}", 300 + n, n, std::process::id() % 100_000)
+}
+
+/// The busybox root file system, built once per test binary.
+pub fn rootfs() -> Option<PathBuf> {
+    static ROOTFS: OnceLock<Option<PathBuf>> = OnceLock::new();
+    ROOTFS
+        .get_or_init(|| {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rootfs");
+            if dir.join("bin/busybox").exists() {
+                return Some(dir);
+            }
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/mkrootfs.sh");
+            let status = Command::new(script)
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .status()
+                .ok()?;
+            status.success().then_some(dir)
+        })
+        .clone()
+}
+
+/// Writes `text` to a new executable script in `dir` and returns its path.
+pub fn script(dir: &Scratch, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    let mut f = std::fs::File::create(&path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}

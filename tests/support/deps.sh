@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian packages the demo, the tests and the benchmark use, when
+# they are missing: busybox-static (the container's root file system), uidmap
+# (newuidmap/newgidmap), iproute2 (ip, for the network examples) and, with
+# --bench, hyperfine. util-linux (unshare, nsenter, setpriv, script) and perl
+# are part of every Debian system.
+set -eu
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "deps: cargo not found: install Rust with rustup (https://rustup.rs)" >&2
+    exit 1
+fi
+
+need=""
+bb=$(command -v busybox || true)
+if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then need="$need busybox-static"; fi
+command -v newuidmap >/dev/null 2>&1 || need="$need uidmap"
+command -v ip >/dev/null 2>&1 || need="$need iproute2"
+if [ "${1:-}" = --bench ]; then
+    command -v hyperfine >/dev/null 2>&1 || need="$need hyperfine"
+    command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+fi
+[ -z "$need" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing Debian packages:$need; run 'sudo make deps'" >&2
+    exit 1
+fi
+echo "deps: installing$need"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
