@@ -162,6 +162,28 @@ fn the_program_gets_only_the_descriptors_we_were_given() {
 }
 
 #[test]
+fn the_program_gets_the_signal_dispositions_we_were_given() {
+    let sig_ign = |prefix: &str, extra: &str| {
+        let script = format!("{prefix} {extra} grep SigIgn /proc/self/status");
+        cmd("sh", &["-c", &script]).ok()
+    };
+    for mode in ["", "-f"] {
+        let with_us = format!("{UNSHARE} {mode}");
+        // SIGPIPE at its default, as our caller left it (std would ignore it).
+        assert_eq!(sig_ign("", &with_us), sig_ign("", ""), "{mode:?}");
+        // An ignored SIGPIPE stays ignored.
+        assert_eq!(
+            sig_ign("trap '' PIPE;", &with_us),
+            sig_ign("trap '' PIPE;", ""),
+            "{mode:?}"
+        );
+    }
+    // So a program writing into a closed pipe ends quietly, as without us.
+    let out = cmd("sh", &["-c", &format!("{UNSHARE} yes 2>&1 | head -n 1")]).ok();
+    assert_eq!(out, "y\n");
+}
+
+#[test]
 fn verbose_logs_go_to_stderr_and_stdout_stays_data() {
     require!(is_root(), "needs root");
     let run = unshare(&["-v", "-u", "-f", "echo", "data"]);

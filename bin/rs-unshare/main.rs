@@ -1,12 +1,19 @@
 //! rs-unshare: run a program in new namespaces. Parses the command line, hands
 //! the options to the core and ends the way the program ended.
 
+// std's runtime start-up is skipped (see rsns_core::tool_main): the program
+// we exec inherits our signal dispositions untouched.
+#![cfg_attr(not(test), no_main)]
+
 mod cli;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches};
 
-fn main() {
+rsns_core::tool_main!(run);
+
+#[cfg_attr(test, allow(dead_code))]
+fn run() -> ! {
     let matches = cli::Cli::command()
         .try_get_matches()
         .unwrap_or_else(|e| usage_exit(e));
@@ -22,6 +29,7 @@ fn main() {
     }
 }
 
+#[cfg_attr(test, allow(dead_code))]
 /// Help and version go to stdout with status 0. A bad command line is one
 /// line on stderr with status 1, as unshare(1) exits.
 fn usage_exit(err: clap::Error) -> ! {

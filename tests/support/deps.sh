@@ -2,8 +2,8 @@
 # Installs the Debian packages the demo, the tests and the benchmark use, when
 # they are missing: busybox-static (the container's root file system), uidmap
 # (newuidmap/newgidmap), iproute2 (ip, for the network examples) and, with
-# --bench, hyperfine. util-linux (unshare, nsenter, setpriv, script) and perl
-# are part of every Debian system.
+# --bench, a C compiler for the benchmark's floor program. util-linux
+# (unshare, nsenter, setpriv, script) and perl are part of every Debian system.
 set -eu
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -17,7 +17,6 @@ if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then need="$need busybox-static"; 
 command -v newuidmap >/dev/null 2>&1 || need="$need uidmap"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 if [ "${1:-}" = --bench ]; then
-    command -v hyperfine >/dev/null 2>&1 || need="$need hyperfine"
     command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 fi
 [ -z "$need" ] && exit 0

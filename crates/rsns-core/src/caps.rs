@@ -29,11 +29,6 @@ pub fn permitted_to_ambient(last_cap: u32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// True if the effective set holds `cap` (CAP_SETUID is 7, CAP_SETGID 6).
-pub fn has_effective(cap: u32) -> bool {
-    sys::cap_get().is_ok_and(|s| cap < 64 && s.effective & (1u64 << cap) != 0)
-}
-
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;
 

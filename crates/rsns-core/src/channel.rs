@@ -1,13 +1,17 @@
-//! Fixed-size messages over close-on-exec pipes between a process and the
-//! child it forked. Sending and receiving never allocate, so a child may use
-//! them between fork and exec. A closed pipe after [`Msg::Exec`] means the
-//! exec succeeded: the write end vanished with the old program image.
+//! Fixed-size messages between a process and a child it forked, one way each,
+//! over a close-on-exec Unix socket pair. Sending and receiving never allocate,
+//! so a child may use them between fork and exec. A closed channel after
+//! [`Msg::Exec`] means the exec succeeded: the sending end vanished with the
+//! old program image.
+//!
+//! A socket pair rather than a pipe: send(MSG_NOSIGNAL) reports a peer that is
+//! gone as EPIPE instead of raising SIGPIPE, and we leave SIGPIPE as our caller
+//! set it, because the program we exec inherits it.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::unistd::{pipe2, read, write};
+use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, recv, send, socketpair};
 
 /// What one side tells the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,34 +61,43 @@ pub struct Sender(OwnedFd);
 #[derive(Debug)]
 pub struct Receiver(OwnedFd);
 
-/// A one-way pipe, both ends close-on-exec.
+/// A one-way channel, both ends close-on-exec.
 pub fn channel() -> Result<(Receiver, Sender), Errno> {
-    let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (r, w) = socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )?;
     Ok((Receiver(r), Sender(w)))
 }
 
 impl Sender {
-    /// Writes one message; 8 bytes is below PIPE_BUF, so it is atomic.
+    /// Writes one message.
     pub fn send(&self, msg: Msg) -> Result<(), Errno> {
-        let buf = msg.encode();
-        loop {
-            match write(self.0.as_fd(), &buf) {
-                Ok(LEN) => return Ok(()),
-                Ok(_) => return Err(Errno::EIO),
+        self.send_bytes(&msg.encode())
+    }
+
+    /// Writes raw bytes (text that follows a message, for example).
+    pub fn send_bytes(&self, mut bytes: &[u8]) -> Result<(), Errno> {
+        while !bytes.is_empty() {
+            match send(self.0.as_raw_fd(), bytes, MsgFlags::MSG_NOSIGNAL) {
+                Ok(n) => bytes = &bytes[n..],
                 Err(Errno::EINTR) => continue,
                 Err(e) => return Err(e),
             }
         }
+        Ok(())
     }
 }
 
 impl Receiver {
-    /// The next message, or `None` once every write end is closed.
+    /// The next message, or `None` once the sending end is closed.
     pub fn recv(&self) -> Result<Option<Msg>, Errno> {
         let mut buf = [0u8; LEN];
         let mut got = 0;
         while got < LEN {
-            match read(self.0.as_fd(), &mut buf[got..]) {
+            match recv(self.0.as_raw_fd(), &mut buf[got..], MsgFlags::empty()) {
                 Ok(0) if got == 0 => return Ok(None),
                 Ok(0) => return Err(Errno::EIO),
                 Ok(n) => got += n,
@@ -93,6 +106,20 @@ impl Receiver {
             }
         }
         Msg::decode(buf).map(Some).ok_or(Errno::EIO)
+    }
+
+    /// Everything until the sending end is closed.
+    pub fn recv_to_end(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 512];
+        loop {
+            match recv(self.0.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Ok(0) => return all,
+                Ok(n) => all.extend_from_slice(&buf[..n]),
+                Err(Errno::EINTR) => continue,
+                Err(_) => return all,
+            }
+        }
     }
 }
 
@@ -115,10 +142,19 @@ mod tests {
         for m in msgs {
             tx.send(m).unwrap();
         }
+        tx.send_bytes(b"tail").unwrap();
         drop(tx);
         for m in msgs {
             assert_eq!(rx.recv().unwrap(), Some(m));
         }
+        assert_eq!(rx.recv_to_end(), b"tail");
         assert_eq!(rx.recv().unwrap(), None);
+    }
+
+    #[test]
+    fn sending_to_a_closed_peer_is_an_error_not_a_signal() {
+        let (rx, tx) = channel().unwrap();
+        drop(rx);
+        assert_eq!(tx.send(Msg::Go), Err(Errno::EPIPE));
     }
 }

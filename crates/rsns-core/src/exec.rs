@@ -38,6 +38,28 @@ impl EnvPolicy {
     }
 }
 
+/// The environment the program gets.
+#[derive(Debug, Clone, Copy)]
+pub enum ProgramEnv<'a> {
+    /// Ours, handed to execve as it is: nothing to copy.
+    Inherit,
+    /// Exactly these variables.
+    Only(&'a [(OsString, OsString)]),
+}
+
+impl ProgramEnv<'_> {
+    /// The PATH the program will see, where it is looked up.
+    fn path(&self) -> Option<OsString> {
+        match self {
+            ProgramEnv::Inherit => std::env::var_os("PATH"),
+            ProgramEnv::Only(vars) => vars
+                .iter()
+                .find(|(k, _)| k == "PATH")
+                .map(|(_, v)| v.clone()),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{what} contains a NUL byte")]
 pub struct NulByte {
@@ -54,7 +76,8 @@ pub struct ExecPlan {
     display: String,
     candidates: Vec<CString>,
     argv: CStrArray,
-    envp: CStrArray,
+    /// `None`: our own environment.
+    envp: Option<CStrArray>,
     sh: CString,
     scratch: Vec<*const libc::c_char>,
 }
@@ -62,20 +85,13 @@ pub struct ExecPlan {
 impl ExecPlan {
     /// `command[0]` with its arguments; searched in the PATH of `env` unless it
     /// contains a slash.
-    pub fn command(
-        command: &[OsString],
-        env: &[(OsString, OsString)],
-    ) -> Result<ExecPlan, NulByte> {
+    pub fn command(command: &[OsString], env: ProgramEnv<'_>) -> Result<ExecPlan, NulByte> {
         let program = command.first().expect("a command has a program").as_bytes();
         let candidates = if program.contains(&b'/') {
             vec![cstring(program, || "the program name".into())?]
         } else {
-            let path = env
-                .iter()
-                .find(|(k, _)| k == "PATH")
-                .map(|(_, v)| v.as_bytes().to_vec())
-                .unwrap_or_else(|| DEFAULT_PATH.as_bytes().to_vec());
-            search_candidates(&path, program)?
+            let path = env.path().map(OsString::into_vec);
+            search_candidates(path.as_deref().unwrap_or(DEFAULT_PATH.as_bytes()), program)?
         };
         let argv = command
             .iter()
@@ -92,7 +108,7 @@ impl ExecPlan {
 
     /// A login shell, as unshare(1) runs one when no program is given: the path
     /// is used as is and argv[0] is `-` plus its base name.
-    pub fn login_shell(shell: &Path, env: &[(OsString, OsString)]) -> Result<ExecPlan, NulByte> {
+    pub fn login_shell(shell: &Path, env: ProgramEnv<'_>) -> Result<ExecPlan, NulByte> {
         let path = cstring(shell.as_os_str().as_bytes(), || "the shell path".into())?;
         let base = shell.file_name().unwrap_or(shell.as_os_str()).as_bytes();
         let mut arg0 = b"-".to_vec();
@@ -105,25 +121,29 @@ impl ExecPlan {
         display: String,
         candidates: Vec<CString>,
         argv: Vec<CString>,
-        env: &[(OsString, OsString)],
+        env: ProgramEnv<'_>,
     ) -> Result<ExecPlan, NulByte> {
-        let envp = env
-            .iter()
-            .map(|(k, v)| {
-                let mut kv = k.clone().into_vec();
-                kv.push(b'=');
-                kv.extend_from_slice(v.as_bytes());
-                cstring(&kv, || {
-                    format!("environment variable {}", k.to_string_lossy())
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let envp = match env {
+            ProgramEnv::Inherit => None,
+            ProgramEnv::Only(vars) => Some(CStrArray::new(
+                vars.iter()
+                    .map(|(k, v)| {
+                        let mut kv = k.clone().into_vec();
+                        kv.push(b'=');
+                        kv.extend_from_slice(v.as_bytes());
+                        cstring(&kv, || {
+                            format!("environment variable {}", k.to_string_lossy())
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            )),
+        };
         let scratch = Vec::with_capacity(argv.len() + 2);
         Ok(ExecPlan {
             display,
             candidates,
             argv: CStrArray::new(argv),
-            envp: CStrArray::new(envp),
+            envp,
             sh: c"/bin/sh".to_owned(),
             scratch,
         })
@@ -146,13 +166,13 @@ impl ExecPlan {
         let mut saw_eacces = false;
         let mut last = Errno::ENOENT;
         for candidate in &self.candidates {
-            match sys::execve(candidate, &self.argv, &self.envp) {
+            match sys::execve(candidate, &self.argv, self.envp.as_ref()) {
                 Errno::ENOEXEC => {
                     return sys::execve_with_shell(
                         &self.sh,
                         candidate,
                         &self.argv,
-                        &self.envp,
+                        self.envp.as_ref(),
                         &mut self.scratch,
                     );
                 }
@@ -216,7 +236,8 @@ mod tests {
 
     #[test]
     fn path_search_uses_the_programs_path() {
-        let plan = ExecPlan::command(&os(&["ls", "-l"]), &env(&[("PATH", "/a::/b")])).unwrap();
+        let vars = env(&[("PATH", "/a::/b")]);
+        let plan = ExecPlan::command(&os(&["ls", "-l"]), ProgramEnv::Only(&vars)).unwrap();
         let c: Vec<_> = plan
             .candidates
             .iter()
@@ -224,20 +245,27 @@ mod tests {
             .collect();
         assert_eq!(c, ["/a/ls", "./ls", "/b/ls"]);
         assert_eq!(plan.argv().len(), 2);
-        assert_eq!(plan.envp.strings()[0].to_str().unwrap(), "PATH=/a::/b");
+        assert_eq!(
+            plan.envp.unwrap().strings()[0].to_str().unwrap(),
+            "PATH=/a::/b"
+        );
     }
 
     #[test]
     fn default_path_without_path_and_no_search_with_slash() {
-        let plan = ExecPlan::command(&os(&["ip"]), &[]).unwrap();
+        let plan = ExecPlan::command(&os(&["ip"]), ProgramEnv::Only(&[])).unwrap();
         assert_eq!(plan.candidates.len(), DEFAULT_PATH.split(':').count());
-        let plan = ExecPlan::command(&os(&["./run"]), &env(&[("PATH", "/x")])).unwrap();
+        let vars = env(&[("PATH", "/x")]);
+        let plan = ExecPlan::command(&os(&["./run"]), ProgramEnv::Only(&vars)).unwrap();
         assert_eq!(plan.candidates, [c"./run".to_owned()]);
+        // Our own environment is passed through without a copy.
+        let plan = ExecPlan::command(&os(&["./run"]), ProgramEnv::Inherit).unwrap();
+        assert!(plan.envp.is_none());
     }
 
     #[test]
     fn login_shell_argv0() {
-        let plan = ExecPlan::login_shell(Path::new("/bin/bash"), &[]).unwrap();
+        let plan = ExecPlan::login_shell(Path::new("/bin/bash"), ProgramEnv::Inherit).unwrap();
         assert_eq!(plan.argv()[0].to_str().unwrap(), "-bash");
         assert_eq!(plan.display(), "/bin/bash");
     }
@@ -254,7 +282,7 @@ mod tests {
     #[test]
     fn nul_bytes_are_refused() {
         let bad = vec![OsString::from("a"), OsString::from_vec(b"b\0c".to_vec())];
-        let err = ExecPlan::command(&bad, &[]).unwrap_err();
+        let err = ExecPlan::command(&bad, ProgramEnv::Inherit).unwrap_err();
         assert_eq!(err.to_string(), "argument 1 contains a NUL byte");
     }
 
@@ -267,17 +295,15 @@ mod tests {
 
     #[test]
     fn exec_of_missing_program_reports_enoent_without_exec() {
-        let mut plan = ExecPlan::command(
-            &os(&["no-such-program-rsns"]),
-            &env(&[("PATH", "/nonexistent")]),
-        )
-        .unwrap();
+        let vars = env(&[("PATH", "/nonexistent")]);
+        let mut plan =
+            ExecPlan::command(&os(&["no-such-program-rsns"]), ProgramEnv::Only(&vars)).unwrap();
         assert_eq!(plan.exec(), Errno::ENOENT);
         // A file without any execute bit is refused before anything runs.
         let file = std::env::temp_dir().join(format!("rsns-noexec-{}", std::process::id()));
         std::fs::write(&file, "#!/bin/sh\n").unwrap();
         let path = file.to_str().unwrap();
-        let mut plan = ExecPlan::command(&os(&[path]), &[]).unwrap();
+        let mut plan = ExecPlan::command(&os(&[path]), ProgramEnv::Inherit).unwrap();
         assert_eq!(plan.exec(), Errno::EACCES);
         std::fs::remove_file(&file).unwrap();
     }

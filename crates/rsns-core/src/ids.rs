@@ -1,9 +1,12 @@
-//! User and group ids as users type them: numbers or names from the host's
-//! passwd and group databases.
+//! User and group ids as users type them: numbers or names.
+//!
+//! Names are read from /etc/passwd and /etc/group; a name those files do not
+//! have is asked of getent(1), which goes through NSS (LDAP, SSSD, ...). We do
+//! not link NSS ourselves: in a statically linked binary it drags in dlopen
+//! and the DNS resolver, and it must match the system's libc at run time.
 
 use std::path::PathBuf;
-
-use nix::unistd::{Gid, Group, Uid, User};
+use std::process::{Command, Stdio};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -17,10 +20,89 @@ pub enum IdError {
     NotAPair(String),
 }
 
+/// One line of /etc/passwd (or getent passwd): the fields we use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswdEntry {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub shell: String,
+}
+
+/// Parses `name:passwd:uid:gid:gecos:home:shell`; `None` for other lines.
+pub fn parse_passwd_line(line: &str) -> Option<PasswdEntry> {
+    let f: Vec<&str> = line.trim_end_matches(['\n', '\r']).split(':').collect();
+    if f.len() != 7 || f[0].is_empty() {
+        return None;
+    }
+    Some(PasswdEntry {
+        name: f[0].to_string(),
+        uid: f[2].parse().ok()?,
+        gid: f[3].parse().ok()?,
+        shell: f[6].to_string(),
+    })
+}
+
+/// Parses `name:passwd:gid:members` into name and gid.
+pub fn parse_group_line(line: &str) -> Option<(String, u32)> {
+    let f: Vec<&str> = line.trim_end_matches(['\n', '\r']).split(':').collect();
+    if f.len() != 4 || f[0].is_empty() {
+        return None;
+    }
+    Some((f[0].to_string(), f[2].parse().ok()?))
+}
+
+/// The lines of `file` that parse, then, if none matched, what getent says.
+fn lookup<T>(
+    file: &str,
+    database: &str,
+    key: &str,
+    parse: fn(&str) -> Option<T>,
+    matches: impl Fn(&T) -> bool,
+) -> Option<T> {
+    if let Ok(text) = std::fs::read_to_string(file)
+        && let Some(found) = text.lines().filter_map(parse).find(|e| matches(e))
+    {
+        return Some(found);
+    }
+    let out = Command::new("getent")
+        .args([database, key])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(parse)
+        .find(|e| matches(e))
+}
+
+fn passwd_by_name(name: &str) -> Option<PasswdEntry> {
+    lookup("/etc/passwd", "passwd", name, parse_passwd_line, |e| {
+        e.name == name
+    })
+}
+
+fn passwd_by_uid(uid: u32) -> Option<PasswdEntry> {
+    lookup(
+        "/etc/passwd",
+        "passwd",
+        &uid.to_string(),
+        parse_passwd_line,
+        |e| e.uid == uid,
+    )
+}
+
+fn group_by_name(name: &str) -> Option<(String, u32)> {
+    lookup("/etc/group", "group", name, parse_group_line, |e| {
+        e.0 == name
+    })
+}
+
 /// Parses a numeric id; 4294967295 is (uid_t)-1, which means "no id" to the kernel.
 pub fn parse_numeric_id(text: &str) -> Result<u32, IdError> {
     let bad = || IdError::NotANumber(text.to_string());
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_numeric(text) {
         return Err(bad());
     }
     match text.parse::<u32>() {
@@ -38,10 +120,9 @@ pub fn resolve_user(text: &str) -> Result<u32, IdError> {
     if is_numeric(text) {
         return parse_numeric_id(text);
     }
-    match User::from_name(text) {
-        Ok(Some(user)) => Ok(user.uid.as_raw()),
-        _ => Err(IdError::UnknownUser(text.to_string())),
-    }
+    passwd_by_name(text)
+        .map(|e| e.uid)
+        .ok_or_else(|| IdError::UnknownUser(text.to_string()))
 }
 
 /// A gid given as a number or a group name.
@@ -49,10 +130,9 @@ pub fn resolve_group(text: &str) -> Result<u32, IdError> {
     if is_numeric(text) {
         return parse_numeric_id(text);
     }
-    match Group::from_name(text) {
-        Ok(Some(group)) => Ok(group.gid.as_raw()),
-        _ => Err(IdError::UnknownGroup(text.to_string())),
-    }
+    group_by_name(text)
+        .map(|(_, gid)| gid)
+        .ok_or_else(|| IdError::UnknownGroup(text.to_string()))
 }
 
 /// `UID:GID`, each a number or a name.
@@ -63,28 +143,15 @@ pub fn parse_owner(text: &str) -> Result<(u32, u32), IdError> {
     Ok((resolve_user(user)?, resolve_group(group)?))
 }
 
-/// The login name of a uid, if the passwd database knows it.
+/// The login name of a uid, if it has one.
 pub fn user_name(uid: u32) -> Option<String> {
-    User::from_uid(Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.name)
+    passwd_by_uid(uid).map(|e| e.name)
 }
 
-/// The name of a gid, if the group database knows it.
-pub fn group_name(gid: u32) -> Option<String> {
-    Group::from_gid(Gid::from_raw(gid))
-        .ok()
-        .flatten()
-        .map(|g| g.name)
-}
-
-/// The login shell of a uid from the passwd database.
+/// The login shell of a uid.
 pub fn login_shell(uid: u32) -> Option<PathBuf> {
-    User::from_uid(Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.shell)
+    passwd_by_uid(uid)
+        .map(|e| PathBuf::from(e.shell))
         .filter(|s| !s.as_os_str().is_empty())
 }
 
@@ -100,6 +167,8 @@ mod tests {
         assert_eq!(resolve_user("4294967294"), Ok(4_294_967_294));
         assert_eq!(parse_owner("0:0"), Ok((0, 0)));
         assert_eq!(parse_owner("root:root"), Ok((0, 0)));
+        assert_eq!(user_name(0).as_deref(), Some("root"));
+        assert!(login_shell(0).is_some());
     }
 
     #[test]
@@ -126,5 +195,33 @@ mod tests {
         );
         assert_eq!(parse_numeric_id(""), Err(IdError::NotANumber("".into())));
         assert_eq!(parse_owner("1000"), Err(IdError::NotAPair("1000".into())));
+    }
+
+    #[test]
+    fn passwd_and_group_lines() {
+        assert_eq!(
+            parse_passwd_line("alice:x:1000:100:Alice:/home/alice:/bin/bash\n"),
+            Some(PasswdEntry {
+                name: "alice".into(),
+                uid: 1000,
+                gid: 100,
+                shell: "/bin/bash".into()
+            })
+        );
+        for bad in [
+            "",
+            "#comment",
+            "a:x:1:2",
+            "a:x:u:2:g:h:s",
+            ":x:1:2:g:h:s",
+            "+::::::",
+        ] {
+            assert_eq!(parse_passwd_line(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_group_line("wheel:x:10:alice,bob"),
+            Some(("wheel".into(), 10))
+        );
+        assert_eq!(parse_group_line("wheel:x:10"), None);
     }
 }

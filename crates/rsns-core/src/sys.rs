@@ -46,6 +46,63 @@ pub fn fork_into(ns_flags: libc::c_int) -> Result<Forked, Errno> {
     }
 }
 
+/// Declares the C `main` of a tool binary (which must be `#![no_main]`), so
+/// std's runtime start-up is skipped. That start-up sets SIGPIPE to SIG_IGN,
+/// which an exec'ed program would inherit (`rs-unshare yes | head` would then
+/// print "Broken pipe" instead of dying quietly), and it costs a quarter of a
+/// millisecond (a /proc/self/maps read, an alternate signal stack) that a
+/// tool which runs for two milliseconds notices. `$body` must not return: end
+/// with std::process::exit, which also flushes stdout. Test builds keep the
+/// test harness's own `main` (use `#![cfg_attr(not(test), no_main)]`).
+#[macro_export]
+macro_rules! tool_main {
+    ($body:path) => {
+        // SAFETY: exactly one C `main` exists in a `#![no_main]` binary, with
+        // the signature libc's start-up calls; std needs no initialisation of
+        // its own on Linux (glibc hands it argv through .init_array).
+        #[cfg(not(test))]
+        #[allow(unsafe_code)]
+        #[unsafe(no_mangle)]
+        extern "C" fn main(
+            _argc: ::std::ffi::c_int,
+            _argv: *const *const ::std::ffi::c_char,
+        ) -> ::std::ffi::c_int {
+            $crate::sys::open_missing_stdio();
+            $body()
+        }
+    };
+}
+
+/// What std's start-up does and `tool_main!` keeps: a closed descriptor 0, 1
+/// or 2 is opened on /dev/null, so no file we open later takes its place and
+/// receives the program's output.
+pub fn open_missing_stdio() {
+    for fd in 0..3 {
+        if nix::fcntl::fcntl(BorrowedStdio(fd), nix::fcntl::FcntlArg::F_GETFD) == Err(Errno::EBADF)
+        {
+            // The lowest free descriptor is the missing one; leak it on purpose.
+            if let Ok(null) = nix::fcntl::open(
+                c"/dev/null",
+                nix::fcntl::OFlag::O_RDWR,
+                nix::sys::stat::Mode::empty(),
+            ) {
+                std::mem::forget(null);
+            }
+        }
+    }
+}
+
+/// A raw standard descriptor number for fcntl, which may be closed.
+struct BorrowedStdio(libc::c_int);
+
+impl std::os::fd::AsFd for BorrowedStdio {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: only passed to fcntl(F_GETFD), which reports EBADF for a
+        // closed descriptor instead of touching anything.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.0) }
+    }
+}
+
 /// fork(2) through libc, for a child that goes on running ordinary code
 /// (allocating, spawning helpers): libc's fork resets its own locks and thread
 /// bookkeeping in the child, which a raw clone does not.
@@ -104,12 +161,28 @@ impl CStrArray {
     }
 }
 
-/// execve(2) without allocating. Returns only on failure.
-pub fn execve(path: &CStr, argv: &CStrArray, envp: &CStrArray) -> Errno {
-    // SAFETY: `path` is a valid C string; both arrays are NULL-terminated arrays
-    // of pointers into C strings that the CStrArrays own and keep alive for the
-    // duration of the call.
-    unsafe { libc::execve(path.as_ptr(), argv.ptrs.as_ptr(), envp.ptrs.as_ptr()) };
+unsafe extern "C" {
+    /// libc's current environment.
+    static environ: *const *const libc::c_char;
+}
+
+/// The envp for execve: the array given, or our own environment.
+fn envp_ptr(envp: Option<&CStrArray>) -> *const *const libc::c_char {
+    match envp {
+        Some(array) => array.ptrs.as_ptr(),
+        // SAFETY: reading the pointer value of libc's `environ`; nothing in this
+        // single-threaded process changes the environment concurrently.
+        None => unsafe { environ },
+    }
+}
+
+/// execve(2) without allocating; `envp` `None` passes our own environment.
+/// Returns only on failure.
+pub fn execve(path: &CStr, argv: &CStrArray, envp: Option<&CStrArray>) -> Errno {
+    // SAFETY: `path` is a valid C string; argv and envp are NULL-terminated
+    // arrays of pointers to C strings that live for the duration of the call
+    // (the CStrArrays own theirs, libc owns `environ`).
+    unsafe { libc::execve(path.as_ptr(), argv.ptrs.as_ptr(), envp_ptr(envp)) };
     Errno::last()
 }
 
@@ -122,7 +195,7 @@ pub fn execve_with_shell(
     sh: &CStr,
     file: &CStr,
     argv: &CStrArray,
-    envp: &CStrArray,
+    envp: Option<&CStrArray>,
     scratch: &mut Vec<*const libc::c_char>,
 ) -> Errno {
     let args = argv.ptrs.len() - 1; // without the NULL
@@ -136,7 +209,7 @@ pub fn execve_with_shell(
     scratch.extend_from_slice(&argv.ptrs[1.min(args)..]);
     // SAFETY: `scratch` holds pointers to C strings owned by `sh`, `file` and
     // `argv`, all alive for this call, and ends with the NULL copied from `argv`.
-    unsafe { libc::execve(sh.as_ptr(), scratch.as_ptr(), envp.ptrs.as_ptr()) };
+    unsafe { libc::execve(sh.as_ptr(), scratch.as_ptr(), envp_ptr(envp)) };
     Errno::last()
 }
 

@@ -4,22 +4,18 @@
 //! What must happen from outside the new namespaces (binding namespace files,
 //! maps other than our own single ids, the pid file) is done by a helper we
 //! fork before unsharing. It is double-forked so it is not left as a child of
-//! the program. The helper waits for `Go`, does its work, answers `K` or `E`
-//! and a message, then watches us: `Exec` followed by EOF means the program
-//! runs (the pid file is published, the binds stay); anything else means we
-//! failed, and it undoes its binds and removes its temporary file before it
-//! closes its answer pipe, which we wait for before exiting.
+//! the program. The helper waits for `Go`, does its work, answers `Ready` (or
+//! `Failed` and a message), then watches us: `Exec` followed by EOF means the
+//! program runs (the pid file is published, the binds stay); anything else
+//! means we failed, and it undoes its binds and removes its temporary file
+//! before it closes its answer channel, which we wait for before exiting.
 
 use std::convert::Infallible;
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
 
-use nix::fcntl::OFlag;
 use nix::sched::{CloneFlags, unshare};
 use nix::sys::signal::Signal;
 use nix::sys::wait::waitpid;
-use nix::unistd::{Gid, Pid, Uid, getpid, pipe2, setgroups, setresgid, setresuid};
+use nix::unistd::{Gid, Pid, Uid, getpid, setgroups, setresgid, setresuid};
 
 use super::UnshareError;
 use super::error::{create_hint, step_error};
@@ -97,18 +93,18 @@ fn become_owner(uid: u32, gid: u32) -> Result<(), SysError> {
     setresuid(uid, uid, uid).context(|| format!("set uid to {uid} for --owner"))
 }
 
-/// Our end of the helper's two pipes.
+/// Our ends of the helper's two channels.
 struct Helper {
     to: Sender,
-    from: File,
+    from: Receiver,
 }
 
 impl Helper {
     fn start(plan: &Plan, write_maps: bool) -> Result<Helper, UnshareError> {
         let pid_file = plan.pid_file.as_deref().map(PidFile::prepare).transpose()?;
         let target = getpid();
-        let (to_rx, to_tx) = channel().context(|| "pipe".into())?;
-        let (from_rx, from_tx) = pipe2(OFlag::O_CLOEXEC).context(|| "pipe".into())?;
+        let (to_rx, to_tx) = channel().context(|| "socketpair".into())?;
+        let (from_rx, from_tx) = channel().context(|| "socketpair".into())?;
         match sys::fork().context(|| "fork the helper".into())? {
             Forked::Parent(middle) => {
                 drop(to_rx);
@@ -118,7 +114,7 @@ impl Helper {
                 let _ = waitpid(middle, None);
                 Ok(Helper {
                     to: to_tx,
-                    from: File::from(from_rx),
+                    from: from_rx,
                 })
             }
             Forked::Child => {
@@ -139,13 +135,13 @@ impl Helper {
         self.to
             .send(Msg::Go)
             .context(|| "tell the helper to go on".into())?;
-        let mut answer = [0u8; 1];
-        match self.from.read(&mut answer) {
-            Ok(1) if answer[0] == b'K' => Ok(()),
-            Ok(1) => {
-                let mut text = String::new();
-                let _ = self.from.read_to_string(&mut text);
-                Err(UnshareError::Outside(text))
+        match self.from.recv() {
+            Ok(Some(Msg::Ready)) => Ok(()),
+            Ok(Some(Msg::Failed { .. })) => {
+                let text = self.from.recv_to_end();
+                Err(UnshareError::Outside(
+                    String::from_utf8_lossy(&text).into_owned(),
+                ))
             }
             _ => Err(UnshareError::Outside(
                 "the helper outside the namespaces ended without an answer".into(),
@@ -154,11 +150,10 @@ impl Helper {
     }
 
     /// We failed: the helper undoes its work; wait until it has.
-    fn abort(mut self) {
+    fn abort(self) {
         let _ = self.to.send(Msg::Failed { step: 0, errno: 0 });
         drop(self.to);
-        let mut rest = Vec::new();
-        let _ = self.from.read_to_end(&mut rest);
+        self.from.recv_to_end();
     }
 }
 
@@ -167,10 +162,9 @@ fn helper_main(
     plan: &Plan,
     write_maps: bool,
     rx: Receiver,
-    reply: OwnedFd,
+    reply: Sender,
     pid_file: Option<PidFile>,
 ) {
-    let mut reply = File::from(reply);
     if rx.recv().ok().flatten() != Some(Msg::Go) {
         // We never got to unshare; drop the temporary pid file, then answer.
         drop(pid_file);
@@ -186,11 +180,12 @@ fn helper_main(
         Ok(bound) => bound,
         Err(text) => {
             drop(pid_file);
-            let _ = reply.write_all(format!("E{text}").as_bytes());
+            let _ = reply.send(Msg::Failed { step: 0, errno: 0 });
+            let _ = reply.send_bytes(text.as_bytes());
             return;
         }
     };
-    let _ = reply.write_all(b"K");
+    let _ = reply.send(Msg::Ready);
     let mut exec_seen = false;
     loop {
         match rx.recv() {

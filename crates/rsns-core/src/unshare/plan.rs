@@ -11,7 +11,7 @@ use nix::unistd::{Gid, Uid};
 use super::UnshareError;
 use super::inside::Inside;
 use super::options::{SingleMap, UnshareOptions};
-use crate::exec::ExecPlan;
+use crate::exec::{EnvPolicy, ExecPlan, ProgramEnv};
 use crate::idmap::{
     IdKind, IdMap, IdMapError, IdRange, MapPlan, MapWriter, RangeSpec, Setgroups, find_subid_range,
 };
@@ -28,19 +28,21 @@ pub(crate) struct Caller {
     pub egid: u32,
     pub cap_setuid: bool,
     pub cap_setgid: bool,
-    /// Our environment, in order.
-    pub env: Vec<(OsString, OsString)>,
+    /// $SHELL, for the default program.
+    pub shell: Option<OsString>,
 }
 
 impl Caller {
     pub(crate) fn current() -> Caller {
+        let effective = crate::sys::cap_get().map(|s| s.effective).unwrap_or(0);
+        let has = |cap: u32| effective & (1u64 << cap) != 0;
         Caller {
             uid: nix::unistd::getuid().as_raw(),
             euid: nix::unistd::geteuid().as_raw(),
             egid: nix::unistd::getegid().as_raw(),
-            cap_setuid: crate::caps::has_effective(crate::caps::CAP_SETUID),
-            cap_setgid: crate::caps::has_effective(crate::caps::CAP_SETGID),
-            env: std::env::vars_os().collect(),
+            cap_setuid: has(crate::caps::CAP_SETUID),
+            cap_setgid: has(crate::caps::CAP_SETGID),
+            shell: std::env::var_os("SHELL"),
         }
     }
 }
@@ -183,16 +185,21 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         .transpose()?;
     let time_offsets = time_offsets_text(opts.monotonic, opts.boottime);
 
-    let env = opts.env.apply(caller.env.clone());
+    // Our own environment goes to execve untouched; only a filtered one is copied.
+    let vars = match &opts.env {
+        EnvPolicy::Inherit => None,
+        policy => Some(policy.apply(std::env::vars_os().collect())),
+    };
+    let env = vars
+        .as_deref()
+        .map_or(ProgramEnv::Inherit, ProgramEnv::Only);
     let exec = if opts.command.is_empty() {
-        let shell_var = caller
-            .env
-            .iter()
-            .find(|(k, _)| k == "SHELL")
-            .map(|(_, v)| v.clone());
-        ExecPlan::login_shell(&crate::exec::default_shell(shell_var, caller.uid), &env)
+        ExecPlan::login_shell(
+            &crate::exec::default_shell(caller.shell.clone(), caller.uid),
+            env,
+        )
     } else {
-        ExecPlan::command(&opts.command, &env)
+        ExecPlan::command(&opts.command, env)
     }
     .map_err(|e| usage(e.to_string()))?;
 
@@ -385,7 +392,7 @@ mod tests {
             egid: 0,
             cap_setuid: true,
             cap_setgid: true,
-            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            shell: None,
         }
     }
 
@@ -562,7 +569,7 @@ mod tests {
     #[test]
     fn no_command_runs_a_login_shell_from_shell_variable() {
         let mut caller = root();
-        caller.env.push(("SHELL".into(), "/bin/dash".into()));
+        caller.shell = Some("/bin/dash".into());
         let mut o = opts(&[]);
         o.command.clear();
         let plan = build(o, &caller).unwrap();

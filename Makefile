@@ -1,0 +1,59 @@
+# rsns: small, scriptable Linux namespace tools. `make help` lists the targets.
+
+CARGO   ?= cargo
+PREFIX  ?= /usr/local
+DESTDIR ?=
+ROOTFS  ?= target/rootfs
+RUNS    ?= 400
+# Release binaries are static (static-pie, glibc): no dynamic loader at
+# start-up, which is most of a namespace tool's run time (docs/performance.md).
+TARGET  := $(shell rustc -vV | sed -n 's/^host: //p')
+RELEASE := target/$(TARGET)/release
+STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
+BENCH   := target/bench
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build test lint demo bench install clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## Install the Debian packages the demo and the tests use, if missing
+	@tests/support/deps.sh
+
+build: ## Build the tools (optimized, static) into target/<host triple>/release
+	$(STATIC) $(CARGO) build --release --locked --target $(TARGET) --bin rs-unshare
+
+test: deps ## Run every test (as root: also the privileged and unprivileged cases)
+	@tests/support/test-user.sh
+	$(CARGO) test --workspace --locked
+
+lint: ## Check formatting, and run clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+demo: deps build ## Build, make a busybox root file system, run a container one-liner
+	@tests/support/mkrootfs.sh $(ROOTFS)
+	@tests/support/demo.sh $(RELEASE)/rs-unshare $(ROOTFS)
+
+bench: build ## Start-up time and peak RSS against util-linux unshare, as ratios (as root)
+	@tests/support/deps.sh --bench
+	$(CARGO) build --release --locked --target $(TARGET) -p rsns-bench
+	cc -O2 -Wall -o $(RELEASE)/rsns-floor crates/rsns-bench/floor.c
+	cc -O2 -static -nostdlib -o $(RELEASE)/rsns-nop crates/rsns-bench/nop.c
+	cc -O2 -static -o $(RELEASE)/rsns-rss crates/rsns-bench/rss.c
+	@# Every binary measured is a fresh copy, util-linux's too: how a file was
+	@# written (a linker's small writes, a copy's large ones) changes how fast
+	@# the kernel maps it, by about 5% here.
+	rm -rf $(BENCH) && mkdir -p $(BENCH)
+	cp $(RELEASE)/rs-unshare $(RELEASE)/rsns-floor $(RELEASE)/rsns-nop $(RELEASE)/rsns-rss \
+		"$$(command -v unshare)" $(BENCH)/
+	$(RELEASE)/rsns-bench --runs $(RUNS) --ours $(BENCH)/rs-unshare --theirs $(BENCH)/unshare \
+		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss
+
+install: build ## Install the tools into $(PREFIX)/bin (make install PREFIX=/usr)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(RELEASE)/rs-unshare $(DESTDIR)$(PREFIX)/bin/rs-unshare
+
+clean: ## Remove everything cargo built
+	$(CARGO) clean

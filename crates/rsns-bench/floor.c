@@ -1,0 +1,101 @@
+/*
+ * The floor for `make bench`: the least a program can do for each benchmarked
+ * invocation: the raw unshare/clone, the maps and mounts, exec and wait,
+ * without parsing, checks or messages. Built by the Makefile with cc -O2.
+ *
+ *   rsns-floor U   PROG...   unshare(CLONE_NEWUSER), exec
+ *   rsns-floor n   PROG...   unshare(CLONE_NEWNET), exec
+ *   rsns-floor pf  PROG...   clone(CLONE_NEWPID), exec, wait
+ *   rsns-floor Urpfmu-proc PROG...
+ *                            clone(USER|PID|NS|UTS), write setgroups and the
+ *                            root maps, child: make / private, mount proc,
+ *                            exec; wait
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		_exit(1);
+	close(fd);
+}
+
+static int wait_for(pid_t pid)
+{
+	int status;
+	if (waitpid(pid, &status, 0) < 0)
+		return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static pid_t clone_into(int flags)
+{
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	const char *mode = argv[1];
+	char **prog = argv + 2;
+
+	if (!strcmp(mode, "U") || !strcmp(mode, "n")) {
+		if (unshare(mode[0] == 'U' ? CLONE_NEWUSER : CLONE_NEWNET))
+			return 1;
+		execvp(prog[0], prog);
+		return 127;
+	}
+	if (!strcmp(mode, "pf")) {
+		pid_t pid = clone_into(CLONE_NEWPID);
+		if (pid == 0) {
+			execvp(prog[0], prog);
+			_exit(127);
+		}
+		return pid < 0 ? 1 : wait_for(pid);
+	}
+	if (!strcmp(mode, "Urpfmu-proc")) {
+		int go[2];
+		char path[64], map[64];
+		if (pipe2(go, O_CLOEXEC))
+			return 1;
+		unsigned uid = geteuid(), gid = getegid();
+		pid_t pid = clone_into(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS);
+		if (pid == 0) {
+			char byte;
+			close(go[1]);
+			if (read(go[0], &byte, 1) != 1)
+				_exit(1);
+			if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+				_exit(1);
+			execvp(prog[0], prog);
+			_exit(127);
+		}
+		if (pid < 0)
+			return 1;
+		snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+		put(path, "deny");
+		snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+		snprintf(map, sizeof map, "0 %u 1", uid);
+		put(path, map);
+		snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+		snprintf(map, sizeof map, "0 %u 1", gid);
+		put(path, map);
+		if (write(go[1], "g", 1) != 1)
+			return 1;
+		return wait_for(pid);
+	}
+	return 2;
+}
