@@ -16,7 +16,7 @@ use rsns_core::unshare::{SingleMap, UnshareOptions};
 
 const EXAMPLES: &str = "\
 Examples:
-  rs-unshare -pfmur --mount-proc chroot rootfs /bin/sh   a root shell in a box
+  rs-unshare -pfmur --mount-proc --root=rootfs /bin/sh   a root shell in a box
   rs-unshare --uts=/run/ns/uts hostname box              keep the namespace in a file
   rs-unshare -Ur --map-auto --pid-file=box.pid -f sleep 1d
 
