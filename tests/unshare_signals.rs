@@ -115,6 +115,18 @@ impl Background {
         }
     }
 
+    /// Waits until the program printed `needle` (its traps are set, say).
+    fn wait_output(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&self.out_file).is_ok_and(|o| o.contains(needle)) {
+            assert!(
+                Instant::now() < deadline,
+                "the program never printed {needle:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     fn signal(&self, sig: &str) {
         assert!(
             cmd("kill", &[&format!("-{sig}"), &self.child.id().to_string()])
@@ -163,22 +175,29 @@ fn wait_gone(pid: u32, secs: u64) -> bool {
     false
 }
 
+/// Traps the signals, says `ready`, then waits.
 const TRAPS: &str = "trap 'echo got-TERM; exit 3' TERM; trap 'echo got-HUP; exit 4' HUP; \
                      trap 'echo got-INT; exit 5' INT; trap 'echo got-QUIT; exit 6' QUIT; \
-                     while :; do sleep 0.05; done";
+                     echo ready; while :; do sleep 0.05; done";
+
+/// Starts TRAPS under rs-unshare with `flags` and waits until the traps are set.
+fn start_traps(flags: &[&str]) -> Background {
+    let mut args = flags.to_vec();
+    args.extend(["sh", "-c", TRAPS]);
+    let bg = Background::start(&args);
+    bg.wait_output("ready");
+    bg
+}
 
 #[test]
 fn term_hup_and_quit_sent_to_us_reach_the_program() {
     require!(is_root(), "needs root");
     for (sig, want) in [("TERM", 3), ("HUP", 4), ("QUIT", 6)] {
         for pidns in [false, true] {
-            let args: &[&str] = if pidns { &["-pf"] } else { &["-f"] };
-            let mut all = args.to_vec();
-            all.extend(["sh", "-c", TRAPS]);
-            let bg = Background::start(&all);
+            let bg = start_traps(if pidns { &["-pf"] } else { &["-f"] });
             bg.signal(sig);
             let (status, out) = bg.wait(10);
-            assert_eq!(out.trim(), format!("got-{sig}"), "{sig} pidns={pidns}");
+            assert_eq!(out, format!("ready\ngot-{sig}\n"), "{sig} pidns={pidns}");
             assert_eq!(status.code(), Some(want), "{sig} pidns={pidns}");
         }
     }
@@ -187,17 +206,20 @@ fn term_hup_and_quit_sent_to_us_reach_the_program() {
 #[test]
 fn sigint_from_kill_is_ignored_unless_forward_signals() {
     require!(is_root(), "needs root");
-    let bg = Background::start(&["-f", "sh", "-c", TRAPS]);
+    let bg = start_traps(&["-f"]);
     bg.signal("INT");
     std::thread::sleep(Duration::from_millis(300));
     bg.signal("TERM");
     let (status, out) = bg.wait(10);
-    assert_eq!((status.code(), out.trim()), (Some(3), "got-TERM"));
+    assert_eq!(
+        (status.code(), out.as_str()),
+        (Some(3), "ready\ngot-TERM\n")
+    );
 
-    let bg = Background::start(&["--forward-signals", "sh", "-c", TRAPS]);
+    let bg = start_traps(&["--forward-signals"]);
     bg.signal("INT");
     let (status, out) = bg.wait(10);
-    assert_eq!((status.code(), out.trim()), (Some(5), "got-INT"));
+    assert_eq!((status.code(), out.as_str()), (Some(5), "ready\ngot-INT\n"));
 }
 
 #[test]
@@ -236,10 +258,11 @@ fn kill_child_sends_the_chosen_signal() {
     let dir = Scratch::new("killchild");
     let out_file = dir.join("out");
     let script = format!(
-        "trap 'echo got-USR1 > {}; exit 0' USR1; while :; do sleep 0.05; done",
+        "trap 'echo got-USR1 > {}; exit 0' USR1; echo ready; while :; do sleep 0.05; done",
         out_file.display()
     );
     let bg = Background::start(&["--kill-child=SIGUSR1", "sh", "-c", &script]);
+    bg.wait_output("ready");
     let program = bg.program_pid();
     bg.signal("KILL");
     bg.wait(10);

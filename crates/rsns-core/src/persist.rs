@@ -145,7 +145,7 @@ pub fn bind_namespaces(pid: Pid, targets: &[PersistTarget]) -> Result<Bound, Per
                     ),
                     errno,
                 )
-                .with_hint(bind_hint(target.kind, errno)),
+                .with_hint(bind_hint(target.kind, errno, &source)),
             )
         })?;
         tracing::debug!(source = %source.display(), path = %target.path.display(), "bound namespace");
@@ -166,15 +166,21 @@ fn bind_one(source: &Path, target: &Path) -> Result<(), Errno> {
     )
 }
 
-fn bind_hint(kind: NsKind, errno: Errno) -> Option<String> {
+fn bind_hint(kind: NsKind, errno: Errno, source: &Path) -> Option<String> {
     match errno {
-        Errno::EINVAL if kind == NsKind::Mount => Some(
-            "the file is on a mount that shares propagation with the new mount namespace, so \
-             the bind would reach into the namespace itself; keep the default \
-             --propagation=private, or put the file on a private mount (mount --bind DIR DIR; \
-             mount --make-private DIR; see findmnt -o+PROPAGATION)"
+        Errno::EINVAL if kind == NsKind::Mount => Some(match mntns_ids(source) {
+            Some((ours, theirs)) if ours >= theirs => format!(
+                "the kernel binds a mount namespace only into an older one, judged by id, and \
+                 this kernel hands out ids per CPU, so the new namespace got a lower id \
+                 ({theirs}) than ours ({ours}); run again, or keep it from the initial mount \
+                 namespace, whose id is the lowest"
+            ),
+            _ => "the file is on a mount that shares propagation with the new mount namespace, \
+                  so the bind would reach into the namespace itself; keep the default \
+                  --propagation=private, or put the file on a private mount (mount --bind DIR \
+                  DIR; mount --make-private DIR; see findmnt -o+PROPAGATION)"
                 .into(),
-        ),
+        }),
         Errno::EPERM | Errno::EACCES => Some(
             "binding needs CAP_SYS_ADMIN in the mount namespace that holds the file; an \
              unprivileged user cannot bind onto the host's file systems"
@@ -182,6 +188,16 @@ fn bind_hint(kind: NsKind, errno: Errno) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// The ids of our mount namespace and of the one at `source` (Linux 6.9+).
+fn mntns_ids(source: &Path) -> Option<(u64, u64)> {
+    use std::os::fd::AsFd;
+    let id = |path: &Path| {
+        let file = std::fs::File::open(path).ok()?;
+        crate::sys::mntns_id(file.as_fd()).ok()
+    };
+    Some((id(Path::new("/proc/self/ns/mnt"))?, id(source)?))
 }
 
 #[cfg(test)]

@@ -136,6 +136,26 @@ pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
 }
 
+/// NS_GET_MNTNS_ID (Linux 6.9+): the 64-bit id of the mount namespace that a
+/// /proc/PID/ns/mnt descriptor names.
+pub fn mntns_id(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, Errno> {
+    const NS_GET_MNTNS_ID: libc::c_ulong = 0x8008_b705; // _IOR(0xb7, 5, __u64)
+    let mut id: u64 = 0;
+    // SAFETY: this ioctl writes one u64 through the pointer, which points to
+    // `id`, alive and writable for the call; `fd` is a valid descriptor.
+    let ret = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            NS_GET_MNTNS_ID,
+            &mut id as *mut u64,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(id)
+}
+
 /// A NULL-terminated array of C strings, built before a fork so the child can
 /// exec without allocating.
 #[derive(Debug)]
