@@ -23,3 +23,6 @@ pub mod unshare;
 
 #[allow(unsafe_code)]
 pub mod sys;
+
+#[cfg(test)]
+mod testutil;

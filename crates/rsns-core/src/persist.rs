@@ -204,13 +204,6 @@ fn mntns_ids(source: &Path) -> Option<(u64, u64)> {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("rsns-persist-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     fn target(kind: NsKind, path: &Path) -> PersistTarget {
         PersistTarget {
             kind,
@@ -220,7 +213,7 @@ mod tests {
 
     #[test]
     fn refuses_missing_dir_nonempty_and_duplicate_targets() {
-        let dir = scratch("checks");
+        let dir = crate::testutil::scratch_dir("persist-checks");
         let empty = dir.join("empty");
         std::fs::write(&empty, b"").unwrap();
         let full = dir.join("full");

@@ -90,13 +90,6 @@ impl Drop for PidFile {
 mod tests {
     use super::*;
 
-    fn dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("rsns-pidfile-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     fn entries(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -108,7 +101,7 @@ mod tests {
 
     #[test]
     fn publish_writes_pid_and_leaves_only_the_target() {
-        let d = dir("publish");
+        let d = crate::testutil::scratch_dir("pidfile-publish");
         let target = d.join("prog.pid");
         let pid_file = PidFile::prepare(&target).unwrap();
         assert!(!target.exists(), "the target appears only when published");
@@ -120,7 +113,7 @@ mod tests {
 
     #[test]
     fn dropping_unpublished_leaves_nothing_and_keeps_an_old_file() {
-        let d = dir("drop");
+        let d = crate::testutil::scratch_dir("pidfile-drop");
         let target = d.join("prog.pid");
         std::fs::write(&target, "old\n").unwrap();
         drop(PidFile::prepare(&target).unwrap());

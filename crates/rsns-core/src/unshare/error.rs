@@ -111,12 +111,19 @@ pub(crate) fn step_error(plan: &Plan, failure: StepFailure) -> UnshareError {
                 Errno::EINVAL => fixed(
                     "/ is not a mount point here (inside a chroot?); try --propagation=unchanged",
                 ),
+                Errno::EPERM => fixed(
+                    "changing mounts needs CAP_SYS_ADMIN in the user namespace that owns the \
+                     mount namespace; add -r (or -U) so the new user namespace owns it",
+                ),
                 _ => None,
             },
         ),
         Step::Chroot => (
             format!("cannot change root to {}", show(&inside.root)),
-            None,
+            match errno {
+                Errno::EPERM => fixed("chroot needs CAP_SYS_CHROOT; add -r (or -U) to gain it"),
+                _ => None,
+            },
         ),
         Step::Chdir => (
             format!("cannot change directory to {}", show(&inside.wd)),
@@ -131,8 +138,9 @@ pub(crate) fn step_error(plan: &Plan, failure: StepFailure) -> UnshareError {
             match errno {
                 Errno::EPERM => fixed(
                     "in a user namespace proc can be mounted only for a PID namespace it owns \
-                     (-p with -f) and only where /proc is fully visible (nothing mounted over \
-                     parts of it)",
+                     (-p with -f), only where /proc is fully visible (nothing mounted over parts \
+                     of it), and mounts inherited from a more privileged mount namespace are \
+                     locked: they can be covered, not changed",
                 ),
                 Errno::ENOENT => fixed("the mount point does not exist (inside the new root?)"),
                 _ => None,
