@@ -150,6 +150,51 @@ fn exit_statuses_match() {
 }
 
 #[test]
+fn nsenter_joins_match() {
+    require!(util_linux() && is_root(), "needs util-linux and root");
+    let b = Boxed::start(
+        Maker::UtilLinux,
+        false,
+        &["-pmuin", "--mount-proc"],
+        "hostname conformed",
+    );
+    let t = b.pid_arg();
+    // Not $$: PIDs in the box count up from one join to the next.
+    let show = "hostname; readlink /proc/self/ns/uts /proc/self/ns/pid /proc/self/ns/net; ls /proc | grep -c '^[0-9]'";
+    for args in [
+        &["-t", &t, "-a", "sh", "-c", show][..],
+        &[
+            "-t",
+            &t,
+            "-u",
+            "-n",
+            "sh",
+            "-c",
+            "hostname; readlink /proc/self/ns/net",
+        ][..],
+        &[
+            "-t",
+            &t,
+            "-m",
+            "-p",
+            "sh",
+            "-c",
+            "readlink /proc/1/ns/pid; ls /proc | grep -c '^[0-9]'",
+        ][..],
+        &["-t", &t, "-u", "-F", "sh", "-c", "exit 9"][..],
+    ] {
+        let theirs = cmd("nsenter", args);
+        let ours = nsenter(args);
+        assert_eq!(ours.stdout(), theirs.stdout(), "stdout of {args:?}");
+        assert_eq!(
+            ours.output.status.code(),
+            theirs.output.status.code(),
+            "status of {args:?}"
+        );
+    }
+}
+
+#[test]
 fn differences_on_purpose() {
     require!(util_linux() && is_root(), "needs util-linux and root");
     // unshare(1) 2.38 exits 1 when the program is killed by SIGKILL; we die by

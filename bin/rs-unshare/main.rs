@@ -6,8 +6,9 @@
 #![cfg_attr(not(test), no_main)]
 
 mod cli;
+#[path = "../common/usage.rs"]
+mod usage;
 
-use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches};
 
 rsns_core::tool_main!(run);
@@ -30,19 +31,6 @@ fn run() -> ! {
 }
 
 #[cfg_attr(test, allow(dead_code))]
-/// Help and version go to stdout with status 0. A bad command line is one
-/// line on stderr with status 1, as unshare(1) exits.
 fn usage_exit(err: clap::Error) -> ! {
-    if matches!(
-        err.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) {
-        let _ = err.print();
-        std::process::exit(0);
-    }
-    let rendered = err.to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let message = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("rs-unshare: {message}; try 'rs-unshare --help'");
-    std::process::exit(1);
+    usage::usage_exit("rs-unshare", err)
 }

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
+pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
 
 /// Returns false (after saying why) when a test must skip; panics instead
 /// when RSNS_REQUIRE_ALL=1.
@@ -154,9 +155,14 @@ impl Run {
         self.stdout()
     }
 
+    /// Asserts rs-unshare's failure contract (see [`Run::fails_as`]).
+    pub fn fails_with(&self, code: i32, needle: &str) {
+        self.fails_as("rs-unshare", code, needle);
+    }
+
     /// Asserts the failure contract: exit `code`, exactly one line on stderr
     /// starting with the tool's name and containing `needle`.
-    pub fn fails_with(&self, code: i32, needle: &str) {
+    pub fn fails_as(&self, tool: &str, code: i32, needle: &str) {
         let stderr = self.stderr();
         assert_eq!(self.code(), code, "stderr: {stderr}");
         let lines: Vec<&str> = stderr.lines().collect();
@@ -165,7 +171,7 @@ impl Run {
             1,
             "expected one line on stderr, got: {stderr:?}"
         );
-        assert!(lines[0].starts_with("rs-unshare: "), "{stderr}");
+        assert!(lines[0].starts_with(&format!("{tool}: ")), "{stderr}");
         assert!(
             lines[0].contains(needle),
             "expected {needle:?} in {stderr:?}"
@@ -186,6 +192,19 @@ pub fn unshare(args: &[&str]) -> Run {
     let mut cmd = Command::new(UNSHARE);
     cmd.args(args);
     run(cmd)
+}
+
+/// Runs rs-nsenter with `args` as the current user.
+pub fn nsenter(args: &[&str]) -> Run {
+    let mut cmd = Command::new(NSENTER);
+    cmd.args(args);
+    run(cmd)
+}
+
+/// Runs rs-nsenter with `args` as the unprivileged test user.
+pub fn nsenter_as_user(args: &[&str]) -> Run {
+    let (uid, gid) = test_user().expect("probe can_run_unprivileged first");
+    run(as_user(uid, gid, NSENTER, args))
 }
 
 /// Runs rs-unshare with `args` as the unprivileged test user.
@@ -296,6 +315,97 @@ pub fn marker_sleep() -> String {
     static COUNT: AtomicUsize = AtomicUsize::new(1);
     let n = COUNT.fetch_add(1, Ordering::SeqCst);
     format!("{}.{:04}{:05}", 300 + n, n, std::process::id() % 100_000)
+}
+
+/// Who makes a [`Boxed`] program's namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maker {
+    RsUnshare,
+    UtilLinux,
+}
+
+/// A long-running program in new namespaces to join: `MAKER ARGS sh -c
+/// 'SETUP; exec sleep 600'`. Ready once its script has reached the sleep;
+/// killed on drop.
+pub struct Boxed {
+    /// The program's PID, as seen from here.
+    pub pid: u32,
+    maker: std::process::Child,
+}
+
+impl Boxed {
+    // The child moves into the Boxed, whose Drop reaps it; the lint cannot see that.
+    #[allow(clippy::zombie_processes)]
+    pub fn start(maker: Maker, as_test_user: bool, args: &[&str], setup: &str) -> Boxed {
+        let script = format!("{setup}\nexec sleep 600");
+        let program = match maker {
+            Maker::RsUnshare => UNSHARE,
+            Maker::UtilLinux => "unshare",
+        };
+        let mut all: Vec<&str> = args.to_vec();
+        // With -f util-linux runs the program as its child: found below.
+        if maker == Maker::UtilLinux {
+            all.push("-f");
+        }
+        all.extend(["sh", "-c", &script]);
+        let mut cmd = match (as_test_user, test_user()) {
+            (true, Some((uid, gid))) => as_user(uid, gid, program, &all),
+            _ => {
+                let mut c = Command::new(program);
+                c.args(&all);
+                c
+            }
+        };
+        let mut maker = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(pid) = Self::find_sleep(maker.id()) {
+                return Boxed { pid, maker };
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = maker.kill();
+                let _ = maker.wait();
+                panic!("{program} {all:?} never got to its sleep");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    /// The `sleep` among `pid` and its descendants (through setpriv too).
+    fn find_sleep(pid: u32) -> Option<u32> {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        if comm.trim() == "sleep" {
+            return Some(pid);
+        }
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        children
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .find_map(Self::find_sleep)
+    }
+
+    pub fn pid_arg(&self) -> String {
+        self.pid.to_string()
+    }
+
+    /// `readlink /proc/PID/ns/KIND` of the boxed program.
+    pub fn ns(&self, kind: &str) -> String {
+        ns_link(&self.pid.to_string(), kind)
+    }
+}
+
+impl Drop for Boxed {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.pid.to_string()])
+            .status();
+        let _ = self.maker.kill();
+        let _ = self.maker.wait();
+    }
 }
 
 /// The busybox root file system, built once per test binary.

@@ -11,14 +11,17 @@ pub mod error;
 pub mod exec;
 pub mod idmap;
 pub mod ids;
+pub mod launch;
 pub mod logging;
 pub mod mount;
 pub mod ns;
+pub mod nsenter;
 pub mod persist;
 pub mod pidfile;
 pub mod process;
 pub mod signal;
 pub mod supervise;
+pub mod target;
 pub mod unshare;
 
 #[allow(unsafe_code)]

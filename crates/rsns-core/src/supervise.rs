@@ -13,12 +13,14 @@
 //!   signal at its default action (which would have ended it), we send SIGKILL
 //!   so that it ends as the user asked, and report the signal the user sent
 //!   (the status the shell would have seen without the PID namespace).
+//! - Job control passes through: when the program stops, we stop (so the shell
+//!   sees the job stopped); when we are continued, we continue the program.
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{Pid, getpgid, getpgrp};
+use nix::unistd::{Pid, getpgid, getpgrp, getpid};
 
 use crate::error::{Context, SysError};
 use crate::process::Outcome;
@@ -105,11 +107,18 @@ pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError>
     }
 }
 
-/// Reaps `child` if it has ended.
+/// Reaps `child` if it has ended; follows it if it has stopped.
 fn reap(child: Pid) -> Result<Option<Outcome>, SysError> {
     loop {
-        match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+        match waitpid(child, Some(WaitPidFlag::WNOHANG | WaitPidFlag::WUNTRACED)) {
             Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(WaitStatus::Stopped(_, sig)) => {
+                tracing::debug!(%child, signal = sig.as_str(), "program stopped: stopping too");
+                // We stop here until continued; then the program goes on too.
+                let _ = kill(getpid(), Signal::SIGSTOP);
+                let _ = kill(child, Signal::SIGCONT);
+                return Ok(None);
+            }
             Ok(status) => {
                 if let Some(outcome) = Outcome::from_wait(status) {
                     tracing::debug!(%child, ?outcome, "program ended");
@@ -161,7 +170,6 @@ pub fn left_at_default(pid: Pid, sig: Signal) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nix::unistd::getpid;
 
     #[test]
     fn our_own_dispositions_are_read_from_proc() {

@@ -136,6 +136,83 @@ pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
 }
 
+/// pidfd_send_signal(pidfd, 0): is the process still there (and not reaped)?
+/// Ok or EPERM: it is; ESRCH: it is gone.
+pub fn pidfd_probe(pidfd: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: signal 0 with a null siginfo and no flags only checks existence
+    // and permission; no memory of ours is passed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            0,
+            ptr::null::<libc::siginfo_t>(),
+            0 as libc::c_uint,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// pidfd_getfd(2): a close-on-exec duplicate of descriptor `fd` of the process.
+pub fn pidfd_getfd(pidfd: std::os::fd::BorrowedFd<'_>, fd: libc::c_int) -> Result<OwnedFd, Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: integers only; returns a new descriptor or -1 with errno.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_getfd,
+            pidfd.as_raw_fd(),
+            fd,
+            0 as libc::c_uint,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just handed us this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
+}
+
+/// An ioctl that takes no argument and returns a number (or a new descriptor).
+fn ioctl_none(
+    fd: std::os::fd::BorrowedFd<'_>,
+    request: libc::c_ulong,
+) -> Result<libc::c_int, Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the nsfs and socket requests used here take no argument; the
+    // kernel ignores the third parameter, which we pass as 0.
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), request, 0 as libc::c_ulong) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(ret)
+}
+
+fn owned(fd: libc::c_int) -> OwnedFd {
+    // SAFETY: `fd` was just returned by the kernel as a new descriptor.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// NS_GET_NSTYPE: the CLONE_NEW* flag of the namespace a descriptor names.
+/// ENOTTY: not a namespace file.
+pub fn ns_get_nstype(fd: std::os::fd::BorrowedFd<'_>) -> Result<libc::c_int, Errno> {
+    ioctl_none(fd, 0xb703) // _IO(0xb7, 0x3)
+}
+
+/// NS_GET_USERNS: the user namespace that owns a namespace (for a user
+/// namespace: its parent), as a new close-on-exec descriptor.
+pub fn ns_get_userns(fd: std::os::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    ioctl_none(fd, 0xb701).map(owned) // _IO(0xb7, 0x1)
+}
+
+/// SIOCGSKNS: the network namespace of a socket, as a new descriptor.
+pub fn socket_netns(fd: std::os::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    ioctl_none(fd, 0x894c).map(owned)
+}
+
 /// NS_GET_MNTNS_ID (Linux 6.9+): the 64-bit id of the mount namespace that a
 /// /proc/PID/ns/mnt descriptor names.
 pub fn mntns_id(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, Errno> {

@@ -1,14 +1,9 @@
 //! rs-unshare's errors: one line each, naming the value, the call and the
 //! errno, with the well-known cause when there is one.
 
-use nix::errno::Errno;
-
-use super::inside::{Step, StepFailure};
-use super::plan::Plan;
-use crate::error::{SysError, errno_text};
-use crate::exec::exec_failure_status;
-use crate::idmap::{IdKind, IdMapError};
-use crate::ns::{NsKind, NsSet};
+use crate::error::SysError;
+use crate::idmap::IdMapError;
+use crate::launch::LaunchError;
 use crate::persist::PersistError;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +17,9 @@ pub enum UnshareError {
     IdMap(#[from] IdMapError),
     #[error(transparent)]
     Sys(#[from] SysError),
-    /// The program could not be executed; exit status 126 or 127.
-    #[error("failed to execute {program}: {}", errno_text(*errno))]
-    Exec { program: String, errno: Errno },
+    /// A step before exec, or the exec itself (exit status 126 or 127).
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
     /// Reported by the helper that works outside the namespaces.
     #[error("{0}")]
     Outside(String),
@@ -34,154 +29,9 @@ impl UnshareError {
     /// 127 for a program not found, 126 for one that cannot run, else 1.
     pub fn exit_status(&self) -> i32 {
         match self {
-            UnshareError::Exec { errno, .. } => exec_failure_status(*errno),
+            UnshareError::Launch(e) => e.exit_status(),
             _ => 1,
         }
-    }
-}
-
-/// Why creating namespaces failed, when the cause is well known.
-pub(crate) fn create_hint(set: NsSet, errno: Errno, euid: u32) -> Option<String> {
-    let text = match errno {
-        Errno::EPERM if set.contains(NsKind::User) => {
-            "creating a user namespace was refused: check sysctl user.max_user_namespaces, \
-             kernel.unprivileged_userns_clone and kernel.apparmor_restrict_unprivileged_userns \
-             (a process in a chroot cannot create one either)"
-        }
-        Errno::EPERM if euid != 0 => {
-            "namespaces other than user need CAP_SYS_ADMIN; add -r (or -U) to create a user \
-             namespace that grants it"
-        }
-        Errno::ENOSPC | Errno::EUSERS => {
-            "a namespace limit was reached: see /proc/sys/user/max_*_namespaces, and user \
-             namespaces nest at most 32 deep"
-        }
-        Errno::EINVAL => {
-            "the kernel refused the flags: a multi-threaded caller cannot create user or mount \
-             namespaces, and this kernel may lack a namespace type (CONFIG_*_NS)"
-        }
-        Errno::ENOMEM if set.contains(NsKind::Pid) => {
-            "the PID namespace of the caller has no init left (its PID 1 exited)"
-        }
-        _ => return None,
-    };
-    Some(text.to_string())
-}
-
-/// The error for a failed inside step, with the values of the plan it used.
-pub(crate) fn step_error(plan: &Plan, failure: StepFailure) -> UnshareError {
-    let inside = &plan.inside;
-    let show = |c: &Option<std::ffi::CString>| {
-        c.as_ref()
-            .map(|c| c.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    let errno = failure.errno;
-    let fixed = |text: &str| Some(text.to_string());
-    let (what, hint): (String, Option<String>) = match failure.step {
-        Step::Exec => {
-            return UnshareError::Exec {
-                program: inside.exec.display().to_string(),
-                errno,
-            };
-        }
-        Step::TimeNs => (
-            "unshare(CLONE_NEWTIME)".into(),
-            create_hint(
-                [NsKind::Time].into_iter().collect(),
-                errno,
-                nix::unistd::geteuid().as_raw(),
-            ),
-        ),
-        Step::TimeOffsets => (
-            format!(
-                "cannot write '{}' to /proc/self/timens_offsets",
-                show(&inside.time_offsets).trim_end().replace('\n', ", ")
-            ),
-            match errno {
-                Errno::EINVAL | Errno::ERANGE => {
-                    fixed("the offset is out of range: a clock cannot go below zero")
-                }
-                _ => fixed("offsets can be set only before any process enters the time namespace"),
-            },
-        ),
-        Step::Propagation => (
-            format!("cannot make / and the mounts below {}", plan.propagation),
-            match errno {
-                Errno::EINVAL => fixed(
-                    "/ is not a mount point here (inside a chroot?); try --propagation=unchanged",
-                ),
-                Errno::EPERM => fixed(
-                    "changing mounts needs CAP_SYS_ADMIN in the user namespace that owns the \
-                     mount namespace; add -r (or -U) so the new user namespace owns it",
-                ),
-                _ => None,
-            },
-        ),
-        Step::Chroot => (
-            format!("cannot change root to {}", show(&inside.root)),
-            match errno {
-                Errno::EPERM => fixed("chroot needs CAP_SYS_CHROOT; add -r (or -U) to gain it"),
-                _ => None,
-            },
-        ),
-        Step::Chdir => (
-            format!("cannot change directory to {}", show(&inside.wd)),
-            None,
-        ),
-        Step::ProcPrivate => (
-            format!("cannot make {} private", show(&inside.proc_mount)),
-            None,
-        ),
-        Step::MountProc => (
-            format!("cannot mount proc on {}", show(&inside.proc_mount)),
-            match errno {
-                Errno::EPERM => fixed(
-                    "in a user namespace proc can be mounted only for a PID namespace it owns \
-                     (-p with -f), only where /proc is fully visible (nothing mounted over parts \
-                     of it), and mounts inherited from a more privileged mount namespace are \
-                     locked: they can be covered, not changed",
-                ),
-                Errno::ENOENT => fixed("the mount point does not exist (inside the new root?)"),
-                _ => None,
-            },
-        ),
-        Step::SetGroups => ("cannot drop supplementary groups (setgroups)".into(), None),
-        Step::SetGid => (
-            format!(
-                "cannot set gid to {} (setresgid)",
-                inside.setgid.map(|g| g.as_raw()).unwrap_or_default()
-            ),
-            id_hint(errno, IdKind::Gid),
-        ),
-        Step::SetUid => (
-            format!(
-                "cannot set uid to {} (setresuid)",
-                inside.setuid.map(|u| u.as_raw()).unwrap_or_default()
-            ),
-            id_hint(errno, IdKind::Uid),
-        ),
-        Step::KeepCaps => (
-            "cannot keep capabilities across exec (ambient set)".into(),
-            None,
-        ),
-        Step::DeathSignal => ("cannot set the parent-death signal (prctl)".into(), None),
-        Step::SignalMask => ("cannot restore the signal mask".into(), None),
-        Step::Sync => ("lost contact between rs-unshare and its child".into(), None),
-    };
-    UnshareError::Sys(SysError::new(what, errno).with_hint(hint))
-}
-
-fn id_hint(errno: Errno, kind: IdKind) -> Option<String> {
-    match errno {
-        Errno::EINVAL => Some(format!(
-            "that {kind} is not mapped in the new user namespace; map it with --map-{0} or --map-{0}s",
-            if kind == IdKind::Uid { "user" } else { "group" }
-        )),
-        Errno::EPERM => Some(
-            "changing ids needs CAP_SETUID and CAP_SETGID in the user namespace (add -r)".into(),
-        ),
-        _ => None,
     }
 }
 
@@ -189,44 +39,25 @@ fn id_hint(errno: Errno, kind: IdKind) -> Option<String> {
 mod tests {
     use super::*;
 
+    use crate::launch::LaunchError;
+    use nix::errno::Errno;
+
     #[test]
     fn exit_statuses() {
-        let not_found = UnshareError::Exec {
+        let not_found = UnshareError::Launch(LaunchError::Exec {
             program: "x".into(),
             errno: Errno::ENOENT,
-        };
+        });
         assert_eq!(not_found.exit_status(), 127);
         assert_eq!(
             not_found.to_string(),
             "failed to execute x: No such file or directory (ENOENT)"
         );
-        let denied = UnshareError::Exec {
+        let denied = UnshareError::Launch(LaunchError::Exec {
             program: "x".into(),
             errno: Errno::EACCES,
-        };
+        });
         assert_eq!(denied.exit_status(), 126);
         assert_eq!(UnshareError::Usage("x".into()).exit_status(), 1);
-    }
-
-    #[test]
-    fn hints_for_namespace_creation() {
-        let user: NsSet = [NsKind::User].into_iter().collect();
-        let net: NsSet = [NsKind::Net].into_iter().collect();
-        assert!(
-            create_hint(user, Errno::EPERM, 1000)
-                .unwrap()
-                .contains("user.max_user_namespaces")
-        );
-        assert!(
-            create_hint(net, Errno::EPERM, 1000)
-                .unwrap()
-                .contains("add -r")
-        );
-        assert!(create_hint(net, Errno::EPERM, 0).is_none());
-        assert!(
-            create_hint(net, Errno::EINVAL, 0)
-                .unwrap()
-                .contains("multi-threaded")
-        );
     }
 }

@@ -18,11 +18,11 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{Gid, Pid, Uid, getpid, setgroups, setresgid, setresuid};
 
 use super::UnshareError;
-use super::error::{create_hint, step_error};
 use super::plan::Plan;
 use crate::channel::{Msg, Receiver, Sender, channel};
 use crate::error::{Context, SysError};
 use crate::idmap::{ProcTarget, apply_map_plan};
+use crate::launch::{create_hint, describe};
 use crate::persist::{Bound, bind_namespaces};
 use crate::pidfile::PidFile;
 use crate::sys::{self, Forked};
@@ -66,10 +66,10 @@ fn setup(
     }
     plan.inside
         .write_time_offsets()
-        .map_err(|f| step_error(plan, f))?;
+        .map_err(|f| UnshareError::from(describe(&plan.inside, f)))?;
     plan.inside
         .set_propagation()
-        .map_err(|f| step_error(plan, f))?;
+        .map_err(|f| UnshareError::from(describe(&plan.inside, f)))?;
     let marker = match helper {
         Some(helper) => {
             helper.go()?;
@@ -81,7 +81,7 @@ fn setup(
         apply_map_plan(ProcTarget::Current, &plan.maps)?;
     }
     let failure = plan.inside.finish(marker);
-    Err(step_error(plan, failure))
+    Err(describe(&plan.inside, failure).into())
 }
 
 /// `--owner` in exec mode: we become the owner for good before unsharing; the

@@ -10,18 +10,17 @@
 //! kills and reaps the child and undoes the binds: nothing is left behind.
 
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::waitpid;
+use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Pid, Uid, getpid, getresgid, getresuid, setgroups, setresgid, setresuid};
 
 use super::UnshareError;
-use super::error::{create_hint, step_error};
-use super::inside::{Step, StepFailure};
 use super::plan::Plan;
 use crate::channel::{Msg, Receiver, Sender, channel};
 use crate::error::{Context, SysError};
-use crate::exec::exec_failure_status;
 use crate::idmap::{ProcTarget, apply_map_plan};
+use crate::launch::{
+    ChildGuard, ExecWait, Step, StepFailure, child_failed, create_hint, describe, wait_for_exec,
+};
 use crate::ns::NsKind;
 use crate::persist::bind_namespaces;
 use crate::pidfile::PidFile;
@@ -94,12 +93,7 @@ pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
 /// In the new namespaces: returns never; ends in exec or `_exit`.
 fn child(plan: &mut Plan, status: &Sender, go: Option<&Receiver>, handshake: Handshake) -> ! {
     let failure = child_steps(plan, status, go, handshake);
-    let _ = status.send(failure.msg());
-    let code = match failure.step {
-        Step::Exec => exec_failure_status(failure.errno),
-        _ => 1,
-    };
-    crate::sys::exit_now(code)
+    child_failed(status, failure)
 }
 
 fn child_steps(
@@ -145,29 +139,27 @@ fn parent(
     pid_file: Option<PidFile>,
     handshake: Handshake,
 ) -> Result<Outcome, UnshareError> {
-    let mut guard = ChildGuard(Some(child));
-    let early_end = |guard: &mut ChildGuard, msg: Result<Option<Msg>, Errno>| match msg {
-        Ok(Some(Msg::Failed { step, errno })) => Err(step_error(
-            plan,
-            StepFailure {
-                step: Step::from_code(step),
-                errno: Errno::from_raw(errno),
-            },
-        )),
-        // The child died before it could exec, by a signal most likely.
-        Ok(None) => Ok(guard.reap()),
-        Ok(Some(other)) => Err(SysError::new(
-            format!("unexpected message {other:?} from the child"),
-            Errno::EPROTO,
-        )
-        .into()),
-        Err(errno) => Err(SysError::new("read from the child", errno).into()),
-    };
-
+    let mut guard = ChildGuard::new(child);
     if handshake.ready {
         match status.recv() {
             Ok(Some(Msg::Ready)) => {}
-            other => return early_end(&mut guard, other),
+            Ok(Some(Msg::Failed { step, errno })) => {
+                let failure = StepFailure {
+                    step: Step::from_code(step),
+                    errno: Errno::from_raw(errno),
+                };
+                return Err(describe(&plan.inside, failure).into());
+            }
+            // Died before its first steps were done: a signal, most likely.
+            Ok(None) => return Ok(guard.reap()),
+            Ok(Some(other)) => {
+                return Err(SysError::new(
+                    format!("unexpected message {other:?} from the child"),
+                    Errno::EPROTO,
+                )
+                .into());
+            }
+            Err(errno) => return Err(SysError::new("read from the child", errno).into()),
         }
     }
     apply_map_plan(ProcTarget::Pid(child), &plan.maps)?;
@@ -176,13 +168,10 @@ fn parent(
         go.send(Msg::Go)
             .context(|| "tell the child to go on".into())?;
     }
-    match status.recv() {
-        Ok(Some(Msg::Exec)) => {}
-        other => return early_end(&mut guard, other),
-    }
-    match status.recv() {
-        Ok(None) => {}
-        other => return early_end(&mut guard, other),
+    match wait_for_exec(&status, &mut guard)? {
+        ExecWait::Running => {}
+        ExecWait::Failed(failure) => return Err(describe(&plan.inside, failure).into()),
+        ExecWait::Died(outcome) => return Ok(outcome),
     }
     tracing::debug!(%child, program = plan.inside.exec.display(), "program runs");
     if let Some(pid_file) = pid_file {
@@ -191,41 +180,6 @@ fn parent(
     bound.keep();
     guard.release();
     Ok(supervise(child, plan.policy)?)
-}
-
-/// Kills and reaps the child unless released: a run that fails before the
-/// program runs leaves no process behind.
-struct ChildGuard(Option<Pid>);
-
-impl ChildGuard {
-    fn release(&mut self) {
-        self.0 = None;
-    }
-
-    /// Waits for the child that ended on its own and returns how.
-    fn reap(&mut self) -> Outcome {
-        let pid = self.0.take().expect("reaped once");
-        loop {
-            match waitpid(pid, None) {
-                Ok(status) => {
-                    if let Some(outcome) = Outcome::from_wait(status) {
-                        return outcome;
-                    }
-                }
-                Err(Errno::EINTR) => continue,
-                Err(_) => return Outcome::Exited(1),
-            }
-        }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Some(pid) = self.0 {
-            let _ = kill(pid, Signal::SIGKILL);
-            self.reap();
-        }
-    }
 }
 
 /// Our ids before `--owner` borrowed them for the clone.

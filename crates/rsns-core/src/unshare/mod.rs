@@ -8,7 +8,6 @@
 mod error;
 mod exec_mode;
 mod fork_mode;
-mod inside;
 mod options;
 mod plan;
 

@@ -9,12 +9,12 @@ use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Uid};
 
 use super::UnshareError;
-use super::inside::Inside;
 use super::options::{SingleMap, UnshareOptions};
 use crate::exec::{EnvPolicy, ExecPlan, ProgramEnv};
 use crate::idmap::{
     IdKind, IdMap, IdMapError, IdRange, MapPlan, MapWriter, RangeSpec, Setgroups, find_subid_range,
 };
+use crate::launch::Inside;
 use crate::mount::Propagation;
 use crate::ns::{NsKind, NsSet};
 use crate::persist::{PersistTarget, check_targets};
@@ -68,7 +68,6 @@ pub(crate) struct Plan {
     pub pid_file: Option<PathBuf>,
     pub kill_child: Option<Signal>,
     pub policy: ForwardPolicy,
-    pub propagation: Propagation,
     pub inside: Inside,
 }
 
@@ -205,11 +204,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
 
     let inside = Inside {
         time_offsets,
-        propagation: if ns.contains(NsKind::Mount) {
-            propagation.flags()
-        } else {
-            None
-        },
+        propagation: ns.contains(NsKind::Mount).then_some(propagation),
         proc_private_first: opts.root.is_none() && propagation != Propagation::Private,
         root,
         wd,
@@ -218,6 +213,8 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         setuid: opts.setuid.map(Uid::from_raw),
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
         death_signal: opts.kill_child,
+        setgroups_denied: false,
+        unmapped_id_hint: None,
         parent_pidfd: None,
         signal_mask: None,
         exec,
@@ -235,7 +232,6 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
             forward_sigint: opts.forward_signals,
             pidns_init: fork && ns.contains(NsKind::Pid),
         },
-        propagation,
         inside,
     })
 }

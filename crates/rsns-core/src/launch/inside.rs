@@ -1,14 +1,14 @@
-//! The steps that run inside the new namespaces, up to exec. In fork mode they
-//! run in a freshly cloned child, so every step makes raw calls only on data
-//! built beforehand: no allocation, no locks, no logging. A failure is a
-//! [`StepFailure`], small enough to cross a pipe.
+//! The last steps before exec, inside the namespaces: root, directory, proc,
+//! credentials, capabilities, signals, exec. They often run in a freshly forked
+//! child, so every step makes raw calls only on data built beforehand: no
+//! allocation, no locks, no logging. A failure is a [`StepFailure`], small
+//! enough to cross a socket.
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
-use nix::mount::MsFlags;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sched::{CloneFlags, unshare};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
@@ -18,7 +18,7 @@ use nix::unistd::{Gid, Uid, chdir, chroot, read, setgroups, setresgid, setresuid
 use crate::caps;
 use crate::channel::{Msg, Sender};
 use crate::exec::ExecPlan;
-use crate::mount;
+use crate::mount::{self, Propagation};
 
 /// Which step failed; the numbers travel over a pipe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,8 @@ fn at(step: Step) -> impl Fn(Errno) -> StepFailure {
 pub(crate) struct Inside {
     /// Text for /proc/self/timens_offsets, when offsets were given.
     pub time_offsets: Option<CString>,
-    pub propagation: Option<MsFlags>,
+    /// For a new mount namespace; `unchanged` does nothing.
+    pub propagation: Option<Propagation>,
     pub root: Option<CString>,
     pub wd: Option<CString>,
     pub proc_mount: Option<CString>,
@@ -104,6 +105,12 @@ pub(crate) struct Inside {
     /// `--keep-caps`: the highest capability number of the kernel.
     pub keep_caps: Option<u32>,
     pub death_signal: Option<Signal>,
+    /// setgroups is known to be denied in our user namespace (read before a
+    /// chroot hid /proc): then there are no groups to drop.
+    pub setgroups_denied: bool,
+    /// What to do about an unmapped -S/-G id, in the tool's terms (the
+    /// default speaks of rs-unshare's --map-* options).
+    pub unmapped_id_hint: Option<&'static str>,
     /// Our parent, checked after setting the death signal (fork mode).
     pub parent_pidfd: Option<OwnedFd>,
     /// The mask to restore before exec (fork mode blocks signals).
@@ -134,7 +141,7 @@ impl Inside {
     }
 
     pub(crate) fn set_propagation(&self) -> Result<(), StepFailure> {
-        match self.propagation {
+        match self.propagation.and_then(Propagation::flags) {
             Some(flags) => mount::set_propagation(flags).map_err(at(Step::Propagation)),
             None => Ok(()),
         }
@@ -175,7 +182,9 @@ impl Inside {
             mount::mount_proc(dir).map_err(at(Step::MountProc))?;
         }
         if let Some(gid) = self.setgid {
-            drop_supplementary_groups()?;
+            if !self.setgroups_denied {
+                drop_supplementary_groups()?;
+            }
             setresgid(gid, gid, gid).map_err(at(Step::SetGid))?;
         }
         if let Some(uid) = self.setuid {

@@ -1,0 +1,20 @@
+//! How every rs-* tool ends on a bad command line.
+
+use clap::error::ErrorKind;
+
+/// Help and version go to stdout with status 0. A bad command line is one
+/// line on stderr with status 1, as util-linux exits.
+pub fn usage_exit(tool: &str, err: clap::Error) -> ! {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = err.print();
+        std::process::exit(0);
+    }
+    let rendered = err.to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("{tool}: {message}; try '{tool} --help'");
+    std::process::exit(1);
+}

@@ -1,0 +1,164 @@
+//! Starting the program: the last steps before exec (shared by rs-unshare and
+//! rs-nsenter), a forked child that reports how far it got, and waiting for
+//! the exec to succeed before anything is made permanent.
+//!
+//! The child reports over a close-on-exec socket: `Exec` just before exec,
+//! `Failed` with the step and errno. The socket closing after `Exec` means the
+//! exec worked. Until the parent knows that, a [`ChildGuard`] kills and reaps
+//! the child on any early return, so a failed run leaves no process.
+
+mod failure;
+mod inside;
+
+pub(crate) use failure::{create_hint, describe};
+pub(crate) use inside::{Inside, Step, StepFailure};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::waitpid;
+use nix::unistd::Pid;
+
+use crate::channel::{Msg, Receiver, Sender, channel};
+use crate::error::{Context, SysError, errno_text};
+use crate::exec::exec_failure_status;
+use crate::process::Outcome;
+use crate::supervise::{ForwardPolicy, block_supervised, supervise};
+use crate::sys::{self, Forked};
+
+/// A step before exec failed, or the exec itself.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The program could not be executed; exit status 126 or 127.
+    #[error("failed to execute {program}: {}", errno_text(*errno))]
+    Exec { program: String, errno: Errno },
+    #[error(transparent)]
+    Step(#[from] SysError),
+}
+
+impl LaunchError {
+    /// 127 for a program not found, 126 for one that cannot run, else 1.
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            LaunchError::Exec { errno, .. } => exec_failure_status(*errno),
+            LaunchError::Step(_) => 1,
+        }
+    }
+}
+
+/// In a forked child: tell the parent which step failed and exit.
+pub(crate) fn child_failed(status: &Sender, failure: StepFailure) -> ! {
+    let _ = status.send(failure.msg());
+    let code = match failure.step {
+        Step::Exec => exec_failure_status(failure.errno),
+        _ => 1,
+    };
+    sys::exit_now(code)
+}
+
+/// Kills and reaps the child unless released.
+#[derive(Debug)]
+pub(crate) struct ChildGuard(Option<Pid>);
+
+impl ChildGuard {
+    pub(crate) fn new(pid: Pid) -> ChildGuard {
+        ChildGuard(Some(pid))
+    }
+
+    pub(crate) fn release(&mut self) {
+        self.0 = None;
+    }
+
+    /// Waits for the child, which ended on its own, and returns how.
+    pub(crate) fn reap(&mut self) -> Outcome {
+        let pid = self.0.take().expect("reaped once");
+        loop {
+            match waitpid(pid, None) {
+                Ok(status) => {
+                    if let Some(outcome) = Outcome::from_wait(status) {
+                        return outcome;
+                    }
+                }
+                Err(Errno::EINTR) => continue,
+                Err(_) => return Outcome::Exited(1),
+            }
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = kill(pid, Signal::SIGKILL);
+            self.reap();
+        }
+    }
+}
+
+/// How the child's way to exec ended.
+#[derive(Debug)]
+pub(crate) enum ExecWait {
+    /// The exec worked: the program runs.
+    Running,
+    /// A step failed; the child has exited.
+    Failed(StepFailure),
+    /// The child died before exec (killed by a signal, most likely).
+    Died(Outcome),
+}
+
+/// Reads the child's reports until the exec worked or it failed.
+pub(crate) fn wait_for_exec(
+    status: &Receiver,
+    guard: &mut ChildGuard,
+) -> Result<ExecWait, SysError> {
+    let mut exec_seen = false;
+    loop {
+        match status.recv() {
+            Ok(Some(Msg::Exec)) => exec_seen = true,
+            Ok(Some(Msg::Failed { step, errno })) => {
+                return Ok(ExecWait::Failed(StepFailure {
+                    step: Step::from_code(step),
+                    errno: Errno::from_raw(errno),
+                }));
+            }
+            Ok(None) if exec_seen => return Ok(ExecWait::Running),
+            Ok(None) => return Ok(ExecWait::Died(guard.reap())),
+            Ok(Some(other)) => {
+                return Err(SysError::new(
+                    format!("unexpected message {other:?} from the child"),
+                    Errno::EPROTO,
+                ));
+            }
+            Err(errno) => return Err(SysError::new("read from the child", errno)),
+        }
+    }
+}
+
+/// Forks a child that runs `inside`'s last steps and execs, then waits for
+/// it, passing signals on. For a program that must be our child: one that
+/// joined a PID namespace, for example.
+pub(crate) fn fork_and_exec(
+    inside: &mut Inside,
+    policy: ForwardPolicy,
+) -> Result<Outcome, LaunchError> {
+    sys::set_default_action(Signal::SIGCHLD).context(|| "reset SIGCHLD".into())?;
+    inside.signal_mask = Some(block_supervised()?);
+    let (status_rx, status_tx) = channel().context(|| "socketpair".into())?;
+    match sys::fork_into(0).context(|| "fork".into())? {
+        Forked::Child => {
+            drop(status_rx);
+            let failure = inside.finish(Some(&status_tx));
+            child_failed(&status_tx, failure);
+        }
+        Forked::Parent(child) => {
+            drop(status_tx);
+            let mut guard = ChildGuard::new(child);
+            match wait_for_exec(&status_rx, &mut guard)? {
+                ExecWait::Running => {}
+                ExecWait::Failed(failure) => return Err(describe(inside, failure)),
+                ExecWait::Died(outcome) => return Ok(outcome),
+            }
+            guard.release();
+            Ok(supervise(child, policy)?)
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! rs-nsenter: run a program in the namespaces of a running process or of
+//! namespace files, as nsenter(1) does, without the PID-reuse race.
+//!
+//! The order: open the target (pidfd, then its checked /proc directory); pick
+//! the namespaces; open what must be taken from here (root, working
+//! directory, environment, cgroup); become non-dumpable; enter (join.rs); then
+//! cgroup, root and directory; then, after a fork when a PID namespace was
+//! entered, credentials and exec.
+
+mod error;
+mod join;
+mod options;
+mod sources;
+
+pub use error::NsenterError;
+pub use options::{IdChoice, NsenterOptions};
+
+use std::ffi::{CString, OsString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+use nix::unistd::{Gid, Uid, chroot, fchdir, getpid};
+
+use crate::error::{Context, SysError};
+use crate::exec::{ExecPlan, ProgramEnv};
+use crate::launch::{self, Inside};
+use crate::ns::NsKind;
+use crate::process::Outcome;
+use crate::supervise::ForwardPolicy;
+use crate::target::Target;
+
+/// Runs the program as `opts` asks. Without a fork this returns only on error;
+/// with one it returns how the program ended.
+pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
+    check_usage(&opts)?;
+    let target = opts.target.map(Target::open).transpose()?;
+    let need_target = |what: &str| {
+        target
+            .as_ref()
+            .ok_or_else(|| NsenterError::Usage(format!("{what} needs a target (-t PID)")))
+    };
+    let sources = sources::choose(&opts, target.as_ref())?;
+    let entering = |kind: NsKind| sources.iter().any(|s| s.kind == kind);
+    let (entering_user, entering_pid, entering_mnt) = (
+        entering(NsKind::User),
+        entering(NsKind::Pid),
+        entering(NsKind::Mount),
+    );
+    tracing::debug!(
+        target = ?opts.target,
+        namespaces = ?sources.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        "plan"
+    );
+
+    // Taken before entering: they name things here, or the target's through
+    // its checked /proc directory.
+    let root_fd = match &opts.root {
+        None => None,
+        Some(Some(dir)) => Some(open_dir(dir, "--root")?),
+        Some(None) => {
+            Some(need_target("-r")?.open_at("root", OFlag::O_RDONLY | OFlag::O_DIRECTORY)?)
+        }
+    };
+    let wd_fd = match &opts.wd {
+        None => None,
+        Some(Some(dir)) => Some(open_dir(dir, "--wd")?),
+        Some(None) => {
+            Some(need_target("-w")?.open_at("cwd", OFlag::O_RDONLY | OFlag::O_DIRECTORY)?)
+        }
+    };
+    let vars = if opts.env_from_target {
+        Some(parse_environ(&need_target("-e")?.read_at("environ")?))
+    } else {
+        None
+    };
+    let cgroup_procs = if opts.join_cgroup {
+        Some(cgroup_procs(need_target("-c")?)?)
+    } else {
+        None
+    };
+    let env = vars
+        .as_deref()
+        .map_or(ProgramEnv::Inherit, ProgramEnv::Only);
+    let exec = if opts.command.is_empty() {
+        let shell =
+            crate::exec::default_shell(std::env::var_os("SHELL"), nix::unistd::getuid().as_raw());
+        ExecPlan::login_shell(&shell, env)
+    } else {
+        ExecPlan::command(&opts.command, env)
+    }
+    .map_err(|e| NsenterError::Usage(e.to_string()))?;
+
+    // Entering a user namespace sets uid and gid (0 unless given), as
+    // nsenter(1) does; our supplementary groups go while we still can.
+    let (uid, gid) = if entering_user && !opts.preserve_credentials {
+        let _ = nix::unistd::setgroups(&[]);
+        (
+            Some(opts.setuid.unwrap_or(IdChoice::Id(0))),
+            Some(opts.setgid.unwrap_or(IdChoice::Id(0))),
+        )
+    } else {
+        (opts.setuid, opts.setgid)
+    };
+    if (uid == Some(IdChoice::Follow) || gid == Some(IdChoice::Follow)) && target.is_none() {
+        return Err(NsenterError::Usage(
+            "-S follow and -G follow need a target (-t PID)".into(),
+        ));
+    }
+
+    // Half-way in, nothing inside may ptrace us or read our memory.
+    nix::sys::prctl::set_dumpable(false).context(|| "prctl(PR_SET_DUMPABLE)".into())?;
+    join::enter(target.as_ref(), sources)?;
+
+    let (uid, gid) = resolve_follow(uid, gid, target.as_ref())?;
+    // Read now: after a chroot /proc may be gone.
+    let setgroups_denied =
+        std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.starts_with("deny"));
+    if let Some(procs) = cgroup_procs {
+        let pid = getpid().to_string();
+        nix::unistd::write(procs.as_fd(), pid.as_bytes())
+            .context(|| "cannot join the target's cgroup (write cgroup.procs)".into())?;
+    }
+    // -r alone keeps the working directory, unless a mount namespace was
+    // entered: setns then left us at its root, outside the new root, and "/"
+    // of the new root is the useful place (nsenter(1) leaves you outside it).
+    let keep_cwd = match (&root_fd, &wd_fd, &opts.wdns, entering_mnt) {
+        (Some(_), None, None, false) => Some(open_dir(Path::new("."), "the working directory")?),
+        _ => None,
+    };
+    if let Some(root) = root_fd {
+        fchdir(root.as_fd()).context(|| "cannot change to the new root directory".into())?;
+        chroot(c".").context(|| "cannot change root (chroot)".into())?;
+        nix::unistd::chdir(c"/").context(|| "cannot change directory to /".into())?;
+    }
+    if let Some(wd) = wd_fd.or(keep_cwd) {
+        fchdir(wd.as_fd()).context(|| "cannot change the working directory".into())?;
+    }
+    if let Some(dir) = &opts.wdns {
+        let c = CString::new(dir.as_os_str().as_bytes())
+            .map_err(|_| NsenterError::Usage("--wdns contains a NUL byte".into()))?;
+        nix::unistd::chdir(c.as_c_str())
+            .context(|| format!("cannot change directory to {} (--wdns)", dir.display()))?;
+    }
+
+    let mut inside = Inside {
+        time_offsets: None,
+        propagation: None,
+        root: None,
+        wd: None,
+        proc_mount: None,
+        proc_private_first: false,
+        setgid: gid.map(Gid::from_raw),
+        setuid: uid.map(Uid::from_raw),
+        keep_caps: opts.keep_caps.then(crate::caps::last_cap),
+        death_signal: None,
+        setgroups_denied,
+        unmapped_id_hint: Some(
+            "entering a user namespace sets uid and gid 0 unless told otherwise: keep yours with \
+             --preserve-credentials, or choose mapped ones with -S and -G",
+        ),
+        parent_pidfd: None,
+        signal_mask: None,
+        exec,
+    };
+    // A PID namespace applies to children: fork so the program is inside it.
+    if entering_pid && !opts.no_fork {
+        return Ok(launch::fork_and_exec(
+            &mut inside,
+            ForwardPolicy::default(),
+        )?);
+    }
+    let failure = inside.finish(None);
+    Err(launch::describe(&inside, failure).into())
+}
+
+fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
+    let usage = |text: &str| Err(NsenterError::Usage(text.into()));
+    let asked =
+        opts.all || !opts.namespaces.is_empty() || opts.net_socket.is_some() || opts.user_parent;
+    if !asked {
+        return usage(
+            "no namespace to enter: use -a, or name one (-m -u -i -n -p -U -C -T, --net-socket, --user-parent)",
+        );
+    }
+    if opts.wd.is_some() && opts.wdns.is_some() {
+        return usage("--wd and --wdns cannot be used together");
+    }
+    let user_possible =
+        opts.all || opts.user_parent || opts.namespaces.iter().any(|(k, _)| *k == NsKind::User);
+    if opts.keep_caps && !user_possible {
+        return usage("--keep-caps needs a user namespace to enter (-U, -a or --user-parent)");
+    }
+    if opts.preserve_credentials && !user_possible {
+        return usage(
+            "--preserve-credentials needs a user namespace to enter (-U, -a or --user-parent)",
+        );
+    }
+    Ok(())
+}
+
+fn open_dir(dir: &Path, what: &str) -> Result<OwnedFd, NsenterError> {
+    nix::fcntl::open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .context(|| format!("cannot open {what} {}", dir.display()))
+    .map_err(NsenterError::from)
+}
+
+/// /proc/PID/environ: NUL-separated `KEY=VALUE` entries.
+fn parse_environ(data: &[u8]) -> Vec<(OsString, OsString)> {
+    data.split(|b| *b == 0)
+        .filter_map(|entry| {
+            let eq = entry.iter().position(|b| *b == b'=')?;
+            (eq > 0).then(|| {
+                (
+                    OsString::from_vec(entry[..eq].to_vec()),
+                    OsString::from_vec(entry[eq + 1..].to_vec()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `-S follow`/`-G follow`: the target's effective ids, read now that we are
+/// in its user namespace, so they are in its terms.
+fn resolve_follow(
+    uid: Option<IdChoice>,
+    gid: Option<IdChoice>,
+    target: Option<&Target>,
+) -> Result<(Option<u32>, Option<u32>), NsenterError> {
+    let follows = uid == Some(IdChoice::Follow) || gid == Some(IdChoice::Follow);
+    let status = match (follows, target) {
+        (true, Some(t)) => String::from_utf8_lossy(&t.read_at("status")?).into_owned(),
+        _ => String::new(),
+    };
+    let effective = |field: &str| -> Result<u32, NsenterError> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                NsenterError::Sys(SysError::new(
+                    format!("cannot read the target's {field} line"),
+                    Errno::EIO,
+                ))
+            })
+    };
+    let pick = |choice: Option<IdChoice>, field: &str| -> Result<Option<u32>, NsenterError> {
+        match choice {
+            None => Ok(None),
+            Some(IdChoice::Id(id)) => Ok(Some(id)),
+            Some(IdChoice::Follow) => effective(field).map(Some),
+        }
+    };
+    Ok((pick(uid, "Uid:")?, pick(gid, "Gid:")?))
+}
+
+/// `-c`: the target's cgroup v2 `cgroup.procs`, opened before entering.
+fn cgroup_procs(target: &Target) -> Result<OwnedFd, NsenterError> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mounts: Vec<&str> = mountinfo
+        .lines()
+        .filter(|l| {
+            l.split(" - ")
+                .nth(1)
+                .is_some_and(|fs| fs.starts_with("cgroup2 "))
+        })
+        .filter_map(|l| l.split(' ').nth(4))
+        .collect();
+    // The unified hierarchy at /sys/fs/cgroup, or (hybrid systems) elsewhere.
+    let mount = mounts
+        .iter()
+        .find(|m| **m == "/sys/fs/cgroup")
+        .or_else(|| mounts.first())
+        .ok_or_else(|| {
+            NsenterError::Usage(
+                "--join-cgroup needs a cgroup v2 hierarchy, and none is mounted".into(),
+            )
+        })?;
+    let membership = String::from_utf8_lossy(&target.read_at("cgroup")?).into_owned();
+    let path = membership
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or_else(|| {
+            NsenterError::Usage(format!("PID {} is in no cgroup v2 group", target.pid))
+        })?;
+    let procs = format!("{mount}{}/cgroup.procs", path.trim_end_matches('/'));
+    nix::fcntl::open(
+        procs.as_str(),
+        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .context(|| format!("cannot open {procs}"))
+    .map_err(NsenterError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environ_entries() {
+        let vars = parse_environ(b"A=1\0B=x=y\0\0=skip\0NOEQ\0C=\0");
+        let pairs: Vec<(String, String)> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("A".into(), "1".into()),
+                ("B".into(), "x=y".into()),
+                ("C".into(), "".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn usage_errors() {
+        let err = check_usage(&NsenterOptions::default()).unwrap_err();
+        assert!(err.to_string().starts_with("no namespace to enter"));
+        let opts = NsenterOptions {
+            all: true,
+            wd: Some(None),
+            wdns: Some("/x".into()),
+            ..NsenterOptions::default()
+        };
+        assert!(
+            check_usage(&opts)
+                .unwrap_err()
+                .to_string()
+                .contains("--wdns")
+        );
+        let opts = NsenterOptions {
+            namespaces: vec![(NsKind::Net, None)],
+            keep_caps: true,
+            ..NsenterOptions::default()
+        };
+        assert!(
+            check_usage(&opts)
+                .unwrap_err()
+                .to_string()
+                .contains("--keep-caps")
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! rs-nsenter as a process: exit statuses, job-control stops, the descriptors
+//! the program sees, and a recycled PID refused.
+
+mod common;
+
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn shell_status(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap())
+}
+
+#[test]
+fn exit_status_is_the_programs_with_and_without_a_fork() {
+    require!(is_root(), "needs root");
+    let b = Boxed::start(Maker::RsUnshare, false, &["-pfu", "--mount-proc"], "true");
+    let t = b.pid_arg();
+    let dir = Scratch::new("nsstatus");
+    let plain = dir.join("plain");
+    std::fs::write(&plain, "echo\n").unwrap();
+    let plain = plain.to_str().unwrap();
+    // -p forks (the program is our child), -u alone execs.
+    for flag in ["-p", "-u"] {
+        for (program, want) in [
+            (&["true"][..], 0),
+            (&["sh", "-c", "exit 7"][..], 7),
+            (&["sh", "-c", "kill -TERM $$"][..], 128 + 15),
+            (&["sh", "-c", "kill -KILL $$"][..], 128 + 9),
+            (&["no-such-program-rsns"][..], 127),
+            (&[plain][..], 126),
+        ] {
+            let mut args = vec!["-t", &t, flag];
+            args.extend_from_slice(program);
+            let run = nsenter(&args);
+            assert_eq!(
+                shell_status(run.output.status),
+                want,
+                "{args:?}: {}",
+                run.stderr()
+            );
+        }
+    }
+}
+
+fn state(pid: u32) -> char {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .chars()
+                .next()
+                .unwrap_or('?')
+        })
+        .unwrap_or('?')
+}
+
+fn wait_state(pid: u32, want: char) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while state(pid) != want {
+        assert!(
+            Instant::now() < deadline,
+            "PID {pid} is {} not {want}",
+            state(pid)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn stops_pass_through_both_ways() {
+    require!(is_root(), "needs root");
+    let b = Boxed::start(Maker::RsUnshare, false, &["-pf"], "true");
+    let marker = marker_sleep();
+    let mut us = Command::new(NSENTER)
+        .args(["-t", &b.pid_arg(), "-p", "sleep", &marker])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let program = loop {
+        if let Some(pid) = processes_with(&marker).into_iter().find(|p| *p != us.id()) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the program never started");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // The program stops: we stop too, so a shell sees the job stopped.
+    cmd("kill", &["-STOP", &program.to_string()]);
+    wait_state(us.id(), 'T');
+    // We are continued: the program goes on too.
+    cmd("kill", &["-CONT", &us.id().to_string()]);
+    wait_state(program, 'S');
+    cmd("kill", &["-TERM", &program.to_string()]);
+    assert_eq!(shell_status(us.wait().unwrap()), 128 + 15);
+}
+
+#[test]
+fn the_program_gets_only_the_descriptors_we_were_given() {
+    require!(is_root(), "needs root");
+    let b = Boxed::start(Maker::RsUnshare, false, &["-pfmu", "--mount-proc"], "true");
+    let t = b.pid_arg();
+    let baseline = cmd("ls", &["/proc/self/fd"]).ok();
+    // Options that open descriptors of their own: pidfd, namespaces, root,
+    // working directory, environment; with and without a fork.
+    for extra in [
+        &["-a"][..],
+        &["-u"][..],
+        &["-a", "-r", "-w", "-e"][..],
+        &["-u", "-w", "-e"][..],
+    ] {
+        let mut args = vec!["-t", t.as_str()];
+        args.extend_from_slice(extra);
+        args.extend(["ls", "/proc/self/fd"]);
+        assert_eq!(nsenter(&args).ok(), baseline, "{extra:?}");
+    }
+    let file = format!("--uts=/proc/{t}/ns/uts");
+    assert_eq!(nsenter(&[&file, "ls", "/proc/self/fd"]).ok(), baseline);
+}
+
+#[test]
+fn a_recycled_pid_is_refused_with_pid_inode() {
+    require!(
+        is_root() && has_command("python3"),
+        "needs root and python3"
+    );
+    // In a PID namespace of our own, ns_last_pid makes the kernel hand out
+    // the PID of a dead process again.
+    let script = format!(
+        r#"
+sleep 600 & A=$!
+INODE=$(python3 -c "import os; print(os.fstat(os.pidfd_open($A)).st_ino)")
+{NSENTER} -t $A:$INODE -u true && echo matching-ok
+kill -KILL $A; wait $A 2>/dev/null
+echo $((A - 1)) > /proc/sys/kernel/ns_last_pid
+sleep 600 & B=$!
+[ "$A" = "$B" ] && echo reused
+{NSENTER} -t $A:$INODE -u true; echo status=$?
+kill -KILL $B
+"#
+    );
+    let run = unshare(&["-pf", "--mount-proc", "sh", "-c", &script]);
+    let out = run.stdout();
+    assert!(out.contains("matching-ok\n"), "{out}");
+    assert!(out.contains("reused\n"), "the PID was not reused: {out}");
+    assert!(out.contains("status=1\n"), "{out}");
+    assert!(
+        run.stderr().contains("is another process now"),
+        "{}",
+        run.stderr()
+    );
+}
