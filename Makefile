@@ -21,8 +21,10 @@ help: ## List the targets
 deps: ## Install the Debian packages the demo and the tests use, if missing
 	@tests/support/deps.sh
 
+TOOLS   := rs-unshare rs-nsenter
+
 build: ## Build the tools (optimized, static) into target/<host triple>/release
-	$(STATIC) $(CARGO) build --release --locked --target $(TARGET) --bin rs-unshare
+	$(STATIC) $(CARGO) build --release --locked --target $(TARGET) $(TOOLS:%=--bin %)
 
 test: deps ## Run every test (as root: also the privileged and unprivileged cases)
 	@tests/support/test-user.sh
@@ -45,15 +47,16 @@ bench: build ## Start-up time and peak RSS against util-linux unshare, as ratios
 	@# Every binary measured is a fresh copy, util-linux's too: how a file was
 	@# written (a linker's small writes, a copy's large ones) changes how fast
 	@# the kernel maps it, by about 5% here.
-	rm -rf $(BENCH) && mkdir -p $(BENCH)
-	cp $(RELEASE)/rs-unshare $(RELEASE)/rsns-floor $(RELEASE)/rsns-nop $(RELEASE)/rsns-rss \
-		"$$(command -v unshare)" $(BENCH)/
-	$(RELEASE)/rsns-bench --runs $(RUNS) --ours $(BENCH)/rs-unshare --theirs $(BENCH)/unshare \
+	rm -rf $(BENCH) && mkdir -p $(BENCH)/ours $(BENCH)/theirs
+	cp $(TOOLS:%=$(RELEASE)/%) $(BENCH)/ours/
+	cp "$$(command -v unshare)" "$$(command -v nsenter)" $(BENCH)/theirs/
+	cp $(RELEASE)/rsns-floor $(RELEASE)/rsns-nop $(RELEASE)/rsns-rss $(BENCH)/
+	$(RELEASE)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss
 
 install: build ## Install the tools into $(PREFIX)/bin (make install PREFIX=/usr)
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(RELEASE)/rs-unshare $(DESTDIR)$(PREFIX)/bin/rs-unshare
+	install -m 0755 $(TOOLS:%=$(RELEASE)/%) $(DESTDIR)$(PREFIX)/bin/
 
 clean: ## Remove everything cargo built
 	$(CARGO) clean

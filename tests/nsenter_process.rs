@@ -125,6 +125,57 @@ fn the_program_gets_only_the_descriptors_we_were_given() {
 }
 
 #[test]
+fn we_are_not_dumpable_once_inside() {
+    require!(can_run_unprivileged(), "needs the unprivileged test user");
+    // The user joins its own box: processes inside run as the same user, so
+    // only non-dumpability keeps them from reading our memory or ptracing us.
+    let b = Boxed::start(Maker::RsUnshare, true, &["-Urpf"], "true");
+    let marker = marker_sleep();
+    let (uid, gid) = test_user().unwrap();
+    let mut us = as_user(
+        uid,
+        gid,
+        NSENTER,
+        &["-t", &b.pid_arg(), "-a", "sleep", &marker],
+    )
+    .stdin(Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let parent = loop {
+        let found = processes_with(&marker).into_iter().find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.trim() == "rs-nsenter")
+        });
+        if let Some(pid) = found {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "rs-nsenter never showed up");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    while processes_with(&marker).len() < 2 {
+        assert!(Instant::now() < deadline, "the program never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let read_as_user = |pid: u32| {
+        run(as_user(uid, gid, "cat", &[&format!("/proc/{pid}/environ")]))
+            .output
+            .status
+            .success()
+    };
+    assert!(
+        read_as_user(b.pid),
+        "the box's own process is readable by its user"
+    );
+    assert!(!read_as_user(parent), "rs-nsenter must not be dumpable");
+    let _ = us.kill();
+    let _ = us.wait();
+    for pid in processes_with(&marker) {
+        cmd("kill", &["-KILL", &pid.to_string()]);
+    }
+}
+
+#[test]
 fn a_recycled_pid_is_refused_with_pid_inode() {
     require!(
         is_root() && has_command("python3"),

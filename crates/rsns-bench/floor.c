@@ -10,6 +10,10 @@
  *                            clone(USER|PID|NS|UTS), write setgroups and the
  *                            root maps, child: make / private, mount proc,
  *                            exec; wait
+ *   rsns-floor join PID PROG...
+ *                            pidfd_open(PID), setns(pidfd, MNT|UTS|IPC|NET|PID),
+ *                            fork, exec, wait (what nsenter -t PID -a needs
+ *                            for a box made with -pfmuin)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -59,6 +63,19 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "pf")) {
 		pid_t pid = clone_into(CLONE_NEWPID);
+		if (pid == 0) {
+			execvp(prog[0], prog);
+			_exit(127);
+		}
+		return pid < 0 ? 1 : wait_for(pid);
+	}
+	if (!strcmp(mode, "join") && argc >= 4) {
+		int pidfd = (int)syscall(SYS_pidfd_open, atoi(argv[2]), 0);
+		prog = argv + 3;
+		if (pidfd < 0 || setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+					  CLONE_NEWNET | CLONE_NEWPID))
+			return 1;
+		pid_t pid = fork();
 		if (pid == 0) {
 			execvp(prog[0], prog);
 			_exit(127);

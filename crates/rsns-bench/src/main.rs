@@ -1,48 +1,20 @@
-//! `make bench`: start-up time and peak RSS of rs-unshare against util-linux
-//! unshare and a floor (a minimal C program doing only the raw system calls,
-//! floor.c), on the same invocations. Runs are alternated (the order rotates
-//! every round) so drift on the machine hits every tool alike; the results are
-//! medians, reported as ratios.
+//! `make bench`: start-up time and peak RSS of the rs-* tools against
+//! util-linux and a floor (a minimal C program doing only the raw system
+//! calls, floor.c), on the same invocations. Runs are alternated (the order
+//! rotates every round) so drift on the machine hits every tool alike; the
+//! results are medians, reported as ratios.
 //!
 //! Peak RSS is the tool's own: those runs exec a no-op program (nop.c) instead
 //! of `true`, whose own ~1.1 MiB would otherwise hide both tools, and are
 //! launched by a tiny static C program (rss.c), because a forked child counts
 //! its copy of the launcher until it execs.
 //!
-//! Usage: rsns-bench [--runs N] [--ours PATH] [--theirs PATH] [--floor PATH]
+//! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
 //!                   [--nop PATH] [--rss PATH]
+//! DIR holds rs-unshare and rs-nsenter (ours) or unshare and nsenter (theirs).
 
-use std::process::{Command, ExitCode, Stdio};
-use std::time::Instant;
-
-struct Case {
-    label: &'static str,
-    args: &'static [&'static str],
-    floor_mode: &'static str,
-}
-
-const CASES: [Case; 4] = [
-    Case {
-        label: "-U",
-        args: &["-U"],
-        floor_mode: "U",
-    },
-    Case {
-        label: "-Urpfmu --mount-proc",
-        args: &["-Urpfmu", "--mount-proc"],
-        floor_mode: "Urpfmu-proc",
-    },
-    Case {
-        label: "-n",
-        args: &["-n"],
-        floor_mode: "n",
-    },
-    Case {
-        label: "-pf",
-        args: &["-pf"],
-        floor_mode: "pf",
-    },
-];
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
 const PROGRAM: &str = "true";
 const WARMUP: usize = 20;
@@ -60,8 +32,8 @@ struct Options {
 fn parse_options() -> Result<Options, String> {
     let mut opts = Options {
         runs: 400,
-        ours: "target/release/rs-unshare".into(),
-        theirs: "unshare".into(),
+        ours: "target/release".into(),
+        theirs: "/usr/bin".into(),
         floor: "target/release/rsns-floor".into(),
         nop: "target/release/rsns-nop".into(),
         rss: "target/release/rsns-rss".into(),
@@ -82,17 +54,38 @@ fn parse_options() -> Result<Options, String> {
     Ok(opts)
 }
 
-/// One tool's command line for a case, running `program`.
-fn argv(tool: usize, case: &Case, opts: &Options, program: &str) -> Vec<String> {
-    let mut v = match tool {
-        0 => vec![opts.floor.clone(), case.floor_mode.to_string()],
-        1 => std::iter::once(opts.theirs.clone())
-            .chain(case.args.iter().map(|s| s.to_string()))
-            .collect(),
-        _ => std::iter::once(opts.ours.clone())
-            .chain(case.args.iter().map(|s| s.to_string()))
-            .collect(),
-    };
+/// Joining a mount namespace moves the working directory: use full paths.
+fn absolute(mut opts: Options) -> Result<Options, String> {
+    for path in [
+        &mut opts.ours,
+        &mut opts.theirs,
+        &mut opts.floor,
+        &mut opts.nop,
+        &mut opts.rss,
+    ] {
+        *path = std::fs::canonicalize(&*path)
+            .map_err(|e| format!("{path}: {e}"))?
+            .display()
+            .to_string();
+    }
+    Ok(opts)
+}
+
+/// One invocation, as the floor, util-linux and we spell it; the program
+/// (`true`, or the no-op for RSS) is appended.
+struct Row {
+    label: String,
+    floor: Vec<String>,
+    theirs: Vec<String>,
+    ours: Vec<String>,
+}
+
+fn words(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn with_program(argv: &[String], program: &str) -> Vec<String> {
+    let mut v = argv.to_vec();
     v.push(program.into());
     v
 }
@@ -132,7 +125,7 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn main() -> ExitCode {
-    let opts = match parse_options() {
+    let opts = match parse_options().and_then(absolute) {
         Ok(opts) => opts,
         Err(e) => {
             eprintln!("rsns-bench: {e}");
@@ -140,7 +133,8 @@ fn main() -> ExitCode {
         }
     };
     match bench(&opts) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(2),
         Err(e) => {
             eprintln!("rsns-bench: {e}");
             ExitCode::FAILURE
@@ -148,19 +142,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn bench(opts: &Options) -> Result<(), String> {
+/// Measures the rows of one table; returns the targets missed.
+fn table(
+    opts: &Options,
+    tool: &str,
+    rows: &[Row],
+    floor_target: Option<f64>,
+) -> Result<Vec<String>, String> {
     println!(
-        "{} runs per tool and case, alternated; times are medians of wall time per run;\n\
-         peak RSS is the tool's own (median of {RSS_RUNS} runs of `unshare ARGS nop`)\n",
-        opts.runs
-    );
-    println!(
-        "| `unshare ARGS {PROGRAM}` | floor | util-linux | rs-unshare | ours/util-linux | ours/floor | util-linux/floor | peak RSS util-linux | peak RSS ours |"
+        "\n| `{tool} ARGS {PROGRAM}` | floor | util-linux | rs-{tool} | ours/util-linux | ours/floor | util-linux/floor | peak RSS util-linux | peak RSS ours |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut missed = Vec::new();
-    for case in &CASES {
-        let argvs: Vec<Vec<String>> = (0..3).map(|t| argv(t, case, opts, PROGRAM)).collect();
+    for row in rows {
+        let argvs = [
+            with_program(&row.floor, PROGRAM),
+            with_program(&row.theirs, PROGRAM),
+            with_program(&row.ours, PROGRAM),
+        ];
         for argv in &argvs {
             for _ in 0..WARMUP {
                 run_once(argv)?;
@@ -175,8 +174,8 @@ fn bench(opts: &Options) -> Result<(), String> {
         }
         let med: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
         let mut rss = Vec::new();
-        for tool in 1..3 {
-            let argv = argv(tool, case, opts, &opts.nop);
+        for argv in [&row.theirs, &row.ours] {
+            let argv = with_program(argv, &opts.nop);
             let mut samples: Vec<f64> = (0..RSS_RUNS)
                 .map(|_| peak_rss(&opts.rss, &argv).map(|kib| kib as f64))
                 .collect::<Result<_, _>>()?;
@@ -184,17 +183,17 @@ fn bench(opts: &Options) -> Result<(), String> {
         }
         let (vs_util, vs_floor) = (med[2] / med[1], med[2] / med[0]);
         if vs_util > 1.0 {
-            missed.push(format!("{}: {vs_util:.2} x util-linux", case.label));
+            missed.push(format!("{tool} {}: {vs_util:.2} x util-linux", row.label));
         }
-        if vs_floor > 1.10 {
-            missed.push(format!("{}: {vs_floor:.2} x the floor", case.label));
+        if floor_target.is_some_and(|t| vs_floor > t) {
+            missed.push(format!("{tool} {}: {vs_floor:.2} x the floor", row.label));
         }
         if rss[1] > rss[0] {
-            missed.push(format!("{}: peak RSS above util-linux", case.label));
+            missed.push(format!("{tool} {}: peak RSS above util-linux", row.label));
         }
         println!(
             "| `{}` | {:.3} ms | {:.3} ms | {:.3} ms | {:.2} | {:.2} | {:.2} | {:.0} KiB | {:.0} KiB |",
-            case.label,
+            row.label,
             med[0],
             med[1],
             med[2],
@@ -205,11 +204,85 @@ fn bench(opts: &Options) -> Result<(), String> {
             rss[1]
         );
     }
-    println!("\ntargets: ours/util-linux <= 1.00, ours/floor <= 1.10, peak RSS ours <= util-linux");
+    Ok(missed)
+}
+
+fn bench(opts: &Options) -> Result<bool, String> {
+    println!(
+        "{} runs per tool and row, alternated; times are medians of wall time per run;\n\
+         peak RSS is the tool's own (median of {RSS_RUNS} runs with a no-op program)",
+        opts.runs
+    );
+    let ours = |name: &str| format!("{}/{name}", opts.ours);
+    let theirs = |name: &str| format!("{}/{name}", opts.theirs);
+    let unshare_rows: Vec<Row> = [
+        ("-U", &["-U"][..], &["U"][..]),
+        (
+            "-Urpfmu --mount-proc",
+            &["-Urpfmu", "--mount-proc"][..],
+            &["Urpfmu-proc"][..],
+        ),
+        ("-n", &["-n"][..], &["n"][..]),
+        ("-pf", &["-pf"][..], &["pf"][..]),
+    ]
+    .into_iter()
+    .map(|(label, args, floor)| Row {
+        label: label.into(),
+        floor: [vec![opts.floor.clone()], words(floor)].concat(),
+        theirs: [vec![theirs("unshare")], words(args)].concat(),
+        ours: [vec![ours("rs-unshare")], words(args)].concat(),
+    })
+    .collect();
+    let mut missed = table(opts, "unshare", &unshare_rows, Some(1.10))?;
+
+    // A box to join: new mount, UTS, IPC, network and PID namespaces.
+    let mut target = start_box(&ours("rs-unshare"))?;
+    let pid = target.1.clone();
+    let join = Row {
+        label: "-t PID -a".to_string(),
+        floor: vec![opts.floor.clone(), "join".into(), pid.clone()],
+        theirs: vec![theirs("nsenter"), "-t".into(), pid.clone(), "-a".into()],
+        ours: vec![ours("rs-nsenter"), "-t".into(), pid.clone(), "-a".into()],
+    };
+    let result = table(opts, "nsenter", &[join], None);
+    let _ = target.0.kill();
+    let _ = target.0.wait();
+    missed.extend(result?);
+
+    println!(
+        "\ntargets: ours/util-linux <= 1.00 and peak RSS ours <= util-linux everywhere; \
+         ours/floor <= 1.10 for unshare"
+    );
     if missed.is_empty() {
         println!("all targets met");
     } else {
         println!("missed: {}", missed.join("; "));
     }
-    Ok(())
+    Ok(missed.is_empty())
+}
+
+/// Starts `rs-unshare -pfmuin sleep` and returns it with the sleep's PID.
+fn start_box(rs_unshare: &str) -> Result<(Child, String), String> {
+    let pid_file = std::env::temp_dir().join(format!("rsns-bench-box-{}.pid", std::process::id()));
+    let _ = std::fs::remove_file(&pid_file);
+    let mut child = Command::new(rs_unshare)
+        .arg("-pfmuin")
+        .arg(format!("--pid-file={}", pid_file.display()))
+        .args(["sleep", "100000"])
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{rs_unshare}: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            let _ = std::fs::remove_file(&pid_file);
+            return Ok((child, pid.trim().to_string()));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("the box to join did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
