@@ -6,17 +6,6 @@ mod common;
 
 use common::*;
 
-const KINDS: [(&str, &str); 8] = [
-    ("-m", "mnt"),
-    ("-u", "uts"),
-    ("-i", "ipc"),
-    ("-n", "net"),
-    ("-p", "pid"),
-    ("-U", "user"),
-    ("-C", "cgroup"),
-    ("-T", "time"),
-];
-
 const SHOW_NS: &str = "readlink /proc/self/ns/mnt /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/net \
                        /proc/self/ns/pid /proc/self/ns/cgroup /proc/self/ns/user /proc/self/ns/time";
 

@@ -3,17 +3,10 @@
 
 mod common;
 
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-fn shell_status(status: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap())
-}
 
 #[test]
 fn exit_status_is_the_programs_with_and_without_a_fork() {

@@ -5,18 +5,6 @@ mod common;
 
 use common::*;
 
-/// (short flag, /proc/self/ns name) for every kind.
-const KINDS: [(&str, &str); 8] = [
-    ("-m", "mnt"),
-    ("-u", "uts"),
-    ("-i", "ipc"),
-    ("-n", "net"),
-    ("-p", "pid"),
-    ("-U", "user"),
-    ("-C", "cgroup"),
-    ("-T", "time"),
-];
-
 fn ours(kind: &str) -> String {
     ns_link("self", kind)
 }

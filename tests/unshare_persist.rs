@@ -9,7 +9,7 @@ use std::os::unix::fs::MetadataExt;
 use common::*;
 
 /// (long option, /proc/self/ns name) for every kind.
-const KINDS: [(&str, &str); 8] = [
+const LONG_KINDS: [(&str, &str); 8] = [
     ("mount", "mnt"),
     ("uts", "uts"),
     ("ipc", "ipc"),
@@ -28,7 +28,7 @@ fn inode_of(path: &std::path::Path) -> String {
 fn every_kind_is_kept_in_its_file_in_both_modes() {
     require!(is_root(), "needs root");
     for fork in [false, true] {
-        for (option, kind) in KINDS {
+        for (option, kind) in LONG_KINDS {
             if kind == "pid" && !fork {
                 continue; // needs --fork; refused, see unshare_errors
             }

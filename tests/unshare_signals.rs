@@ -11,14 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// What the shell would show for an exit status: the code or 128 + signal.
-fn shell_status(status: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap())
-}
-
 #[test]
 fn exit_status_is_the_programs_in_both_modes() {
     require!(is_root(), "needs root");

@@ -18,6 +18,26 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
 pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
 
+/// (short flag, /proc/self/ns name) for every kind, as both tools spell them.
+pub const KINDS: [(&str, &str); 8] = [
+    ("-m", "mnt"),
+    ("-u", "uts"),
+    ("-i", "ipc"),
+    ("-n", "net"),
+    ("-p", "pid"),
+    ("-U", "user"),
+    ("-C", "cgroup"),
+    ("-T", "time"),
+];
+
+/// What a shell shows as `$?`: the exit code, or 128 + the signal.
+pub fn shell_status(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap())
+}
+
 /// Returns false (after saying why) when a test must skip; panics instead
 /// when RSNS_REQUIRE_ALL=1.
 pub fn require(ok: bool, reason: &str) -> bool {
