@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages the demo, the tests and the benchmark use, when
 # they are missing: busybox-static (the container's root file system), uidmap
-# (newuidmap/newgidmap), iproute2 (ip, for the network examples) and, with
-# --bench, a C compiler for the benchmark's floor program. util-linux
-# (unshare, nsenter, setpriv, script) and perl are part of every Debian system.
+# (newuidmap/newgidmap), iproute2 (ip, for the network examples), python3 (the
+# PID-reuse test reads a pidfd's inode with it) and, with --bench, a C
+# compiler for the benchmark's floor program. util-linux (unshare, nsenter,
+# setpriv, script), bash and perl are part of every Debian system.
 set -eu
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -16,6 +17,7 @@ bb=$(command -v busybox || true)
 if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then need="$need busybox-static"; fi
 command -v newuidmap >/dev/null 2>&1 || need="$need uidmap"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
+command -v python3 >/dev/null 2>&1 || need="$need python3-minimal"
 if [ "${1:-}" = --bench ]; then
     command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 fi
