@@ -314,3 +314,20 @@ fn setgid_where_setgroups_is_denied_is_not_an_error() {
         "0\n"
     );
 }
+
+#[test]
+fn setgid_where_setgroups_is_denied_also_works_in_a_new_root() {
+    // The new root has no /proc: the denial must be known without it.
+    let rootfs = rootfs();
+    require!(
+        can_run_unprivileged() && rootfs.is_some(),
+        "needs the unprivileged test user and busybox-static"
+    );
+    let root = format!("--root={}", rootfs.unwrap().display());
+    for fork in [&[][..], &["-f"][..]] {
+        let mut args = vec!["-r", "-G", "0", &root];
+        args.extend_from_slice(fork);
+        args.extend(["/usr/bin/id", "-g"]);
+        assert_eq!(unshare_as_user(&args).ok(), "0\n", "{fork:?}");
+    }
+}

@@ -29,6 +29,11 @@ pub fn permitted_to_ambient(last_cap: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Whether `cap` is in our effective set. Allocation-free.
+pub fn is_effective(cap: u32) -> bool {
+    sys::cap_get().is_ok_and(|sets| sets.effective & (1u64 << cap) != 0)
+}
+
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;
 

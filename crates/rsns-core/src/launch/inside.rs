@@ -13,7 +13,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sched::{CloneFlags, unshare};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::stat::Mode;
-use nix::unistd::{Gid, Uid, chdir, chroot, read, setgroups, setresgid, setresuid, write};
+use nix::unistd::{Gid, Uid, chdir, chroot, setgroups, setresgid, setresuid, write};
 
 use crate::caps;
 use crate::channel::{Msg, Sender};
@@ -105,9 +105,6 @@ pub(crate) struct Inside {
     /// `--keep-caps`: the highest capability number of the kernel.
     pub keep_caps: Option<u32>,
     pub death_signal: Option<Signal>,
-    /// setgroups is known to be denied in our user namespace (read before a
-    /// chroot hid /proc): then there are no groups to drop.
-    pub setgroups_denied: bool,
     /// What to do about an unmapped -S/-G id, in the tool's terms (the
     /// default speaks of rs-unshare's --map-* options).
     pub unmapped_id_hint: Option<&'static str>,
@@ -182,9 +179,7 @@ impl Inside {
             mount::mount_proc(dir).map_err(at(Step::MountProc))?;
         }
         if let Some(gid) = self.setgid {
-            if !self.setgroups_denied {
-                drop_supplementary_groups()?;
-            }
+            drop_supplementary_groups()?;
             setresgid(gid, gid, gid).map_err(at(Step::SetGid))?;
         }
         if let Some(uid) = self.setuid {
@@ -214,26 +209,15 @@ impl Inside {
 }
 
 /// setgroups(0) for `-G`. Where the user namespace denies setgroups (as after
-/// `-r`), the groups cannot be dropped and there is nothing to drop inside:
-/// that is not an error.
+/// `-r`), the groups cannot be dropped: that is not an error. Holding
+/// CAP_SETGID, EPERM can only mean that denial; asking the capability instead
+/// of /proc/self/setgroups also works after a chroot hid /proc.
 fn drop_supplementary_groups() -> Result<(), StepFailure> {
     match setgroups(&[]) {
         Ok(()) => Ok(()),
-        Err(Errno::EPERM) if setgroups_denied() => Ok(()),
+        Err(Errno::EPERM) if caps::is_effective(caps::CAP_SETGID) => Ok(()),
         Err(e) => Err(at(Step::SetGroups)(e)),
     }
-}
-
-fn setgroups_denied() -> bool {
-    let Ok(fd) = open(
-        c"/proc/self/setgroups",
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    ) else {
-        return false;
-    };
-    let mut buf = [0u8; 16];
-    matches!(read(fd.as_fd(), &mut buf), Ok(n) if buf[..n].starts_with(b"deny"))
 }
 
 /// A pidfd polls readable once its process has exited.

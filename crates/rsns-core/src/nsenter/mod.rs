@@ -116,9 +116,6 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     join::enter(target.as_ref(), sources)?;
 
     let (uid, gid) = resolve_follow(uid, gid, target.as_ref())?;
-    // Read now: after a chroot /proc may be gone.
-    let setgroups_denied =
-        std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.starts_with("deny"));
     if let Some(procs) = cgroup_procs {
         let pid = getpid().to_string();
         nix::unistd::write(procs.as_fd(), pid.as_bytes())
@@ -157,7 +154,6 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
         setuid: uid.map(Uid::from_raw),
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
         death_signal: None,
-        setgroups_denied,
         unmapped_id_hint: Some(
             "entering a user namespace sets uid and gid 0 unless told otherwise: keep yours with \
              --preserve-credentials, or choose mapped ones with -S and -G",

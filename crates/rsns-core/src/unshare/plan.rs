@@ -213,7 +213,6 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         setuid: opts.setuid.map(Uid::from_raw),
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
         death_signal: opts.kill_child,
-        setgroups_denied: false,
         unmapped_id_hint: None,
         parent_pidfd: None,
         signal_mask: None,
