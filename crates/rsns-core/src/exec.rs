@@ -154,6 +154,7 @@ impl ExecPlan {
         &self.display
     }
 
+    #[cfg(test)]
     pub fn argv(&self) -> &[CString] {
         self.argv.strings()
     }

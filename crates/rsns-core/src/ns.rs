@@ -89,12 +89,6 @@ impl NsKind {
         }
     }
 
-    /// The kind named by a /proc/PID/ns entry (`pid_for_children` counts as pid).
-    pub fn from_proc_name(name: &str) -> Option<NsKind> {
-        let base = name.strip_suffix("_for_children").unwrap_or(name);
-        NsKind::ALL.into_iter().find(|k| k.proc_name() == base)
-    }
-
     fn bit(self) -> u8 {
         1 << (self as u8)
     }
@@ -175,15 +169,6 @@ impl fmt::Debug for NsSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn proc_names_round_trip() {
-        for kind in NsKind::ALL {
-            assert_eq!(NsKind::from_proc_name(kind.proc_name()), Some(kind));
-            assert_eq!(NsKind::from_proc_name(kind.for_children_name()), Some(kind));
-        }
-        assert_eq!(NsKind::from_proc_name("bogus"), None);
-    }
 
     #[test]
     fn flags_are_distinct_and_match_libc() {

@@ -45,7 +45,9 @@ fn bad(target: &PersistTarget, reason: impl Into<String>) -> PersistError {
 /// file, a directory, a file with contents (the bind would hide them), a file
 /// that already holds a namespace, or one path given for two namespaces.
 pub fn check_targets(targets: &[PersistTarget]) -> Result<(), PersistError> {
-    for (i, target) in targets.iter().enumerate() {
+    // (dev, inode) of each target checked so far, to find a file given twice.
+    let mut seen: Vec<(u64, u64, NsKind)> = Vec::with_capacity(targets.len());
+    for target in targets {
         let meta = std::fs::metadata(&target.path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => bad(
                 target,
@@ -77,19 +79,19 @@ pub fn check_targets(targets: &[PersistTarget]) -> Result<(), PersistError> {
                 ),
             ));
         }
-        for earlier in &targets[..i] {
-            let same = std::fs::metadata(&earlier.path)
-                .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino());
-            if same {
-                return Err(bad(
-                    target,
-                    format!(
-                        "the same file is given for --{}; each namespace needs its own file",
-                        earlier.kind.option_name()
-                    ),
-                ));
-            }
+        if let Some(&(_, _, earlier)) = seen
+            .iter()
+            .find(|(dev, ino, _)| (*dev, *ino) == (meta.dev(), meta.ino()))
+        {
+            return Err(bad(
+                target,
+                format!(
+                    "the same file is given for --{}; each namespace needs its own file",
+                    earlier.option_name()
+                ),
+            ));
         }
+        seen.push((meta.dev(), meta.ino(), target.kind));
     }
     Ok(())
 }
@@ -105,10 +107,6 @@ impl Bound {
     /// The run succeeded: the binds stay.
     pub fn keep(mut self) {
         self.paths.clear();
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
     }
 }
 

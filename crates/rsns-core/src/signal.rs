@@ -30,12 +30,6 @@ pub fn parse_signal(text: &str) -> Result<Signal, UnknownSignal> {
     Signal::from_str(&format!("SIG{canonical}")).map_err(|_| unknown())
 }
 
-/// The signal's name without the `SIG` prefix, as kill -l shows it.
-pub fn short_name(sig: Signal) -> &'static str {
-    let name = sig.as_str();
-    name.strip_prefix("SIG").unwrap_or(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,10 +63,5 @@ mod tests {
             assert_eq!(err.0, bad);
             assert!(err.to_string().contains(&format!("'{bad}'")));
         }
-    }
-
-    #[test]
-    fn short_names() {
-        assert_eq!(short_name(Signal::SIGTERM), "TERM");
     }
 }

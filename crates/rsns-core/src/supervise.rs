@@ -43,7 +43,10 @@ pub fn supervised_set() -> SigSet {
 
 /// Blocks the supervised signals; returns the previous mask, which the child
 /// restores before exec so the program gets the mask our caller gave us.
+/// SIGCHLD goes back to its default first: ignored, the kernel would reap the
+/// child before we could wait for it.
 pub fn block_supervised() -> Result<SigSet, SysError> {
+    crate::sys::set_default_action(Signal::SIGCHLD).context(|| "reset SIGCHLD".into())?;
     let mut old = SigSet::empty();
     sigprocmask(
         SigmaskHow::SIG_BLOCK,

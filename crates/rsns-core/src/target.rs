@@ -203,18 +203,18 @@ impl Target {
     }
 }
 
-/// The inode of a pidfd for `pid`: what `PID:INODE` wants.
-pub fn pidfd_inode(pid: Pid) -> Result<u64, Errno> {
-    let pidfd = sys::pidfd_open(pid)?;
-    std::fs::File::from(pidfd)
-        .metadata()
-        .map(|m| m.ino())
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inode of a pidfd for `pid`: what `PID:INODE` wants.
+    fn pidfd_inode(pid: Pid) -> Result<u64, Errno> {
+        let pidfd = sys::pidfd_open(pid)?;
+        std::fs::File::from(pidfd)
+            .metadata()
+            .map(|m| m.ino())
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    }
 
     #[test]
     fn specs_parse_and_name_bad_values() {

@@ -94,41 +94,46 @@ impl Drop for ChildGuard {
     }
 }
 
-/// How the child's way to exec ended.
+/// How far the child got.
 #[derive(Debug)]
-pub(crate) enum ExecWait {
-    /// The exec worked: the program runs.
-    Running,
-    /// A step failed; the child has exited.
-    Failed(StepFailure),
-    /// The child died before exec (killed by a signal, most likely).
-    Died(Outcome),
+pub(crate) enum Progress {
+    /// It reached the point waited for.
+    Reached,
+    /// It died first (killed by a signal, most likely).
+    Ended(Outcome),
 }
 
-/// Reads the child's reports until the exec worked or it failed.
-pub(crate) fn wait_for_exec(
+/// Reads the child's reports until it reached `point` or failed. `Ready` is
+/// reached with the message; `Exec` once the socket closes after it, as the
+/// exec closed it. A failed step comes back described in `inside`'s terms.
+pub(crate) fn wait_for(
+    point: Msg,
     status: &Receiver,
     guard: &mut ChildGuard,
-) -> Result<ExecWait, SysError> {
+    inside: &Inside,
+) -> Result<Progress, LaunchError> {
     let mut exec_seen = false;
     loop {
         match status.recv() {
-            Ok(Some(Msg::Exec)) => exec_seen = true,
+            Ok(Some(Msg::Ready)) if point == Msg::Ready => return Ok(Progress::Reached),
+            Ok(Some(Msg::Exec)) if point == Msg::Exec => exec_seen = true,
             Ok(Some(Msg::Failed { step, errno })) => {
-                return Ok(ExecWait::Failed(StepFailure {
+                let failure = StepFailure {
                     step: Step::from_code(step),
                     errno: Errno::from_raw(errno),
-                }));
+                };
+                return Err(describe(inside, failure));
             }
-            Ok(None) if exec_seen => return Ok(ExecWait::Running),
-            Ok(None) => return Ok(ExecWait::Died(guard.reap())),
+            Ok(None) if exec_seen => return Ok(Progress::Reached),
+            Ok(None) => return Ok(Progress::Ended(guard.reap())),
             Ok(Some(other)) => {
                 return Err(SysError::new(
                     format!("unexpected message {other:?} from the child"),
                     Errno::EPROTO,
-                ));
+                )
+                .into());
             }
-            Err(errno) => return Err(SysError::new("read from the child", errno)),
+            Err(errno) => return Err(SysError::new("read from the child", errno).into()),
         }
     }
 }
@@ -140,7 +145,6 @@ pub(crate) fn fork_and_exec(
     inside: &mut Inside,
     policy: ForwardPolicy,
 ) -> Result<Outcome, LaunchError> {
-    sys::set_default_action(Signal::SIGCHLD).context(|| "reset SIGCHLD".into())?;
     inside.signal_mask = Some(block_supervised()?);
     let (status_rx, status_tx) = channel().context(|| "socketpair".into())?;
     match sys::fork_into(0).context(|| "fork".into())? {
@@ -152,10 +156,8 @@ pub(crate) fn fork_and_exec(
         Forked::Parent(child) => {
             drop(status_tx);
             let mut guard = ChildGuard::new(child);
-            match wait_for_exec(&status_rx, &mut guard)? {
-                ExecWait::Running => {}
-                ExecWait::Failed(failure) => return Err(describe(inside, failure)),
-                ExecWait::Died(outcome) => return Ok(outcome),
+            if let Progress::Ended(outcome) = wait_for(Msg::Exec, &status_rx, &mut guard, inside)? {
+                return Ok(outcome);
             }
             guard.release();
             Ok(supervise(child, policy)?)

@@ -10,7 +10,6 @@
 //! kills and reaps the child and undoes the binds: nothing is left behind.
 
 use nix::errno::Errno;
-use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Pid, Uid, getpid, getresgid, getresuid, setgroups, setresgid, setresuid};
 
 use super::UnshareError;
@@ -18,9 +17,7 @@ use super::plan::Plan;
 use crate::channel::{Msg, Receiver, Sender, channel};
 use crate::error::{Context, SysError};
 use crate::idmap::{ProcTarget, apply_map_plan};
-use crate::launch::{
-    ChildGuard, ExecWait, Step, StepFailure, child_failed, create_hint, describe, wait_for_exec,
-};
+use crate::launch::{ChildGuard, Progress, Step, StepFailure, child_failed, create_hint, wait_for};
 use crate::ns::NsKind;
 use crate::persist::bind_namespaces;
 use crate::pidfile::PidFile;
@@ -40,7 +37,6 @@ struct Handshake {
 
 pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
     let pid_file = plan.pid_file.as_deref().map(PidFile::prepare).transpose()?;
-    sys::set_default_action(Signal::SIGCHLD).context(|| "reset SIGCHLD".into())?;
     plan.inside.signal_mask = Some(block_supervised()?);
     if plan.kill_child.is_some() {
         plan.inside.parent_pidfd =
@@ -140,27 +136,11 @@ fn parent(
     handshake: Handshake,
 ) -> Result<Outcome, UnshareError> {
     let mut guard = ChildGuard::new(child);
-    if handshake.ready {
-        match status.recv() {
-            Ok(Some(Msg::Ready)) => {}
-            Ok(Some(Msg::Failed { step, errno })) => {
-                let failure = StepFailure {
-                    step: Step::from_code(step),
-                    errno: Errno::from_raw(errno),
-                };
-                return Err(describe(&plan.inside, failure).into());
-            }
-            // Died before its first steps were done: a signal, most likely.
-            Ok(None) => return Ok(guard.reap()),
-            Ok(Some(other)) => {
-                return Err(SysError::new(
-                    format!("unexpected message {other:?} from the child"),
-                    Errno::EPROTO,
-                )
-                .into());
-            }
-            Err(errno) => return Err(SysError::new("read from the child", errno).into()),
-        }
+    // Ended before its first steps were done: a signal, most likely.
+    if handshake.ready
+        && let Progress::Ended(outcome) = wait_for(Msg::Ready, &status, &mut guard, &plan.inside)?
+    {
+        return Ok(outcome);
     }
     apply_map_plan(ProcTarget::Pid(child), &plan.maps)?;
     let bound = bind_namespaces(child, &plan.persist)?;
@@ -168,10 +148,8 @@ fn parent(
         go.send(Msg::Go)
             .context(|| "tell the child to go on".into())?;
     }
-    match wait_for_exec(&status, &mut guard)? {
-        ExecWait::Running => {}
-        ExecWait::Failed(failure) => return Err(describe(&plan.inside, failure).into()),
-        ExecWait::Died(outcome) => return Ok(outcome),
+    if let Progress::Ended(outcome) = wait_for(Msg::Exec, &status, &mut guard, &plan.inside)? {
+        return Ok(outcome);
     }
     tracing::debug!(%child, program = plan.inside.exec.display(), "program runs");
     if let Some(pid_file) = pid_file {
