@@ -81,12 +81,16 @@ pub(crate) fn choose(
         let t =
             target.ok_or_else(|| NsenterError::Usage("--all needs a target (-t PID)".into()))?;
         for kind in NsKind::ALL {
-            if sources.iter().any(|s| s.kind == kind) || !kernel_has(kind) {
+            if sources.iter().any(|s| s.kind == kind) {
                 continue;
             }
+            // No inode of our own: this kernel lacks the kind.
+            let Some(ours) = our_inode(kind) else {
+                continue;
+            };
             // Skip what we already share: entering it changes nothing, and our
             // own user namespace cannot be entered at all.
-            if t.ns_inode(kind).ok() == our_inode(kind) {
+            if t.ns_inode(kind).ok() == Some(ours) {
                 tracing::debug!(kind = kind.proc_name(), "already ours: skipped");
                 continue;
             }
@@ -273,11 +277,6 @@ fn our_inode(kind: NsKind) -> Option<u64> {
     std::fs::metadata(format!("/proc/self/ns/{}", kind.proc_name()))
         .ok()
         .map(|m| m.ino())
-}
-
-/// True if this kernel has namespaces of `kind`.
-fn kernel_has(kind: NsKind) -> bool {
-    Path::new(&format!("/proc/self/ns/{}", kind.proc_name())).exists()
 }
 
 /// Why we may not enter another process's namespaces.
