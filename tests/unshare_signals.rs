@@ -285,9 +285,14 @@ struct Terminal {
 }
 
 impl Terminal {
+    /// script(1) runs `command` with $SHELL; dash does not exec the last
+    /// command and dies by Ctrl-C itself, so its status would be reported
+    /// instead of ours. `exec` makes our tool script's own child whatever the
+    /// caller's shell; SHELL is pinned so every run sees the same shell.
     fn start(command: &str) -> Terminal {
         let mut child = Command::new("script")
-            .args(["-qec", command, "/dev/null"])
+            .args(["-qec", &format!("exec {command}"), "/dev/null"])
+            .env("SHELL", "/bin/sh")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
