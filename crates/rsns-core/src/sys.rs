@@ -233,6 +233,120 @@ pub fn mntns_id(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, Errno> {
     Ok(id)
 }
 
+/// NS_GET_PARENT: the parent of a PID or user namespace, as a new descriptor.
+/// EPERM: the parent is outside our view; EINVAL: the kind has no parent.
+pub fn ns_get_parent(fd: std::os::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    ioctl_none(fd, 0xb702).map(owned) // _IO(0xb7, 0x2)
+}
+
+/// NS_GET_OWNER_UID: the uid (in our user namespace) of the user that created
+/// the user namespace `fd` names. EINVAL for any other kind of namespace.
+pub fn ns_get_owner_uid(fd: std::os::fd::BorrowedFd<'_>) -> Result<u32, Errno> {
+    const NS_GET_OWNER_UID: libc::c_ulong = 0xb704; // _IO(0xb7, 0x4)
+    let mut uid: libc::uid_t = 0;
+    // SAFETY: this ioctl writes one uid_t through the pointer, which points to
+    // `uid`, alive and writable for the call.
+    let ret = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            NS_GET_OWNER_UID,
+            &mut uid as *mut libc::uid_t,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(uid)
+}
+
+/// The width of the terminal on `fd`, or None when `fd` is not a terminal.
+pub fn terminal_width(fd: std::os::fd::BorrowedFd<'_>) -> Option<usize> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize through the pointer, which points
+    // to `size`, alive and writable for the call.
+    let ret = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            libc::TIOCGWINSZ,
+            &mut size as *mut libc::winsize,
+        )
+    };
+    (ret == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+/// A POSIX extended regular expression (regcomp(3)), the dialect util-linux
+/// filters use.
+pub struct Regex {
+    compiled: Box<libc::regex_t>,
+}
+
+impl Regex {
+    /// Compiles `pattern`; the error is regerror(3)'s text.
+    pub fn new(pattern: &str) -> Result<Regex, String> {
+        let c_pattern = CString::new(pattern).map_err(|_| "NUL byte in pattern".to_string())?;
+        // SAFETY: regex_t is a plain C struct for which all-zero bytes are a
+        // valid (not yet compiled) value; regcomp initialises it.
+        let mut compiled: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `compiled` points to writable storage for one regex_t and
+        // `c_pattern` is a NUL-terminated string that outlives the call.
+        let rc = unsafe {
+            libc::regcomp(
+                &mut *compiled,
+                c_pattern.as_ptr(),
+                libc::REG_EXTENDED | libc::REG_NOSUB,
+            )
+        };
+        if rc != 0 {
+            let mut buf = [0u8; 256];
+            // SAFETY: regerror writes at most buf.len() bytes, NUL-terminated,
+            // describing error `rc` of `compiled`.
+            unsafe {
+                libc::regerror(rc, &*compiled, buf.as_mut_ptr().cast(), buf.len());
+            }
+            let text = CStr::from_bytes_until_nul(&buf)
+                .map(|t| t.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return Err(text);
+        }
+        Ok(Regex { compiled })
+    }
+
+    /// Whether `text` contains a match (a NUL byte ends the text).
+    pub fn is_match(&self, text: &str) -> bool {
+        let c_text = match CString::new(text) {
+            Ok(c) => c,
+            Err(e) => {
+                let end = e.nul_position();
+                CString::new(&text.as_bytes()[..end]).unwrap_or_default()
+            }
+        };
+        // SAFETY: `compiled` was compiled by regcomp with REG_NOSUB, so no
+        // match array is needed (nmatch 0, pmatch NULL); `c_text` is
+        // NUL-terminated and outlives the call.
+        let rc = unsafe { libc::regexec(&*self.compiled, c_text.as_ptr(), 0, ptr::null_mut(), 0) };
+        rc == 0
+    }
+}
+
+impl Drop for Regex {
+    fn drop(&mut self) {
+        // SAFETY: `compiled` was successfully compiled by regcomp (new() only
+        // returns a Regex then) and is freed exactly once, here.
+        unsafe { libc::regfree(&mut *self.compiled) };
+    }
+}
+
+impl std::fmt::Debug for Regex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Regex")
+    }
+}
+
 /// A NULL-terminated array of C strings, built before a fork so the child can
 /// exec without allocating.
 #[derive(Debug)]
@@ -432,6 +546,15 @@ mod tests {
         let sets = cap_get().expect("capget on ourselves");
         // Effective is always a subset of permitted.
         assert_eq!(sets.effective & !sets.permitted, 0);
+    }
+
+    #[test]
+    fn extended_regular_expressions_match_like_grep_e() {
+        let re = Regex::new("^(sh|bash)( |$)").unwrap();
+        assert!(re.is_match("sh -c true"));
+        assert!(re.is_match("bash"));
+        assert!(!re.is_match("dash"));
+        assert!(Regex::new("a(").is_err());
     }
 
     #[test]

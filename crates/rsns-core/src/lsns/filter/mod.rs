@@ -1,0 +1,265 @@
+//! `-Q/--filter EXPR`: the expression language of util-linux's libsmartcols
+//! (scols-filter(5)) over any column, shown or not:
+//! `TYPE == "net" && NPROCS == 0`, `COMMAND =~ "^sleep"`, `!(USER eq "root")`.
+
+mod lexer;
+mod parser;
+
+use std::rc::Rc;
+
+pub use lexer::CmpOp;
+
+use super::columns::{Column, ValueType};
+use crate::sys::Regex;
+
+/// A filter that does not parse, with the 1-based character it stumbled on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("filter: {message} at character {position}")]
+pub struct FilterError {
+    pub position: usize,
+    pub message: String,
+}
+
+impl FilterError {
+    fn at(position: usize, message: &str) -> FilterError {
+        FilterError {
+            position,
+            message: message.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Column(Column),
+    Number(f64),
+    String(String),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Or(Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Cmp(Operand, CmpOp, Operand),
+    Match {
+        operand: Operand,
+        negated: bool,
+        regex: Rc<Regex>,
+    },
+    /// A lone operand: true when non-empty and not zero.
+    Truth(Operand),
+}
+
+/// The value of one cell, as a filter sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Number(f64),
+    String(String),
+    Bool(bool),
+    Empty,
+}
+
+impl Value {
+    fn truth(&self) -> bool {
+        match self {
+            Value::Number(n) => *n != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Bool(b) => *b,
+            Value::Empty => false,
+        }
+    }
+
+    fn number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            Value::String(s) => s.trim().parse().ok(),
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            Value::Empty => None,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Value::Number(n) => format_number(*n),
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Empty => String::new(),
+        }
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e18 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+impl Expr {
+    pub fn parse(text: &str) -> Result<Expr, FilterError> {
+        let tokens = lexer::tokenize(text)?;
+        parser::parse(&tokens, text.chars().count())
+    }
+
+    /// The columns the expression reads (they must be filled in).
+    pub fn columns(&self, out: &mut Vec<Column>) {
+        let mut add = |operand: &Operand| {
+            if let Operand::Column(c) = operand {
+                if !out.contains(c) {
+                    out.push(*c);
+                }
+            }
+        };
+        match self {
+            Expr::Or(a, b) | Expr::And(a, b) => {
+                a.columns(out);
+                b.columns(out);
+            }
+            Expr::Not(a) => a.columns(out),
+            Expr::Cmp(a, _, b) => {
+                add(a);
+                add(b);
+            }
+            Expr::Match { operand, .. } | Expr::Truth(operand) => add(operand),
+        }
+    }
+
+    /// Evaluates the expression with `cell` giving each column's value.
+    pub fn matches(&self, cell: &dyn Fn(Column) -> Value) -> bool {
+        let value = |operand: &Operand| match operand {
+            Operand::Column(c) => cell(*c),
+            Operand::Number(n) => Value::Number(*n),
+            Operand::String(s) => Value::String(s.clone()),
+            Operand::Bool(b) => Value::Bool(*b),
+        };
+        match self {
+            Expr::Or(a, b) => a.matches(cell) || b.matches(cell),
+            Expr::And(a, b) => a.matches(cell) && b.matches(cell),
+            Expr::Not(a) => !a.matches(cell),
+            Expr::Truth(a) => value(a).truth(),
+            Expr::Match {
+                operand,
+                negated,
+                regex,
+            } => regex.is_match(&value(operand).text()) != *negated,
+            Expr::Cmp(a, op, b) => {
+                let numeric = is_numeric(a) || is_numeric(b);
+                compare(&value(a), *op, &value(b), numeric)
+            }
+        }
+    }
+}
+
+fn is_numeric(operand: &Operand) -> bool {
+    match operand {
+        Operand::Column(c) => c.value_type() == ValueType::Number,
+        Operand::Number(_) => true,
+        _ => false,
+    }
+}
+
+/// Numbers compare as numbers (an empty cell equals nothing but another empty
+/// cell); everything else compares as text.
+fn compare(a: &Value, op: CmpOp, b: &Value, numeric: bool) -> bool {
+    use std::cmp::Ordering;
+    let ordering = if numeric {
+        match (a.number(), b.number()) {
+            (Some(x), Some(y)) => x.partial_cmp(&y),
+            _ => {
+                let both_empty = *a == Value::Empty && *b == Value::Empty;
+                return match op {
+                    CmpOp::Eq => both_empty,
+                    CmpOp::Ne => !both_empty,
+                    _ => false,
+                };
+            }
+        }
+    } else {
+        Some(a.text().cmp(&b.text()))
+    };
+    let Some(ordering) = ordering else {
+        return false;
+    };
+    match op {
+        CmpOp::Eq => ordering == Ordering::Equal,
+        CmpOp::Ne => ordering != Ordering::Equal,
+        CmpOp::Lt => ordering == Ordering::Less,
+        CmpOp::Le => ordering != Ordering::Greater,
+        CmpOp::Gt => ordering == Ordering::Greater,
+        CmpOp::Ge => ordering != Ordering::Less,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(column: Column) -> Value {
+        match column {
+            Column::Type => Value::String("net".into()),
+            Column::Nprocs => Value::Number(0.0),
+            Column::Pid => Value::Empty,
+            Column::Command => Value::String("sleep 100".into()),
+            Column::Ns => Value::Number(4026532290.0),
+            _ => Value::Empty,
+        }
+    }
+
+    fn check(text: &str) -> bool {
+        Expr::parse(text).unwrap().matches(&row)
+    }
+
+    #[test]
+    fn comparisons_logic_and_precedence() {
+        assert!(check(r#"TYPE == "net" && NPROCS == 0"#));
+        assert!(!check(r#"TYPE == "mnt" && NPROCS == 0"#));
+        assert!(check(r#"TYPE == "mnt" || NPROCS < 1"#));
+        assert!(check(r#"type eq 'net' AND nprocs le 0"#));
+        assert!(check(r#"!(TYPE == "mnt")"#));
+        assert!(check(r#"NOT TYPE == "mnt" and NS > 4026531840"#));
+        // && binds tighter than ||.
+        assert!(check(r#"TYPE == "x" && NPROCS == 1 || NS >= 4026532290"#));
+        assert!(!check(
+            r#"TYPE == "x" && (NPROCS == 1 || NS >= 4026532290)"#
+        ));
+    }
+
+    #[test]
+    fn regular_expressions_and_empty_cells() {
+        assert!(check(r#"COMMAND =~ "^sle+p [0-9]+$""#));
+        assert!(check(r#"COMMAND !~ "^bash""#));
+        assert!(!check("PID"));
+        assert!(!check("PID == 0"));
+        assert!(check("PID != 1"));
+        assert!(check("COMMAND"));
+        assert!(check("true && !false"));
+    }
+
+    #[test]
+    fn errors_name_the_place_and_the_problem() {
+        let err = Expr::parse("NPROCS > )").unwrap_err();
+        assert_eq!(err.position, 10);
+        assert!(err.message.contains("found ')'"), "{err}");
+        let err = Expr::parse("BOGUS == 1").unwrap_err();
+        assert_eq!(
+            (err.position, err.message.as_str()),
+            (1, "unknown column 'BOGUS'")
+        );
+        let err = Expr::parse("(TYPE == 'net'").unwrap_err();
+        assert!(err.message.contains("missing ')'"), "{err}");
+        let err = Expr::parse("TYPE ==").unwrap_err();
+        assert_eq!(err.position, 8);
+        let err = Expr::parse("TYPE =~ 'a('").unwrap_err();
+        assert!(err.message.contains("regular expression"), "{err}");
+        let err = Expr::parse("TYPE == 'net' 'x'").unwrap_err();
+        assert_eq!(err.position, 15);
+        let mut columns = Vec::new();
+        Expr::parse("TYPE == 'net' || !(PID > 3 && type != 'x')")
+            .unwrap()
+            .columns(&mut columns);
+        assert_eq!(columns, vec![Column::Type, Column::Pid]);
+    }
+}

@@ -1,0 +1,4 @@
+//! Turning rows into text.
+
+pub mod json;
+pub mod table;

@@ -1,0 +1,193 @@
+//! Table and raw output, laid out as libsmartcols does for lsns(8): one space
+//! between columns, numbers on the right, no padding after the last column,
+//! multi-line cells (NSFS) on extra lines, and the truncatable column
+//! (COMMAND) cut to the terminal width.
+
+use std::fmt::Write;
+
+/// Cells already turned into text, in print order.
+#[derive(Debug, Default)]
+pub struct Grid {
+    pub headers: Vec<&'static str>,
+    pub right: Vec<bool>,
+    /// libsmartcols's width hints: a column is at least this wide while the
+    /// table fits the terminal (80 columns when not on one).
+    pub hints: Vec<usize>,
+    /// The column to shorten when the table is wider than the terminal.
+    pub truncate: Option<usize>,
+    pub lines: Vec<Vec<String>>,
+}
+
+fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
+fn cut(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Renders an aligned table; `term_width` is None when stdout is not a
+/// terminal or truncation is off.
+pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>) -> String {
+    let ncols = grid.headers.len();
+    let mut widths: Vec<usize> = (0..ncols)
+        .map(|c| {
+            let cells = grid
+                .lines
+                .iter()
+                .flat_map(|l| l[c].split('\n'))
+                .map(width)
+                .max()
+                .unwrap_or(0);
+            // Headers count also with -n, as in lsns(8).
+            cells.max(width(grid.headers[c]))
+        })
+        .collect();
+    let total = |widths: &[usize]| widths.iter().sum::<usize>() + ncols.saturating_sub(1);
+    let hinted: Vec<usize> = widths
+        .iter()
+        .enumerate()
+        .map(|(c, &w)| w.max(grid.hints.get(c).copied().unwrap_or(0)))
+        .collect();
+    if total(&hinted) <= term_width.unwrap_or(80) {
+        widths = hinted;
+    }
+    if let (Some(limit), Some(col)) = (term_width, grid.truncate) {
+        let total = total(&widths);
+        if total > limit {
+            let floor = width(grid.headers[col]);
+            widths[col] = widths[col].saturating_sub(total - limit).max(floor);
+        }
+    }
+    let mut out = String::new();
+    if headings {
+        let header: Vec<String> = grid.headers.iter().map(|h| h.to_string()).collect();
+        push_line(&mut out, &header, &widths, &grid.right);
+    }
+    for line in &grid.lines {
+        let parts: Vec<Vec<&str>> = line.iter().map(|cell| cell.split('\n').collect()).collect();
+        let height = parts.iter().map(Vec::len).max().unwrap_or(1);
+        for sub in 0..height {
+            let cells: Vec<String> = parts
+                .iter()
+                .enumerate()
+                .map(|(c, lines)| cut(lines.get(sub).copied().unwrap_or(""), widths[c]))
+                .collect();
+            push_line(&mut out, &cells, &widths, &grid.right);
+        }
+    }
+    out
+}
+
+fn push_line(out: &mut String, cells: &[String], widths: &[usize], right: &[bool]) {
+    let last = cells.len().saturating_sub(1);
+    let mut line = String::new();
+    for (c, cell) in cells.iter().enumerate() {
+        if c > 0 {
+            line.push(' ');
+        }
+        let pad = widths[c].saturating_sub(width(cell));
+        if right[c] {
+            let _ = write!(line, "{}{cell}", " ".repeat(pad));
+        } else if c == last {
+            line.push_str(cell);
+        } else {
+            let _ = write!(line, "{cell}{}", " ".repeat(pad));
+        }
+    }
+    out.push_str(line.trim_end_matches(' '));
+    out.push('\n');
+}
+
+/// Raw output: cells separated by one space, with space, backslash and
+/// control characters written as `\xHH` so every line splits on spaces.
+pub fn raw(grid: &Grid, headings: bool) -> String {
+    let mut out = String::new();
+    let mut push = |cells: Vec<String>| {
+        out.push_str(&cells.join(" "));
+        out.push('\n');
+    };
+    if headings {
+        push(grid.headers.iter().map(|h| h.to_string()).collect());
+    }
+    for line in &grid.lines {
+        push(line.iter().map(|c| escape(c)).collect());
+    }
+    out
+}
+
+fn escape(cell: &str) -> String {
+    let mut out = String::with_capacity(cell.len());
+    for c in cell.chars() {
+        if c == ' ' || c == '\\' || c.is_control() {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "\\x{byte:02x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid() -> Grid {
+        Grid {
+            headers: vec!["NS", "TYPE", "COMMAND"],
+            right: vec![true, false, false],
+            hints: vec![10, 5, 0],
+            truncate: Some(2),
+            lines: vec![
+                vec!["4026531835".into(), "cgroup".into(), "init splash".into()],
+                vec!["7".into(), "net".into(), String::new()],
+            ],
+        }
+    }
+
+    #[test]
+    fn columns_align_like_lsns() {
+        assert_eq!(
+            table(&grid(), true, None),
+            "        NS TYPE   COMMAND\n\
+             4026531835 cgroup init splash\n\
+             \u{20}        7 net\n"
+        );
+        assert_eq!(
+            table(&grid(), false, Some(22)),
+            "4026531835 cgroup init sp\n         7 net\n"
+        );
+    }
+
+    #[test]
+    fn width_hints_apply_while_the_table_fits() {
+        let mut grid = grid();
+        grid.lines[0][1] = "net".into();
+        assert!(table(&grid, true, None).starts_with("        NS TYPE  COMMAND\n"));
+        grid.lines[0][2] = "x".repeat(80);
+        assert!(table(&grid, true, None).starts_with("        NS TYPE COMMAND\n"));
+    }
+
+    #[test]
+    fn multi_line_cells_take_extra_lines() {
+        let grid = Grid {
+            headers: vec!["NS", "NSFS"],
+            right: vec![true, false],
+            hints: Vec::new(),
+            truncate: None,
+            lines: vec![vec!["5".into(), "/a\n/bb".into()]],
+        };
+        assert_eq!(table(&grid, true, None), "NS NSFS\n 5 /a\n   /bb\n");
+    }
+
+    #[test]
+    fn raw_escapes_what_would_split_a_line() {
+        assert_eq!(
+            raw(&grid(), true),
+            "NS TYPE COMMAND\n4026531835 cgroup init\\x20splash\n7 net \n"
+        );
+    }
+}

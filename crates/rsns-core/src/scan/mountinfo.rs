@@ -1,0 +1,123 @@
+//! The nsfs bind mounts in /proc/self/mountinfo: namespaces kept alive by a
+//! file (`rs-unshare --net=FILE`, `ip netns add`).
+
+use crate::ns::NsKind;
+
+/// One namespace file mounted somewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NsfsMount {
+    pub kind: NsKind,
+    pub ino: u64,
+    /// The mount point, unescaped.
+    pub path: String,
+}
+
+/// The nsfs mounts listed in `mountinfo` (the text of /proc/self/mountinfo),
+/// in file order. Lines that are not nsfs, or whose root does not name a
+/// namespace, are skipped.
+pub fn nsfs_mounts(mountinfo: &str) -> Vec<NsfsMount> {
+    mountinfo.lines().filter_map(parse_line).collect()
+}
+
+/// A mountinfo line: `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER`.
+fn parse_line(line: &str) -> Option<NsfsMount> {
+    let (before, after) = line.split_once(" - ")?;
+    if after.split(' ').next()? != "nsfs" {
+        return None;
+    }
+    let mut fields = before.split(' ');
+    let root = fields.nth(3)?;
+    let mount_point = fields.next()?;
+    let (kind, ino) = parse_ns_name(&unescape(root))?;
+    Some(NsfsMount {
+        kind,
+        ino,
+        path: unescape(mount_point),
+    })
+}
+
+/// `net:[4026531833]` (an nsfs root, or what readlink says of a namespace
+/// descriptor) into its kind and inode. `pid_for_children` files name a `pid`
+/// namespace, so the names are the kinds' own.
+pub fn parse_ns_name(name: &str) -> Option<(NsKind, u64)> {
+    let (kind, rest) = name.split_once(":[")?;
+    let ino = rest.strip_suffix(']')?.parse().ok()?;
+    let kind = NsKind::ALL.into_iter().find(|k| k.proc_name() == kind)?;
+    Some((kind, ino))
+}
+
+/// Undoes the kernel's octal escapes of space, tab, newline and backslash.
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 3 < bytes.len() && is_octal(&bytes[i + 1..i + 4]) {
+            let value = bytes[i + 1..i + 4]
+                .iter()
+                .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+            if let Ok(byte) = u8::try_from(value) {
+                out.push(byte);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn is_octal(digits: &[u8]) -> bool {
+    digits.len() == 3 && digits.iter().all(|d| (b'0'..=b'7').contains(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nsfs_lines_give_kind_inode_and_unescaped_path() {
+        let text = "\
+22 1 0:21 / /proc rw,nosuid - proc proc rw
+301 29 0:4 net:[4026532290] /run/netns/blue rw shared:5 - nsfs nsfs rw
+302 29 0:4 uts:[4026532291] /tmp/a\\040b\\134c rw - nsfs nsfs rw
+303 29 0:4 / /weird rw - nsfs nsfs rw
+";
+        let mounts = nsfs_mounts(text);
+        assert_eq!(
+            mounts,
+            vec![
+                NsfsMount {
+                    kind: NsKind::Net,
+                    ino: 4026532290,
+                    path: "/run/netns/blue".into()
+                },
+                NsfsMount {
+                    kind: NsKind::Uts,
+                    ino: 4026532291,
+                    path: "/tmp/a b\\c".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn namespace_names_parse_and_junk_does_not() {
+        assert_eq!(
+            parse_ns_name("mnt:[4026531841]"),
+            Some((NsKind::Mount, 4026531841))
+        );
+        assert_eq!(parse_ns_name("time:[1]"), Some((NsKind::Time, 1)));
+        assert_eq!(parse_ns_name("socket:[123]"), None);
+        assert_eq!(parse_ns_name("net:[12"), None);
+        assert_eq!(parse_ns_name("net:[x]"), None);
+        assert_eq!(parse_ns_name("/dev/null"), None);
+    }
+
+    #[test]
+    fn a_backslash_without_three_octal_digits_stays() {
+        assert_eq!(unescape("a\\9b\\"), "a\\9b\\");
+        assert_eq!(unescape("\\011x"), "\tx");
+    }
+}
