@@ -5,6 +5,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 ROOTFS  ?= target/rootfs
 RUNS    ?= 400
+# make bench ONLY=lsns: one tool's tables.
+ONLY    ?=
 # Release binaries are static (static-pie, glibc): no dynamic loader at
 # start-up, which is most of a namespace tool's run time (docs/performance.md).
 TARGET  := $(shell rustc -vV | sed -n 's/^host: //p')
@@ -21,7 +23,7 @@ help: ## List the targets
 deps: ## Install the Debian packages the demo and the tests use, if missing
 	@tests/support/deps.sh
 
-TOOLS   := rs-unshare rs-nsenter
+TOOLS   := rs-unshare rs-nsenter rs-lsns
 
 build: ## Build the tools (optimized, static) into target/<host triple>/release
 	$(STATIC) $(CARGO) build --release --locked --target $(TARGET) $(TOOLS:%=--bin %)
@@ -38,21 +40,25 @@ demo: deps build ## Build, make a busybox root file system, run a container one-
 	@tests/support/mkrootfs.sh $(ROOTFS)
 	@tests/support/demo.sh $(RELEASE)/rs-unshare $(ROOTFS)
 
-bench: build ## Start-up time and peak RSS against util-linux unshare, as ratios (as root)
+bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, as ratios (as root)
 	@tests/support/deps.sh --bench
 	$(CARGO) build --release --locked --target $(TARGET) -p rsns-bench
 	cc -O2 -Wall -o $(RELEASE)/rsns-floor crates/rsns-bench/floor.c
 	cc -O2 -static -nostdlib -o $(RELEASE)/rsns-nop crates/rsns-bench/nop.c
 	cc -O2 -static -o $(RELEASE)/rsns-rss crates/rsns-bench/rss.c
+	cc -O2 -Wall -o $(RELEASE)/rsns-scan-floor crates/rsns-bench/scan-floor.c
+	cc -O2 -Wall -o $(RELEASE)/rsns-herd crates/rsns-bench/herd.c
 	@# Every binary measured is a fresh copy, util-linux's too: how a file was
 	@# written (a linker's small writes, a copy's large ones) changes how fast
 	@# the kernel maps it, by about 5% here.
 	rm -rf $(BENCH) && mkdir -p $(BENCH)/ours $(BENCH)/theirs
 	cp $(TOOLS:%=$(RELEASE)/%) $(BENCH)/ours/
-	cp "$$(command -v unshare)" "$$(command -v nsenter)" $(BENCH)/theirs/
-	cp $(RELEASE)/rsns-floor $(RELEASE)/rsns-nop $(RELEASE)/rsns-rss $(BENCH)/
+	cp "$$(command -v unshare)" "$$(command -v nsenter)" "$$(command -v lsns)" $(BENCH)/theirs/
+	cp $(RELEASE)/rsns-floor $(RELEASE)/rsns-nop $(RELEASE)/rsns-rss $(RELEASE)/rsns-scan-floor \
+		$(RELEASE)/rsns-herd $(BENCH)/
 	$(RELEASE)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
-		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss
+		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
+		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd $(if $(ONLY),--only $(ONLY))
 
 install: build ## Install the tools into $(PREFIX)/bin (make install PREFIX=/usr)
 	install -d $(DESTDIR)$(PREFIX)/bin

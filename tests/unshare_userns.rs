@@ -331,3 +331,25 @@ fn setgid_where_setgroups_is_denied_also_works_in_a_new_root() {
         assert_eq!(unshare_as_user(&args).ok(), "0\n", "{fork:?}");
     }
 }
+
+#[test]
+fn a_nested_box_writes_its_maps_through_the_outer_proc() {
+    require!(is_root(), "needs root");
+    // The outer box has its own PID namespace but the host's /proc: the inner
+    // child has one number here and another in /proc.
+    let out = unshare(&[
+        "-Urpf",
+        "sh",
+        "-c",
+        &format!("{UNSHARE} -Urpf sh -c 'id -u; cat /proc/self/uid_map; echo $$'"),
+    ])
+    .ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "0", "{out}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["0", "0", "1"],
+        "{out}"
+    );
+    assert_eq!(lines[2], "1", "{out}");
+}

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
 pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
+pub const LSNS: &str = env!("CARGO_BIN_EXE_rs-lsns");
 
 /// (short flag, /proc/self/ns name) for every kind, as both tools spell them.
 pub const KINDS: [(&str, &str); 8] = [
@@ -231,6 +232,52 @@ pub fn nsenter_as_user(args: &[&str]) -> Run {
 pub fn unshare_as_user(args: &[&str]) -> Run {
     let (uid, gid) = test_user().expect("probe can_run_unprivileged first");
     run(as_user(uid, gid, UNSHARE, args))
+}
+
+/// Runs rs-lsns with `args` as the current user.
+pub fn lsns(args: &[&str]) -> Run {
+    let mut cmd = Command::new(LSNS);
+    cmd.args(args);
+    run(cmd)
+}
+
+/// Runs rs-lsns with `args` as the unprivileged test user.
+pub fn lsns_as_user(args: &[&str]) -> Run {
+    let (uid, gid) = test_user().expect("probe can_run_unprivileged first");
+    run(as_user(uid, gid, LSNS, args))
+}
+
+/// rs-lsns's JSON rows (top level and nested children, flattened).
+pub fn lsns_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["-J"];
+    all.extend_from_slice(args);
+    let text = lsns(&all).ok();
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad JSON ({e}): {text}"));
+    let mut rows = Vec::new();
+    flatten(
+        doc["namespaces"].as_array().expect("a namespaces array"),
+        &mut rows,
+    );
+    rows
+}
+
+fn flatten(rows: &[serde_json::Value], out: &mut Vec<serde_json::Value>) {
+    for row in rows {
+        out.push(row.clone());
+        if let Some(children) = row["children"].as_array() {
+            flatten(children, out);
+        }
+    }
+}
+
+/// The inode of a namespace of a process: `readlink /proc/PID/ns/KIND`'s number.
+pub fn ns_inode(pid: &str, kind: &str) -> u64 {
+    let link = ns_link(pid, kind);
+    link.split('[')
+        .nth(1)
+        .and_then(|rest| rest.trim_end_matches(']').parse().ok())
+        .unwrap_or_else(|| panic!("not a namespace link: {link}"))
 }
 
 /// Runs any program with `args`.

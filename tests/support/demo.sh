@@ -17,3 +17,15 @@ EOT
     ps -o pid,user,comm | sed "s/^/           /"
 '
 echo "outside: hostname $(hostname), uid $(id -u), $(ls /proc | grep -c '^[0-9]') processes"
+
+# The same box seen from outside with rs-lsns: its namespaces, and who is in them.
+lsns="$(dirname "$bin")/rs-lsns"
+pidfile=$(mktemp -u /tmp/rsns-demo-XXXXXX.pid)
+"$bin" -Urpfmiun --root="$rootfs" --pid-file="$pidfile" /bin/sleep 60 &
+box=$!
+while [ ! -s "$pidfile" ]; do sleep 0.05; done
+echo "\$ rs-lsns -p \$(cat box.pid)"
+"$lsns" -p "$(cat "$pidfile")"
+kill "$box"
+wait "$box" 2>/dev/null || true
+rm -f "$pidfile"

@@ -9,12 +9,18 @@
 //! launched by a tiny static C program (rss.c), because a forked child counts
 //! its copy of the launcher until it execs.
 //!
+//! rs-lsns is measured on a machine full of namespaces (lsns.rs).
+//!
 //! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
-//!                   [--nop PATH] [--rss PATH]
-//! DIR holds rs-unshare and rs-nsenter (ours) or unshare and nsenter (theirs).
+//!                   [--nop PATH] [--rss PATH] [--scan-floor PATH] [--herd PATH]
+//!                   [--only unshare|nsenter|lsns]
+//! DIR holds rs-unshare, rs-nsenter and rs-lsns (ours) or unshare, nsenter and
+//! lsns (theirs).
 
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+mod lsns;
 
 const PROGRAM: &str = "true";
 const WARMUP: usize = 20;
@@ -27,6 +33,10 @@ struct Options {
     floor: String,
     nop: String,
     rss: String,
+    scan_floor: String,
+    herd: String,
+    /// `--only unshare|nsenter|lsns`: one tool's tables.
+    only: Option<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -37,6 +47,9 @@ fn parse_options() -> Result<Options, String> {
         floor: "target/release/rsns-floor".into(),
         nop: "target/release/rsns-nop".into(),
         rss: "target/release/rsns-rss".into(),
+        scan_floor: "target/release/rsns-scan-floor".into(),
+        herd: "target/release/rsns-herd".into(),
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -48,6 +61,9 @@ fn parse_options() -> Result<Options, String> {
             "--floor" => opts.floor = value()?,
             "--nop" => opts.nop = value()?,
             "--rss" => opts.rss = value()?,
+            "--scan-floor" => opts.scan_floor = value()?,
+            "--herd" => opts.herd = value()?,
+            "--only" => opts.only = Some(value()?),
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
@@ -62,6 +78,8 @@ fn absolute(mut opts: Options) -> Result<Options, String> {
         &mut opts.floor,
         &mut opts.nop,
         &mut opts.rss,
+        &mut opts.scan_floor,
+        &mut opts.herd,
     ] {
         *path = std::fs::canonicalize(&*path)
             .map_err(|e| format!("{path}: {e}"))?
@@ -233,25 +251,42 @@ fn bench(opts: &Options) -> Result<bool, String> {
         ours: [vec![ours("rs-unshare")], words(args)].concat(),
     })
     .collect();
-    let mut missed = table(opts, "unshare", &unshare_rows, Some(1.10))?;
+    let wanted = |tool: &str| opts.only.as_deref().is_none_or(|only| only == tool);
+    let mut missed = Vec::new();
+    if wanted("unshare") {
+        missed.extend(table(opts, "unshare", &unshare_rows, Some(1.10))?);
+    }
 
-    // A box to join: new mount, UTS, IPC, network and PID namespaces.
-    let mut target = start_box(&ours("rs-unshare"))?;
-    let pid = target.1.clone();
-    let join = Row {
-        label: "-t PID -a".to_string(),
-        floor: vec![opts.floor.clone(), "join".into(), pid.clone()],
-        theirs: vec![theirs("nsenter"), "-t".into(), pid.clone(), "-a".into()],
-        ours: vec![ours("rs-nsenter"), "-t".into(), pid.clone(), "-a".into()],
-    };
-    let result = table(opts, "nsenter", &[join], None);
-    let _ = target.0.kill();
-    let _ = target.0.wait();
-    missed.extend(result?);
+    if wanted("nsenter") {
+        // A box to join: new mount, UTS, IPC, network and PID namespaces.
+        let mut target = start_box(&ours("rs-unshare"))?;
+        let pid = target.1.clone();
+        let join = Row {
+            label: "-t PID -a".to_string(),
+            floor: vec![opts.floor.clone(), "join".into(), pid.clone()],
+            theirs: vec![theirs("nsenter"), "-t".into(), pid.clone(), "-a".into()],
+            ours: vec![ours("rs-nsenter"), "-t".into(), pid.clone(), "-a".into()],
+        };
+        let result = table(opts, "nsenter", &[join], None);
+        let _ = target.0.kill();
+        let _ = target.0.wait();
+        missed.extend(result?);
+    }
+
+    if wanted("lsns") {
+        missed.extend(lsns::bench(&lsns::Tools {
+            ours: ours("rs-lsns"),
+            theirs: theirs("lsns"),
+            floor: opts.scan_floor.clone(),
+            herd: opts.herd.clone(),
+            rss: opts.rss.clone(),
+        })?);
+    }
 
     println!(
         "\ntargets: ours/util-linux <= 1.00 and peak RSS ours <= util-linux everywhere; \
-         ours/floor <= 1.10 for unshare"
+         ours/floor <= 1.10 for unshare; lsns: >= 3x faster at 1,000, >= 5x faster \
+         and ours/floor <= 1.5 at 5,000"
     );
     if missed.is_empty() {
         println!("all targets met");

@@ -4,7 +4,7 @@
 use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::wait::WaitStatus;
-use nix::unistd::getpid;
+use nix::unistd::{Pid, getpid};
 
 use crate::sys;
 
@@ -43,6 +43,29 @@ impl Outcome {
     }
 }
 
+/// The number /proc gives `pid` (a process we know by its PID in our own
+/// PID namespace). /proc may belong to an ancestor PID namespace, as in a box
+/// made with -p but without --mount-proc: there the process has another
+/// number, which its pidfd's fdinfo shows. Falls back to `pid`.
+pub fn pid_in_proc(pid: Pid) -> Pid {
+    let shown = || -> Option<Pid> {
+        let pidfd = sys::pidfd_open(pid).ok()?;
+        let info = std::fs::read_to_string(format!(
+            "/proc/self/fdinfo/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&pidfd)
+        ))
+        .ok()?;
+        let number: i32 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))?
+            .trim()
+            .parse()
+            .ok()?;
+        (number > 0).then_some(Pid::from_raw(number))
+    };
+    shown().unwrap_or(pid)
+}
+
 /// Re-raises `sig` on ourselves with its default action. The program already
 /// dumped its core if it was going to; ours would only be noise.
 pub fn die_by(sig: Signal) -> ! {
@@ -60,7 +83,6 @@ pub fn die_by(sig: Signal) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nix::unistd::Pid;
 
     #[test]
     fn shell_statuses() {

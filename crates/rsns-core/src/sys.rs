@@ -347,6 +347,50 @@ impl std::fmt::Debug for Regex {
     }
 }
 
+/// readlinkat(2) into `buf` without allocating: the length of the target
+/// (cut at buf.len()).
+pub fn readlinkat(
+    dir: std::os::fd::BorrowedFd<'_>,
+    name: &CStr,
+    buf: &mut [u8],
+) -> Result<usize, Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `name` is NUL-terminated; the kernel writes at most buf.len()
+    // bytes into `buf`, valid and writable for that length.
+    let ret = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(ret as usize)
+}
+
+/// getdents64(2) into `buf`: the number of bytes of records written, 0 at the
+/// end of the directory.
+pub fn getdents64(dir: std::os::fd::BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the kernel writes at most buf.len() bytes of records into
+    // `buf`, which is valid and writable for that length during the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            dir.as_raw_fd(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(ret as usize)
+}
+
 /// A NULL-terminated array of C strings, built before a fork so the child can
 /// exec without allocating.
 #[derive(Debug)]

@@ -173,7 +173,11 @@ fn grid(
             columns
                 .iter()
                 .map(|&c| {
-                    let cell = text(cells.value(&rows[r], c));
+                    let mut cell = text(cells.value(&rows[r], c));
+                    // NSFS uses newlines to put each mount point on a line.
+                    if draw && c != Column::Nsfs {
+                        cell = render::table::escape_controls(&cell);
+                    }
                     if draw && Some(c) == tree_col {
                         rows::tree_prefix(&lasts) + &cell
                     } else {

@@ -1,16 +1,16 @@
 //! Reading one /proc/PID entry: only the files the asked-for columns need,
 //! each relative to one directory descriptor, so the PID is looked up once.
 
-use std::io::Read;
+use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use nix::dir::Dir;
 use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag, openat, readlinkat};
-use nix::sys::stat::{Mode, fstat, fstatat};
+use nix::fcntl::{OFlag, openat};
+use nix::sys::stat::{Mode, fstat};
 
 use super::mountinfo::parse_ns_name;
 use crate::ns::NsKind;
+use crate::sys;
 
 /// What to read from each process.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,6 +44,18 @@ pub enum HeldFd {
     /// A socket: its network namespace is asked with SIOCGSKNS.
     Socket { fd: i32 },
 }
+
+/// The links in /proc/PID, indexed by `NsKind as usize`.
+const NS_LINKS: [&CStr; 8] = [
+    c"ns/user",
+    c"ns/mnt",
+    c"ns/uts",
+    c"ns/ipc",
+    c"ns/net",
+    c"ns/pid",
+    c"ns/cgroup",
+    c"ns/time",
+];
 
 /// What reading a process found.
 #[derive(Debug, Default)]
@@ -86,12 +98,16 @@ pub fn read_process(
         read.process.ppid = Some(ppid);
     }
     let mut found = false;
+    let mut link = [0u8; 64];
     for &kind in kinds {
-        let name = format!("ns/{}", kind.proc_name());
-        match fstatat(dir.as_fd(), name.as_str(), AtFlags::empty()) {
-            Ok(st) => {
-                read.process.ns[kind as usize] = st.st_ino;
-                found = true;
+        // readlink is half the price of stat here: the kernel prints the
+        // inode number without setting up an nsfs file for it.
+        match read_link(dir.as_fd(), NS_LINKS[kind as usize], &mut link) {
+            Ok(target) => {
+                if let Some((_, ino)) = std::str::from_utf8(target).ok().and_then(parse_ns_name) {
+                    read.process.ns[kind as usize] = ino;
+                    found = true;
+                }
             }
             Err(Errno::EACCES) => read.denied += 1,
             Err(_) => {}
@@ -114,34 +130,66 @@ pub fn read_process(
 
 /// The descriptors of a process that name a namespace or are sockets.
 fn held_fds(dir: BorrowedFd<'_>) -> Result<Vec<HeldFd>, Errno> {
-    let mut fd_dir = Dir::openat(
+    let fd_dir = openat(
         dir,
         "fd",
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )?;
-    // Names first: the directory is borrowed while iterating.
-    let names: Vec<std::ffi::CString> = fd_dir
-        .iter()
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_owned())
-        .collect();
     let mut held = Vec::new();
-    for name in names {
-        let Some(fd) = name.to_str().ok().and_then(|n| n.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(target) = readlinkat(fd_dir.as_fd(), name.as_c_str()) else {
-            continue;
-        };
-        let target = target.to_string_lossy();
-        if let Some((kind, ino)) = parse_ns_name(&target) {
-            held.push(HeldFd::Namespace { fd, kind, ino });
-        } else if target.starts_with("socket:[") {
-            held.push(HeldFd::Socket { fd });
+    let mut buf = [0u8; 4096];
+    let mut link = [0u8; 64];
+    loop {
+        let len = sys::getdents64(fd_dir.as_fd(), &mut buf)?;
+        for name in dirent_names(&buf[..len]) {
+            let Some(fd) = std::str::from_utf8(name.to_bytes())
+                .ok()
+                .and_then(|n| n.parse().ok())
+            else {
+                continue;
+            };
+            let Ok(target) = read_link(fd_dir.as_fd(), name, &mut link) else {
+                continue;
+            };
+            if let Some((kind, ino)) = std::str::from_utf8(target).ok().and_then(parse_ns_name) {
+                held.push(HeldFd::Namespace { fd, kind, ino });
+            } else if target.starts_with(b"socket:[") {
+                held.push(HeldFd::Socket { fd });
+            }
+        }
+        // procfs fills the buffer while records fit: room left for a record
+        // of the longest name means the listing is complete.
+        if len == 0 || len + DIRENT_MAX <= buf.len() {
+            break;
         }
     }
     Ok(held)
+}
+
+/// The largest linux_dirent64 record: header, NAME_MAX bytes and a NUL,
+/// aligned to 8.
+const DIRENT_MAX: usize = (19 + 255 + 1 + 7) & !7;
+
+/// The names in a buffer of linux_dirent64 records.
+fn dirent_names(records: &[u8]) -> impl Iterator<Item = &CStr> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at + 19 <= records.len() {
+            let reclen = usize::from(u16::from_ne_bytes([records[at + 16], records[at + 17]]));
+            let record = records.get(at..at + reclen)?;
+            at += reclen.max(1);
+            if let Ok(name) = CStr::from_bytes_until_nul(record.get(19..)?) {
+                return Some(name);
+            }
+        }
+        None
+    })
+}
+
+/// readlinkat into `buf`; the target's bytes.
+fn read_link<'b>(dir: BorrowedFd<'_>, name: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8], Errno> {
+    let len = sys::readlinkat(dir, name, buf)?;
+    Ok(&buf[..len])
 }
 
 /// `PID (COMM) STATE PPID ...`: the command name and the parent PID. COMM may
@@ -164,7 +212,7 @@ pub fn parse_stat(stat: &[u8]) -> Option<(String, i32)> {
 /// command name when the command line is empty (kernel threads, zombies).
 /// None when the process is gone.
 pub fn command(pid: i32, comm: Option<&str>) -> Option<String> {
-    if let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+    if let Ok(cmdline) = read_proc_file(&format!("/proc/{pid}/cmdline"), 4096) {
         let trimmed = cmdline.strip_suffix(b"\0").unwrap_or(&cmdline);
         if !trimmed.is_empty() {
             let joined: Vec<u8> = trimmed
@@ -177,17 +225,39 @@ pub fn command(pid: i32, comm: Option<&str>) -> Option<String> {
     if let Some(comm) = comm {
         return Some(comm.to_string());
     }
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    Some(comm.trim_end_matches('\n').to_string())
+    let comm = read_proc_file(&format!("/proc/{pid}/comm"), 64).ok()?;
+    Some(
+        String::from_utf8_lossy(&comm)
+            .trim_end_matches('\n')
+            .to_string(),
+    )
+}
+
+/// Reads a /proc file. procfs hands out all it has up to the size asked, so
+/// a short read is the end: no extra read(2) for EOF, no stat for a size.
+fn read_proc_file(path: &str, chunk: usize) -> Result<Vec<u8>, Errno> {
+    let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
+    read_all(fd, chunk)
+}
+
+fn read_all(fd: OwnedFd, chunk: usize) -> Result<Vec<u8>, Errno> {
+    let mut out = vec![0u8; chunk];
+    let mut len = 0;
+    loop {
+        let n = nix::unistd::read(&fd, &mut out[len..])?;
+        len += n;
+        if n == 0 || len < out.len() {
+            break;
+        }
+        out.resize(out.len() * 2, 0);
+    }
+    out.truncate(len);
+    Ok(out)
 }
 
 fn read_small(dir: BorrowedFd<'_>, name: &str) -> Result<Vec<u8>, Errno> {
     let fd: OwnedFd = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
-    let mut file = std::fs::File::from(fd);
-    let mut buf = Vec::with_capacity(512);
-    file.read_to_end(&mut buf)
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
-    Ok(buf)
+    read_all(fd, 1024)
 }
 
 #[cfg(test)]

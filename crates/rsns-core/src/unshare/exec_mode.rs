@@ -171,6 +171,7 @@ fn helper_main(
         return;
     }
     let work = || -> Result<Bound, String> {
+        let target = crate::process::pid_in_proc(target);
         if write_maps {
             apply_map_plan(ProcTarget::Pid(target), &plan.maps).map_err(|e| e.to_string())?;
         }

@@ -142,8 +142,9 @@ fn parent(
     {
         return Ok(outcome);
     }
-    apply_map_plan(ProcTarget::Pid(child), &plan.maps)?;
-    let bound = bind_namespaces(child, &plan.persist)?;
+    let in_proc = crate::process::pid_in_proc(child);
+    apply_map_plan(ProcTarget::Pid(in_proc), &plan.maps)?;
+    let bound = bind_namespaces(in_proc, &plan.persist)?;
     if let Some(go) = go {
         go.send(Msg::Go)
             .context(|| "tell the child to go on".into())?;

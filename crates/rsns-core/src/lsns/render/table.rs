@@ -116,10 +116,23 @@ pub fn raw(grid: &Grid, headings: bool) -> String {
     out
 }
 
+/// Control characters (a newline in a command line) as `\xHH`, as lsns(8)
+/// prints them, so a cell cannot break the table's lines.
+pub fn escape_controls(cell: &str) -> String {
+    if !cell.chars().any(char::is_control) {
+        return cell.to_string();
+    }
+    escape_if(cell, char::is_control)
+}
+
 fn escape(cell: &str) -> String {
+    escape_if(cell, |c| c == ' ' || c == '\\' || c.is_control())
+}
+
+fn escape_if(cell: &str, unsafe_char: impl Fn(char) -> bool) -> String {
     let mut out = String::with_capacity(cell.len());
     for c in cell.chars() {
-        if c == ' ' || c == '\\' || c.is_control() {
+        if unsafe_char(c) {
             let mut buf = [0u8; 4];
             for byte in c.encode_utf8(&mut buf).bytes() {
                 let _ = write!(out, "\\x{byte:02x}");

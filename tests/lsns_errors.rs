@@ -1,0 +1,64 @@
+//! Bad input to rs-lsns: one line on stderr naming the bad value, exit 1.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn an_unknown_type_is_named() {
+    lsns(&["-t", "bogus"]).fails_as("rs-lsns", 1, "'bogus'");
+}
+
+#[test]
+fn an_unknown_column_is_named() {
+    lsns(&["-o", "NS,BOGUS"]).fails_as("rs-lsns", 1, "unknown column: 'BOGUS'");
+    lsns(&["-o", "+nope"]).fails_as("rs-lsns", 1, "'nope'");
+}
+
+#[test]
+fn json_and_raw_exclude_each_other() {
+    lsns(&["-J", "-r"]).fails_as("rs-lsns", 1, "--raw");
+}
+
+#[test]
+fn a_task_that_is_not_a_number_is_named() {
+    lsns(&["-p", "abc"]).fails_as("rs-lsns", 1, "'abc'");
+}
+
+#[test]
+fn a_task_that_does_not_exist_is_an_error() {
+    // PIDs above pid_max never exist.
+    lsns(&["-p", "2147483647"]).fails_as("rs-lsns", 1, "no process with PID 2147483647");
+    lsns(&["-p", "0"]).fails_as("rs-lsns", 1, "no process with PID 0");
+}
+
+#[test]
+fn a_filter_that_does_not_parse_points_at_the_character() {
+    lsns(&["-Q", "NPROCS > )"]).fails_as("rs-lsns", 1, "at character 10");
+    lsns(&["-Q", "TYPE == 'net"]).fails_as("rs-lsns", 1, "unterminated string at character 9");
+    lsns(&["-Q", "(TYPE == 'net'"]).fails_as("rs-lsns", 1, "missing ')'");
+    lsns(&["-Q", "COMMAND =~ 'a('"]).fails_as("rs-lsns", 1, "regular expression");
+}
+
+#[test]
+fn a_filter_naming_an_unknown_column_is_refused() {
+    lsns(&["-Q", "TYPE == 'net' && BOGUS > 1"]).fails_as(
+        "rs-lsns",
+        1,
+        "unknown column 'BOGUS' at character 18",
+    );
+}
+
+#[test]
+fn a_namespace_that_does_not_exist_is_an_error() {
+    lsns(&["1"]).fails_as("rs-lsns", 1, "no namespace with inode 1");
+    lsns(&["-t", "net", "1"]).fails_as("rs-lsns", 1, "no net namespace with inode 1");
+    lsns(&["x"]).fails_as("rs-lsns", 1, "'x'");
+}
+
+#[test]
+fn conflicting_modes_are_refused() {
+    lsns(&["-l", "-T"]).fails_as("rs-lsns", 1, "--tree");
+    lsns(&["-P", "-p", "1"]).fails_as("rs-lsns", 1, "--task");
+    lsns(&["-Tbogus"]).fails_as("rs-lsns", 1, "'bogus'");
+}

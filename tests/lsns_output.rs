@@ -1,0 +1,182 @@
+//! rs-lsns output: JSON against the table, util-linux lsns for the same
+//! columns, the formats, and a scan under heavy namespace churn.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::Value;
+
+/// The namespace inodes a raw listing shows.
+fn raw_inodes(args: &[&str]) -> BTreeSet<u64> {
+    let mut all = vec!["-r", "-n", "-o", "NS"];
+    all.extend_from_slice(args);
+    lsns(&all)
+        .ok()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn json_lists_the_same_namespaces_as_the_table() {
+    require!(is_root(), "needs root to see every process");
+    let boxed = Boxed::start(Maker::RsUnshare, false, &["-muinf"], "");
+    // Other tests start and end processes meanwhile: compare the namespaces
+    // of the box, which outlive all three runs.
+    let pid = boxed.pid_arg();
+    let table = raw_inodes(&["-l", "-p", &pid]);
+    let inodes = |args: &[&str]| -> BTreeSet<u64> {
+        lsns_json(args)
+            .iter()
+            .map(|r| r["ns"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(table.len(), 8);
+    assert_eq!(table, inodes(&["-l", "-o", "NS", "-p", &pid]));
+    assert_eq!(
+        table,
+        inodes(&["-o", "NS", "-p", &pid]),
+        "the process tree nests rows but keeps them all"
+    );
+    for row in lsns_json(&["--output-all"]) {
+        assert!(row["ns"].is_u64() && row["nprocs"].is_u64(), "{row}");
+        assert!(row["type"].is_string(), "{row}");
+    }
+}
+
+#[test]
+fn rows_match_util_linux_lsns_for_the_same_columns() {
+    require!(
+        is_root() && has_command("lsns"),
+        "needs root and util-linux lsns"
+    );
+    let boxed = Boxed::start(Maker::UtilLinux, false, &["-muin"], "sleep 600 &");
+    let pid = boxed.pid_arg();
+    let args = [
+        "-n",
+        "-l",
+        "-u",
+        "-o",
+        "NS,TYPE,NPROCS,PID,PPID,USER,UID,PATH,COMMAND",
+        "-p",
+        &pid,
+    ];
+    let theirs = cmd("lsns", &args).ok();
+    let ours = lsns(&args).ok();
+    // The four namespaces made for the box are identical line for line.
+    let made: Vec<u64> = ["mnt", "uts", "ipc", "net"]
+        .iter()
+        .map(|k| ns_inode(&pid, k))
+        .collect();
+    let pick = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| {
+                made.iter()
+                    .any(|ino| l.trim_start().starts_with(&ino.to_string()))
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(pick(&ours).len(), 4, "{ours}");
+    assert_eq!(pick(&ours), pick(&theirs));
+}
+
+#[test]
+fn the_default_table_matches_util_linux_layout() {
+    require!(
+        is_root() && has_command("lsns"),
+        "needs root and util-linux lsns"
+    );
+    let boxed = Boxed::start(Maker::RsUnshare, false, &["-uf"], "sleep 600 &");
+    let ino = ns_inode(&boxed.pid_arg(), "uts").to_string();
+    // Listing the processes of one namespace: a process tree.
+    let theirs = cmd("lsns", &[&ino]).ok();
+    let ours = lsns(&[&ino]).ok();
+    assert_eq!(ours, theirs);
+    assert!(ours.contains("└─sleep 600"), "{ours}");
+}
+
+#[test]
+fn raw_and_nowrap_keep_one_line_per_row() {
+    require!(is_root() && has_command("ip"), "needs root and ip(8)");
+    let name = format!("rsns-raw-{}", std::process::id());
+    cmd("ip", &["netns", "add", &name]).ok();
+    let path = format!("/run/netns/{name}");
+    let dir = Scratch::new("lsns-raw");
+    let second = dir.empty_file("net two");
+    cmd("mount", &["--bind", &path, second.to_str().unwrap()]).ok();
+    let ino = std::fs::metadata(&path)
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
+    let table = lsns(&["-t", "net", "-o", "NS,NSFS"]).ok();
+    let raw = lsns(&["-t", "net", "-r", "-o", "NS,NSFS"]).ok();
+    let nowrap = lsns(&["-t", "net", "-W", "-o", "NS,NSFS"]).ok();
+    let _ = cmd("umount", &[second.to_str().unwrap()]);
+    let _ = cmd("ip", &["netns", "delete", &name]);
+    let second = second.to_str().unwrap();
+    let escaped = second.replace(' ', "\\x20");
+    assert!(raw.contains(&format!("{ino} {path},{escaped}")), "{raw}");
+    assert!(nowrap.contains(&format!("{path},{second}")), "{nowrap}");
+    // The table gives the second mount point a line of its own.
+    let at = table
+        .lines()
+        .position(|l| l.contains(&path))
+        .expect("the netns row");
+    assert_eq!(table.lines().nth(at + 1).unwrap().trim(), second, "{table}");
+}
+
+#[test]
+fn list_columns_names_every_column() {
+    let text = lsns(&["-H"]).ok();
+    for name in [
+        "NS", "TYPE", "PATH", "NPROCS", "PID", "PPID", "COMMAND", "UID", "USER", "NETNSID", "NSFS",
+        "PNS", "ONS",
+    ] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(name)),
+            "{name}: {text}"
+        );
+    }
+    let json: Value = serde_json::from_str(&lsns(&["-H", "-J"]).ok()).unwrap();
+    assert_eq!(json["lsns-columns"].as_array().unwrap().len(), 13);
+}
+
+#[test]
+fn a_scan_under_churn_always_succeeds_and_stays_consistent() {
+    require!(is_root(), "needs root");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churners: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = std::process::Command::new(UNSHARE)
+                        .args(["-uinf", "sh", "-c", "sleep 0.01 & sleep 0.02 & wait"])
+                        .status();
+                }
+            })
+        })
+        .collect();
+    for _ in 0..40 {
+        for row in lsns_json(&["-l", "-o", "NS,TYPE,NPROCS,PID,COMMAND,PATH"]) {
+            let nprocs = row["nprocs"].as_u64().unwrap();
+            // A namespace is shown with a process exactly when it has some.
+            assert_eq!(row["pid"].is_null(), nprocs == 0, "{row}");
+            if let Some(pid) = row["pid"].as_u64() {
+                assert_eq!(
+                    row["path"],
+                    format!("/proc/{pid}/ns/{}", row["type"].as_str().unwrap())
+                );
+            }
+        }
+        let run = lsns(&["-t", "uts"]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert!(run.stderr().is_empty(), "{}", run.stderr());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for churner in churners {
+        churner.join().unwrap();
+    }
+}

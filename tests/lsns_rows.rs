@@ -1,0 +1,214 @@
+//! rs-lsns rows checked against what the kernel says: the /proc/PID/ns links
+//! of processes we start in new namespaces, nsfs bind mounts, open
+//! descriptors, and the parent/owner chain of nested namespaces.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// The PID of the `sleep MARKER` process, once it runs.
+fn wait_for_sleep(marker: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = processes_with(&format!("sleep {marker}"))
+            .into_iter()
+            .find(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.trim() == "sleep")
+            });
+        if let Some(pid) = found {
+            return pid.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sleep {marker} never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+fn row_for(rows: &[Value], ino: u64) -> Value {
+    rows.iter()
+        .find(|r| r["ns"] == ino)
+        .unwrap_or_else(|| panic!("no row for namespace {ino} in {rows:?}"))
+        .clone()
+}
+
+#[test]
+fn every_kind_of_a_new_box_is_listed_with_its_lowest_pid() {
+    require!(is_root(), "needs root to make every kind of namespace");
+    let boxed = Boxed::start(
+        Maker::RsUnshare,
+        false,
+        &["-muinpCTf"],
+        "sleep 600 & sleep 600 &",
+    );
+    let pid = boxed.pid_arg();
+    let rows = lsns_json(&["-p", &pid, "-l", "-o", "NS,TYPE,NPROCS,PID,PATH"]);
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    // The box's shell, PID 1 inside, execs the sleep we know: it is the
+    // lowest PID; its two background sleeps make 3 processes.
+    for (_, kind) in KINDS {
+        let row = row_for(&rows, ns_inode(&pid, kind));
+        assert_eq!(row["type"], kind, "{row}");
+        if kind != "user" {
+            assert_eq!(row["nprocs"], 3, "{row}");
+            assert_eq!(row["pid"], boxed.pid, "{row}");
+            assert_eq!(row["path"], format!("/proc/{pid}/ns/{kind}"), "{row}");
+        }
+    }
+}
+
+#[test]
+fn nested_user_and_pid_namespaces_show_their_parents_and_owners() {
+    require!(is_root(), "needs root");
+    let inner = marker_sleep();
+    let boxed = Boxed::start(
+        Maker::RsUnshare,
+        false,
+        &["-Urpf"],
+        &format!("{UNSHARE} -Urpf sleep {inner} &"),
+    );
+    let outer = boxed.pid_arg();
+    let inner_pid = wait_for_sleep(&inner);
+    let rows = lsns_json(&["-l", "-o", "NS,TYPE,PNS,ONS", "-t", "user", "-t", "pid"]);
+    let inner_user = row_for(&rows, ns_inode(&inner_pid, "user"));
+    assert_eq!(inner_user["pns"], ns_inode(&outer, "user"));
+    assert_eq!(inner_user["ons"], ns_inode(&outer, "user"));
+    let inner_pidns = row_for(&rows, ns_inode(&inner_pid, "pid"));
+    assert_eq!(inner_pidns["pns"], ns_inode(&outer, "pid"));
+    assert_eq!(inner_pidns["ons"], ns_inode(&inner_pid, "user"));
+    let outer_user = row_for(&rows, ns_inode(&outer, "user"));
+    assert_eq!(outer_user["pns"], ns_inode("self", "user"));
+    // The owner tree hangs the inner user namespace under the outer one.
+    let tree = lsns(&["-J", "--tree=owner", "-t", "user", "-o", "NS"]).ok();
+    let doc: Value = serde_json::from_str(&tree).unwrap();
+    let outer_ino = ns_inode(&outer, "user");
+    let inner_ino = ns_inode(&inner_pid, "user");
+    let find = |rows: &Value, ino: u64| -> Option<Value> {
+        rows.as_array()?.iter().find(|r| r["ns"] == ino).cloned()
+    };
+    let root = find(&doc["namespaces"], ns_inode("self", "user")).expect("our user namespace");
+    let outer_row = find(&root["children"], outer_ino).expect("outer under ours");
+    assert!(find(&outer_row["children"], inner_ino).is_some(), "{tree}");
+    drop(boxed);
+    let _ = cmd("pkill", &["-KILL", "-f", &format!("sleep {inner}")]);
+}
+
+#[test]
+fn a_namespace_kept_only_by_a_bind_mount_is_listed_with_its_file() {
+    require!(is_root(), "needs root to bind a namespace file");
+    let dir = Scratch::new("lsns-bind");
+    let file = dir.empty_file("uts");
+    let file_str = file.to_str().unwrap();
+    unshare(&[&format!("--uts={file_str}"), "true"]).ok();
+    let ino = std::fs::metadata(&file)
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
+    let rows = lsns_json(&["-P", "-o", "NS,TYPE,NPROCS,PID,PATH,NSFS,USER"]);
+    let row = row_for(&rows, ino);
+    assert_eq!(row["type"], "uts");
+    assert_eq!(row["nprocs"], 0);
+    assert!(row["pid"].is_null(), "{row}");
+    assert_eq!(row["path"], file_str);
+    assert_eq!(row["nsfs"], file_str);
+    assert_eq!(row["user"], "root");
+    // Filtering on a column that is not shown.
+    let listed = lsns(&[
+        "-r",
+        "-n",
+        "-o",
+        "NS",
+        "-Q",
+        &format!("NPROCS == 0 && NS == {ino}"),
+    ])
+    .ok();
+    assert_eq!(listed.trim(), ino.to_string());
+    cmd("umount", &[file_str]).ok();
+    let rows = lsns_json(&["-P", "-o", "NS"]);
+    assert!(
+        rows.iter().all(|r| r["ns"] != ino),
+        "still listed after umount"
+    );
+}
+
+#[test]
+fn a_namespace_kept_only_by_an_open_descriptor_is_listed() {
+    require!(is_root(), "needs root");
+    // A shell opens the UTS namespace of a short-lived box on fd 7, the box
+    // ends: only the descriptor keeps the namespace.
+    let marker = marker_sleep();
+    let script = format!(
+        "{UNSHARE} -u sleep 30 & box=$!; sleep 0.2; exec 7</proc/$box/ns/uts; kill $box; wait $box; exec sleep {marker}"
+    );
+    let mut holder = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .spawn()
+        .unwrap();
+    let pid = wait_for_sleep(&marker);
+    let held = std::fs::metadata(format!("/proc/{pid}/fd/7"))
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
+    assert_ne!(held, ns_inode(&pid, "uts"));
+    let rows = lsns_json(&["-t", "uts", "-o", "NS,NPROCS,PATH"]);
+    let row = row_for(&rows, held);
+    assert_eq!(row["nprocs"], 0);
+    assert_eq!(row["path"], format!("/proc/{pid}/fd/7"));
+    let _ = holder.kill();
+    let _ = cmd("kill", &["-KILL", &pid]);
+    let _ = holder.wait();
+}
+
+#[test]
+fn listing_a_namespace_shows_its_processes() {
+    require!(is_root(), "needs root");
+    let boxed = Boxed::start(Maker::RsUnshare, false, &["-u"], "sleep 600 & sleep 600 &");
+    let pid = boxed.pid_arg();
+    let ino = ns_inode(&pid, "uts").to_string();
+    let rows = lsns_json(&[&ino, "-o", "PID,PPID,PATH"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for row in &rows {
+        let p = row["pid"].to_string();
+        assert_eq!(ns_inode(&p, "uts").to_string(), ino);
+        assert_eq!(row["path"], format!("/proc/{p}/ns/uts"));
+    }
+}
+
+#[test]
+fn network_namespace_ids_and_files_are_shown() {
+    require!(is_root() && has_command("ip"), "needs root and ip(8)");
+    let name = format!("rsns-test-{}", std::process::id());
+    cmd("ip", &["netns", "add", &name]).ok();
+    cmd("ip", &["netns", "set", &name, "77"]).ok();
+    let path = format!("/run/netns/{name}");
+    let ino = std::fs::metadata(&path)
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
+    let rows = lsns_json(&["-t", "net"]);
+    let _ = cmd("ip", &["netns", "delete", &name]);
+    let row = row_for(&rows, ino);
+    assert_eq!(row["netnsid"], "77", "{row}");
+    assert_eq!(row["nsfs"], path, "{row}");
+    let ours = row_for(&rows, ns_inode("self", "net"));
+    assert_eq!(ours["netnsid"], "unassigned");
+}
+
+#[test]
+fn an_unprivileged_user_sees_its_own_namespaces_and_skips_the_rest() {
+    require!(can_run_unprivileged(), "needs the unprivileged test user");
+    let (uid, _) = test_user().unwrap();
+    let boxed = Boxed::start(Maker::RsUnshare, true, &["-Ur"], "");
+    let user_ns = ns_inode(&boxed.pid_arg(), "user");
+    let out = lsns_as_user(&["-J", "-l", "-o", "NS,TYPE,PID,UID"]).ok();
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let rows = doc["namespaces"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["ns"] == user_ns)
+        .expect("the user's own box");
+    assert_eq!(row["uid"], uid);
+    assert_eq!(row["pid"], boxed.pid);
+    // Root's processes (PID 1 has even root locked out) are skipped, not errors.
+    assert!(rows.iter().all(|r| r["pid"] != 1));
+}
