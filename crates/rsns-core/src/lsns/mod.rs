@@ -126,8 +126,7 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
             if opts.format == Format::Raw {
                 render::table::raw(&grid, !opts.no_headings)
             } else {
-                let limit = if opts.no_truncate { None } else { term_width };
-                render::table::table(&grid, !opts.no_headings, limit)
+                render::table::table(&grid, !opts.no_headings, term_width, !opts.no_truncate)
             }
         }
     })
@@ -262,7 +261,7 @@ pub fn list_columns(format: Format) -> String {
             if format == Format::Raw {
                 render::table::raw(&grid, false)
             } else {
-                render::table::table(&grid, false, None)
+                render::table::table(&grid, false, None, true)
             }
         }
     }

@@ -26,9 +26,10 @@ fn cut(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
-/// Renders an aligned table; `term_width` is None when stdout is not a
-/// terminal or truncation is off.
-pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>) -> String {
+/// Renders an aligned table. `term_width` is None when stdout is not a
+/// terminal; `truncate` is false with -u, which also keeps the width hints
+/// (as libsmartcols does when nothing may be shortened).
+pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>, truncate: bool) -> String {
     let ncols = grid.headers.len();
     let mut widths: Vec<usize> = (0..ncols)
         .map(|c| {
@@ -49,10 +50,10 @@ pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>) -> String {
         .enumerate()
         .map(|(c, &w)| w.max(grid.hints.get(c).copied().unwrap_or(0)))
         .collect();
-    if total(&hinted) <= term_width.unwrap_or(80) {
+    if !truncate || total(&hinted) <= term_width.unwrap_or(80) {
         widths = hinted;
     }
-    if let (Some(limit), Some(col)) = (term_width, grid.truncate) {
+    if let (true, Some(limit), Some(col)) = (truncate, term_width, grid.truncate) {
         let total = total(&widths);
         if total > limit {
             let floor = width(grid.headers[col]);
@@ -164,13 +165,13 @@ mod tests {
     #[test]
     fn columns_align_like_lsns() {
         assert_eq!(
-            table(&grid(), true, None),
+            table(&grid(), true, None, true),
             "        NS TYPE   COMMAND\n\
              4026531835 cgroup init splash\n\
              \u{20}        7 net\n"
         );
         assert_eq!(
-            table(&grid(), false, Some(22)),
+            table(&grid(), false, Some(22), true),
             "4026531835 cgroup init sp\n         7 net\n"
         );
     }
@@ -179,9 +180,11 @@ mod tests {
     fn width_hints_apply_while_the_table_fits() {
         let mut grid = grid();
         grid.lines[0][1] = "net".into();
-        assert!(table(&grid, true, None).starts_with("        NS TYPE  COMMAND\n"));
+        assert!(table(&grid, true, None, true).starts_with("        NS TYPE  COMMAND\n"));
         grid.lines[0][2] = "x".repeat(80);
-        assert!(table(&grid, true, None).starts_with("        NS TYPE COMMAND\n"));
+        assert!(table(&grid, true, None, true).starts_with("        NS TYPE COMMAND\n"));
+        // -u: nothing is shortened, and the hints stay.
+        assert!(table(&grid, true, None, false).starts_with("        NS TYPE  COMMAND\n"));
     }
 
     #[test]
@@ -193,7 +196,7 @@ mod tests {
             truncate: None,
             lines: vec![vec!["5".into(), "/a\n/bb".into()]],
         };
-        assert_eq!(table(&grid, true, None), "NS NSFS\n 5 /a\n   /bb\n");
+        assert_eq!(table(&grid, true, None, true), "NS NSFS\n 5 /a\n   /bb\n");
     }
 
     #[test]
