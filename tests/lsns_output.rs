@@ -52,7 +52,8 @@ fn rows_match_util_linux_lsns_for_the_same_columns() {
         is_root() && has_command("lsns"),
         "needs root and util-linux lsns"
     );
-    let boxed = Boxed::start(Maker::UtilLinux, false, &["-muin"], "sleep 600 &");
+    // In a PID namespace, so the background sleep ends with the box.
+    let boxed = Boxed::start(Maker::UtilLinux, false, &["-muinp"], "sleep 600 &");
     let pid = boxed.pid_arg();
     let args = [
         "-n",
@@ -65,8 +66,8 @@ fn rows_match_util_linux_lsns_for_the_same_columns() {
     ];
     let theirs = cmd("lsns", &args).ok();
     let ours = lsns(&args).ok();
-    // The four namespaces made for the box are identical line for line.
-    let made: Vec<u64> = ["mnt", "uts", "ipc", "net"]
+    // The five namespaces made for the box are identical line for line.
+    let made: Vec<u64> = ["mnt", "uts", "ipc", "net", "pid"]
         .iter()
         .map(|k| ns_inode(&pid, k))
         .collect();
@@ -79,7 +80,7 @@ fn rows_match_util_linux_lsns_for_the_same_columns() {
             .map(str::to_string)
             .collect()
     };
-    assert_eq!(pick(&ours).len(), 4, "{ours}");
+    assert_eq!(pick(&ours).len(), 5, "{ours}");
     assert_eq!(pick(&ours), pick(&theirs));
 }
 
@@ -89,7 +90,7 @@ fn the_default_table_matches_util_linux_layout() {
         is_root() && has_command("lsns"),
         "needs root and util-linux lsns"
     );
-    let boxed = Boxed::start(Maker::RsUnshare, false, &["-uf"], "sleep 600 &");
+    let boxed = Boxed::start(Maker::RsUnshare, false, &["-upf"], "sleep 600 &");
     let ino = ns_inode(&boxed.pid_arg(), "uts").to_string();
     // Listing the processes of one namespace: a process tree.
     let theirs = cmd("lsns", &[&ino]).ok();

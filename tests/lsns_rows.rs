@@ -163,7 +163,13 @@ fn a_namespace_kept_only_by_an_open_descriptor_is_listed() {
 #[test]
 fn listing_a_namespace_shows_its_processes() {
     require!(is_root(), "needs root");
-    let boxed = Boxed::start(Maker::RsUnshare, false, &["-u"], "sleep 600 & sleep 600 &");
+    // In a PID namespace, so the background sleeps end with the box.
+    let boxed = Boxed::start(
+        Maker::RsUnshare,
+        false,
+        &["-upf"],
+        "sleep 600 & sleep 600 &",
+    );
     let pid = boxed.pid_arg();
     let ino = ns_inode(&pid, "uts").to_string();
     let rows = lsns_json(&[&ino, "-o", "PID,PPID,PATH"]);
