@@ -83,12 +83,9 @@ pub struct Cli {
 }
 
 fn parse_kind(name: &str) -> Result<NsKind, String> {
-    NsKind::ALL
-        .into_iter()
-        .find(|k| k.proc_name() == name)
-        .ok_or_else(|| {
-            format!("unknown namespace type '{name}' (mnt, net, ipc, user, pid, uts, cgroup, time)")
-        })
+    NsKind::from_proc_name(name).ok_or_else(|| {
+        format!("unknown namespace type '{name}' (mnt, net, ipc, user, pid, uts, cgroup, time)")
+    })
 }
 
 fn parse_tree(name: &str) -> Result<Tree, String> {

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use super::{median, peak_rss, run_once};
+use super::{alternated_medians, peak_rss, run_once};
 
 pub struct Tools {
     pub ours: String,
@@ -76,14 +76,7 @@ pub fn bench(tools: &Tools) -> Result<Vec<String>, String> {
             for argv in &argvs {
                 run_once(argv)?;
             }
-            let mut times: Vec<Vec<f64>> = vec![Vec::new(); 3];
-            for round in 0..runs {
-                for k in 0..3 {
-                    let tool = (round + k) % 3;
-                    times[tool].push(run_once(&argvs[tool])?);
-                }
-            }
-            let med: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
+            let med = alternated_medians(&argvs, runs)?;
             let rss: Vec<u64> = [&argvs[1], &argvs[2]]
                 .into_iter()
                 .map(|argv| peak_rss(&tools.rss, argv))

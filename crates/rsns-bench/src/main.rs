@@ -160,6 +160,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs each command `runs` times, rotating which goes first every round so
+/// drift on the machine hits all alike; the median time of each, in ms.
+fn alternated_medians(argvs: &[Vec<String>], runs: usize) -> Result<Vec<f64>, String> {
+    let n = argvs.len();
+    let mut times: Vec<Vec<f64>> = (0..n).map(|_| Vec::with_capacity(runs)).collect();
+    for round in 0..runs {
+        for k in 0..n {
+            let which = (round + k) % n;
+            times[which].push(run_once(&argvs[which])?);
+        }
+    }
+    Ok(times.iter_mut().map(|t| median(t)).collect())
+}
+
 /// Measures the rows of one table; returns the targets missed.
 fn table(
     opts: &Options,
@@ -183,14 +197,7 @@ fn table(
                 run_once(argv)?;
             }
         }
-        let mut times: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(opts.runs)).collect();
-        for round in 0..opts.runs {
-            for k in 0..3 {
-                let tool = (round + k) % 3;
-                times[tool].push(run_once(&argvs[tool])?);
-            }
-        }
-        let med: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
+        let med = alternated_medians(&argvs, opts.runs)?;
         let mut rss = Vec::new();
         for argv in [&row.theirs, &row.ours] {
             let argv = with_program(argv, &opts.nop);

@@ -43,6 +43,11 @@ impl NsKind {
         }
     }
 
+    /// The kind whose /proc/PID/ns name (and lsns(8) type name) is `name`.
+    pub fn from_proc_name(name: &str) -> Option<NsKind> {
+        NsKind::ALL.into_iter().find(|k| k.proc_name() == name)
+    }
+
     /// The file that names the namespace a process's *children* get. PID and time
     /// namespaces apply to children only, so a new one shows up there first.
     pub fn for_children_name(self) -> &'static str {

@@ -98,9 +98,8 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
     let rows = match opts.namespace {
         Some(ino) => {
             let ns = scan
-                .namespaces
-                .binary_search_by_key(&ino, |n| n.ino)
-                .map_err(|_| LsnsError::NoSuchNamespace {
+                .namespace_index(ino)
+                .ok_or_else(|| LsnsError::NoSuchNamespace {
                     ino,
                     kinds: kinds_label(&opts.kinds),
                 })?;
@@ -149,15 +148,6 @@ fn tree_column(tree: Tree) -> Option<Column> {
     }
 }
 
-fn text(value: Value) -> String {
-    match value {
-        Value::Empty => String::new(),
-        Value::Number(n) => format!("{}", n as i64),
-        Value::String(s) => s,
-        Value::Bool(b) => b.to_string(),
-    }
-}
-
 fn grid(
     columns: &[Column],
     rows: &[Row],
@@ -172,7 +162,7 @@ fn grid(
             columns
                 .iter()
                 .map(|&c| {
-                    let mut cell = text(cells.value(&rows[r], c));
+                    let mut cell = cells.value(&rows[r], c).text();
                     // NSFS uses newlines to put each mount point on a line.
                     if draw && c != Column::Nsfs {
                         cell = render::table::escape_controls(&cell);

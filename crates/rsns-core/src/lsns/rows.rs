@@ -108,10 +108,7 @@ impl<'a> RowBuilder<'a> {
         if ino == 0 || ino == namespace.ino {
             return None;
         }
-        self.scan
-            .namespaces
-            .binary_search_by_key(&ino, |n| n.ino)
-            .ok()
+        self.scan.namespace_index(ino)
     }
 
     /// One row per process in namespace `ns`, parents before children.

@@ -131,12 +131,9 @@ impl Scan {
         self.processes.binary_search_by_key(&pid, |p| p.pid).ok()
     }
 
-    /// The namespace with this inode.
-    pub fn namespace(&self, ino: u64) -> Option<&Namespace> {
-        self.namespaces
-            .binary_search_by_key(&ino, |n| n.ino)
-            .ok()
-            .map(|i| &self.namespaces[i])
+    /// The position of the namespace with this inode in [`Scan::namespaces`].
+    pub fn namespace_index(&self, ino: u64) -> Option<usize> {
+        self.namespaces.binary_search_by_key(&ino, |n| n.ino).ok()
     }
 }
 

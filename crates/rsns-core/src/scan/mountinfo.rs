@@ -42,7 +42,7 @@ fn parse_line(line: &str) -> Option<NsfsMount> {
 pub fn parse_ns_name(name: &str) -> Option<(NsKind, u64)> {
     let (kind, rest) = name.split_once(":[")?;
     let ino = rest.strip_suffix(']')?.parse().ok()?;
-    let kind = NsKind::ALL.into_iter().find(|k| k.proc_name() == kind)?;
+    let kind = NsKind::from_proc_name(kind)?;
     Some((kind, ino))
 }
 

@@ -142,7 +142,12 @@ fn parent(
     {
         return Ok(outcome);
     }
-    let in_proc = crate::process::pid_in_proc(child);
+    // Only runs that write maps or bind files name the child in /proc.
+    let in_proc = if handshake.go {
+        crate::process::pid_in_proc(child)
+    } else {
+        child
+    };
     apply_map_plan(ProcTarget::Pid(in_proc), &plan.maps)?;
     let bound = bind_namespaces(in_proc, &plan.persist)?;
     if let Some(go) = go {

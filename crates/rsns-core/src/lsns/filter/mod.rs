@@ -80,7 +80,8 @@ impl Value {
         }
     }
 
-    fn text(&self) -> String {
+    /// The value as a table cell shows it (an empty cell is "").
+    pub fn text(&self) -> String {
         match self {
             Value::Number(n) => format_number(*n),
             Value::String(s) => s.clone(),

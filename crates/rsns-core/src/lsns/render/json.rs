@@ -49,11 +49,9 @@ fn quote(text: &str) -> String {
 
 fn literal(value: &Value) -> String {
     match value {
-        Value::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
-        Value::Number(n) => n.to_string(),
         Value::String(s) => quote(s),
-        Value::Bool(b) => b.to_string(),
         Value::Empty => "null".into(),
+        Value::Number(_) | Value::Bool(_) => value.text(),
     }
 }
 
