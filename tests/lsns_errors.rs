@@ -62,3 +62,22 @@ fn conflicting_modes_are_refused() {
     lsns(&["-P", "-p", "1"]).fails_as("rs-lsns", 1, "--task");
     lsns(&["-Tbogus"]).fails_as("rs-lsns", 1, "'bogus'");
 }
+
+#[test]
+fn verbose_logs_what_was_skipped_on_stderr_only() {
+    require!(
+        is_root(),
+        "needs root (even root may not read /proc/1/ns here)"
+    );
+    let quiet = lsns(&["-t", "uts", "-o", "NS"]);
+    let loud = lsns(&["-v", "-t", "uts", "-o", "NS"]);
+    assert!(quiet.stderr().is_empty(), "{}", quiet.stderr());
+    assert!(
+        loud.stderr().contains("skipped /proc files"),
+        "{}",
+        loud.stderr()
+    );
+    assert_eq!(loud.code(), 0);
+    // stdout stays data only: the same namespaces.
+    assert_eq!(quiet.ok().lines().next(), loud.ok().lines().next());
+}

@@ -92,6 +92,15 @@ fn nested_user_and_pid_namespaces_show_their_parents_and_owners() {
     let root = find(&doc["namespaces"], ns_inode("self", "user")).expect("our user namespace");
     let outer_row = find(&root["children"], outer_ino).expect("outer under ours");
     assert!(find(&outer_row["children"], inner_ino).is_some(), "{tree}");
+    // The parent tree hangs the inner PID namespace under the outer one.
+    let tree = lsns(&["-J", "--tree=parent", "-t", "pid", "-o", "NS"]).ok();
+    let doc: Value = serde_json::from_str(&tree).unwrap();
+    let root = find(&doc["namespaces"], ns_inode("self", "pid")).expect("our PID namespace");
+    let outer_pid = find(&root["children"], ns_inode(&outer, "pid")).expect("outer under ours");
+    assert!(
+        find(&outer_pid["children"], ns_inode(&inner_pid, "pid")).is_some(),
+        "{tree}"
+    );
     drop(boxed);
     let _ = cmd("pkill", &["-KILL", "-f", &format!("sleep {inner}")]);
 }
