@@ -23,7 +23,7 @@ help: ## List the targets
 deps: ## Install the Debian packages the demo and the tests use, if missing
 	@tests/support/deps.sh
 
-TOOLS   := rs-unshare rs-nsenter rs-lsns
+TOOLS   := rs-unshare rs-nsenter rs-lsns rs-pivot
 
 build: ## Build the tools (optimized, static) into target/<host triple>/release
 	$(STATIC) $(CARGO) build --release --locked --target $(TARGET) $(TOOLS:%=--bin %)

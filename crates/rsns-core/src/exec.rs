@@ -2,7 +2,7 @@
 //! before forking so the child execs without allocating. The PATH search runs
 //! in the child because it must happen inside the new root.
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
@@ -147,6 +147,11 @@ impl ExecPlan {
             sh: c"/bin/sh".to_owned(),
             scratch,
         })
+    }
+
+    /// The paths exec will try, in order.
+    pub fn candidates(&self) -> impl Iterator<Item = &CStr> {
+        self.candidates.iter().map(CString::as_c_str)
     }
 
     /// The program as the user named it.

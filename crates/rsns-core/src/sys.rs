@@ -391,6 +391,47 @@ pub fn getdents64(dir: std::os::fd::BorrowedFd<'_>, buf: &mut [u8]) -> Result<us
     Ok(ret as usize)
 }
 
+/// Where a path is mounted, as statx(2) tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MountOf {
+    /// The id of the mount the path is on (as in mountinfo).
+    pub mnt_id: u64,
+    /// The path is the root of that mount, i.e. a mount point.
+    pub is_mount_root: bool,
+}
+
+/// statx(2) of `name` under `dir` (AT_EMPTY_PATH with an empty name: `dir`
+/// itself), for its mount id and whether it is a mount root (Linux 5.8+).
+pub fn mount_of(dir: std::os::fd::BorrowedFd<'_>, name: &CStr) -> Result<MountOf, Errno> {
+    use std::os::fd::AsRawFd;
+    let mut stx = std::mem::MaybeUninit::<libc::statx>::zeroed();
+    // SAFETY: `name` is NUL-terminated and `stx` is a writable statx buffer
+    // that outlives the call.
+    let ret = unsafe {
+        libc::statx(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_NO_AUTOMOUNT,
+            libc::STATX_MNT_ID,
+            stx.as_mut_ptr(),
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: statx succeeded and filled the buffer (which was zeroed anyway).
+    let stx = unsafe { stx.assume_init() };
+    if stx.stx_mask & libc::STATX_MNT_ID == 0
+        || stx.stx_attributes_mask & libc::STATX_ATTR_MOUNT_ROOT as u64 == 0
+    {
+        return Err(Errno::ENOSYS);
+    }
+    Ok(MountOf {
+        mnt_id: stx.stx_mnt_id,
+        is_mount_root: stx.stx_attributes & libc::STATX_ATTR_MOUNT_ROOT as u64 != 0,
+    })
+}
+
 /// A NULL-terminated array of C strings, built before a fork so the child can
 /// exec without allocating.
 #[derive(Debug)]

@@ -19,20 +19,16 @@ pub fn nsfs_mounts(mountinfo: &str) -> Vec<NsfsMount> {
     mountinfo.lines().filter_map(parse_line).collect()
 }
 
-/// A mountinfo line: `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER`.
 fn parse_line(line: &str) -> Option<NsfsMount> {
-    let (before, after) = line.split_once(" - ")?;
-    if after.split(' ').next()? != "nsfs" {
+    let mount = crate::mountinfo::parse_line(line)?;
+    if mount.fstype != "nsfs" {
         return None;
     }
-    let mut fields = before.split(' ');
-    let root = fields.nth(3)?;
-    let mount_point = fields.next()?;
-    let (kind, ino) = parse_ns_name(&unescape(root))?;
+    let (kind, ino) = parse_ns_name(&mount.root)?;
     Some(NsfsMount {
         kind,
         ino,
-        path: unescape(mount_point),
+        path: mount.mount_point,
     })
 }
 
@@ -44,32 +40,6 @@ pub fn parse_ns_name(name: &str) -> Option<(NsKind, u64)> {
     let ino = rest.strip_suffix(']')?.parse().ok()?;
     let kind = NsKind::from_proc_name(kind)?;
     Some((kind, ino))
-}
-
-/// Undoes the kernel's octal escapes of space, tab, newline and backslash.
-fn unescape(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 3 < bytes.len() && is_octal(&bytes[i + 1..i + 4]) {
-            let value = bytes[i + 1..i + 4]
-                .iter()
-                .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
-            if let Ok(byte) = u8::try_from(value) {
-                out.push(byte);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn is_octal(digits: &[u8]) -> bool {
-    digits.len() == 3 && digits.iter().all(|d| (b'0'..=b'7').contains(d))
 }
 
 #[cfg(test)]
@@ -113,11 +83,5 @@ mod tests {
         assert_eq!(parse_ns_name("net:[12"), None);
         assert_eq!(parse_ns_name("net:[x]"), None);
         assert_eq!(parse_ns_name("/dev/null"), None);
-    }
-
-    #[test]
-    fn a_backslash_without_three_octal_digits_stays() {
-        assert_eq!(unescape("a\\9b\\"), "a\\9b\\");
-        assert_eq!(unescape("\\011x"), "\tx");
     }
 }

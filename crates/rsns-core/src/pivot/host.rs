@@ -1,0 +1,180 @@
+//! Is this the host's initial mount namespace? Its inode is fixed since
+//! Linux 6.18; before that we can rule it out from the user namespace, or
+//! compare with PID 1's when /proc lets us.
+
+use nix::errno::Errno;
+
+use super::PivotError;
+use crate::error::errno_text;
+
+/// Fixed inode numbers of initial namespaces (include/linux/proc_ns.h).
+const USER_NS_INIT_INO: u64 = 0xEFFF_FFFD;
+const PID_NS_INIT_INO: u64 = 0xEFFF_FFFC;
+/// Since Linux 6.18; before, the initial mount namespace had a dynamic one.
+const MNT_NS_INIT_INO: u64 = 0xEFFF_FFF8;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Initial,
+    NotInitial,
+    /// Cannot tell, and why.
+    Unknown(String),
+}
+
+/// What the verdict is drawn from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Facts {
+    mnt: Result<u64, Errno>,
+    user: Option<u64>,
+    pid: Option<u64>,
+    /// PID 1's mount namespace, when readable.
+    init_mnt: Result<u64, Errno>,
+    /// (major, minor) of the running kernel.
+    kernel: Option<(u32, u32)>,
+}
+
+fn decide(f: &Facts) -> Verdict {
+    let mnt = match f.mnt {
+        Ok(ino) => ino,
+        Err(e) => {
+            return Verdict::Unknown(format!("/proc/self/ns/mnt: {}", errno_text(e)));
+        }
+    };
+    if mnt == MNT_NS_INIT_INO {
+        return Verdict::Initial;
+    }
+    if f.kernel.is_some_and(|k| k >= (6, 18)) {
+        return Verdict::NotInitial;
+    }
+    // The initial mount namespace belongs to the initial user namespace.
+    if f.user.is_some_and(|u| u != USER_NS_INIT_INO) {
+        return Verdict::NotInitial;
+    }
+    match f.init_mnt {
+        Ok(init) if init == mnt => Verdict::Initial,
+        Ok(_) if f.pid == Some(PID_NS_INIT_INO) => Verdict::NotInitial,
+        Ok(_) => Verdict::Unknown("PID 1 here is not the host's init".into()),
+        Err(e) => Verdict::Unknown(format!("/proc/1/ns/mnt: {}", errno_text(e))),
+    }
+}
+
+fn ns_inode(path: &str) -> Result<u64, Errno> {
+    let link =
+        std::fs::read_link(path).map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0)))?;
+    crate::scan::mountinfo::parse_ns_name(&link.to_string_lossy())
+        .map(|(_, ino)| ino)
+        .ok_or(Errno::EINVAL)
+}
+
+fn kernel_version() -> Option<(u32, u32)> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    let mut parts = release.trim().split(['.', '-']);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// True unless /proc shows a user namespace other than the initial one.
+pub(super) fn in_initial_user_ns() -> bool {
+    ns_inode("/proc/self/ns/user")
+        .ok()
+        .is_none_or(|ino| ino == USER_NS_INIT_INO)
+}
+
+/// Whether we are in the host's initial mount namespace.
+pub fn mount_ns_verdict() -> Verdict {
+    decide(&Facts {
+        mnt: ns_inode("/proc/self/ns/mnt"),
+        user: ns_inode("/proc/self/ns/user").ok(),
+        pid: ns_inode("/proc/self/ns/pid").ok(),
+        init_mnt: ns_inode("/proc/1/ns/mnt"),
+        kernel: kernel_version(),
+    })
+}
+
+/// Refuses (unless `force`) when this is, or may be, the host's namespace.
+pub(super) fn refuse_initial(force: bool) -> Result<(), PivotError> {
+    let verdict = mount_ns_verdict();
+    tracing::debug!(?verdict, force, "initial mount namespace check");
+    if force {
+        return Ok(());
+    }
+    match verdict {
+        Verdict::NotInitial => Ok(()),
+        Verdict::Initial => Err(PivotError::Refused(
+            "refusing to pivot the root of the host's initial mount namespace; \
+             run it in a new one (rs-unshare -m, or -Urm unprivileged), or add --force"
+                .into(),
+        )),
+        Verdict::Unknown(why) => Err(PivotError::Refused(format!(
+            "cannot tell whether this is the host's initial mount namespace ({why}); \
+             run it in a new one (rs-unshare -m), or add --force"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        Facts {
+            mnt: Ok(4026532177),
+            user: Some(USER_NS_INIT_INO),
+            pid: Some(PID_NS_INIT_INO),
+            init_mnt: Err(Errno::EACCES),
+            kernel: Some((6, 1)),
+        }
+    }
+
+    #[test]
+    fn the_fixed_inode_is_the_initial_namespace() {
+        let f = Facts {
+            mnt: Ok(MNT_NS_INIT_INO),
+            kernel: Some((6, 18)),
+            ..facts()
+        };
+        assert_eq!(decide(&f), Verdict::Initial);
+    }
+
+    #[test]
+    fn from_6_18_any_other_inode_is_not() {
+        let f = Facts {
+            kernel: Some((7, 0)),
+            ..facts()
+        };
+        assert_eq!(decide(&f), Verdict::NotInitial);
+    }
+
+    #[test]
+    fn older_kernels_use_the_user_namespace_then_pid_1() {
+        let f = Facts {
+            user: Some(4026532300),
+            ..facts()
+        };
+        assert_eq!(decide(&f), Verdict::NotInitial);
+        let same = Facts {
+            init_mnt: Ok(4026532177),
+            ..facts()
+        };
+        assert_eq!(decide(&same), Verdict::Initial);
+        let other = Facts {
+            init_mnt: Ok(4026531840),
+            ..facts()
+        };
+        assert_eq!(decide(&other), Verdict::NotInitial);
+        let boxed_pid_1 = Facts {
+            pid: Some(4026532400),
+            ..other
+        };
+        assert!(matches!(decide(&boxed_pid_1), Verdict::Unknown(_)));
+        assert!(matches!(decide(&facts()), Verdict::Unknown(w) if w.contains("EACCES")));
+    }
+
+    #[test]
+    fn without_proc_nothing_can_be_told() {
+        let f = Facts {
+            mnt: Err(Errno::ENOENT),
+            ..facts()
+        };
+        assert!(matches!(decide(&f), Verdict::Unknown(w) if w.contains("/proc/self/ns/mnt")));
+    }
+}

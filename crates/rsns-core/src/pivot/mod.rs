@@ -1,0 +1,58 @@
+//! rs-pivot: pivot_root(2) exactly as pivot_root(8) calls it, and with
+//! `--root` the whole change of root a container needs, inside the current
+//! mount namespace.
+//!
+//! Both refuse to run in the host's initial mount namespace unless forced:
+//! pivoting the host's root is almost never what was meant.
+
+mod error;
+mod host;
+mod lookup;
+mod root;
+mod rules;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+pub use error::PivotError;
+pub use host::{Verdict, mount_ns_verdict};
+
+/// What rs-pivot was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PivotOptions {
+    /// `rs-pivot NEW_ROOT PUT_OLD`: pivot_root(2) and nothing else.
+    Swap {
+        new_root: PathBuf,
+        put_old: PathBuf,
+        force: bool,
+    },
+    /// `rs-pivot --root NEW_ROOT [-- COMMAND...]`.
+    Root(RootOptions),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootOptions {
+    pub new_root: PathBuf,
+    /// Keep the old root mounted here (a directory inside the new root)
+    /// instead of detaching it.
+    pub keep_old: Option<PathBuf>,
+    /// Empty: the shell.
+    pub command: Vec<OsString>,
+    pub force: bool,
+}
+
+/// Runs what was asked. `Swap` returns once the pivot is done; `Root`
+/// returns only with an error, as it ends by exec'ing the command.
+pub fn run(options: PivotOptions) -> Result<(), PivotError> {
+    match options {
+        PivotOptions::Swap {
+            new_root,
+            put_old,
+            force,
+        } => {
+            host::refuse_initial(force)?;
+            rules::pivot(&new_root, &put_old)
+        }
+        PivotOptions::Root(options) => match root::change_root(&options)? {},
+    }
+}

@@ -1,0 +1,215 @@
+//! `rs-pivot --root NEW_ROOT`: the change of root a container needs, in the
+//! current mount namespace. Everything that can be checked is checked before
+//! the first change (the new root, --keep-old, the command inside the new
+//! root); then: every mount private, NEW_ROOT bound onto itself unless it is
+//! a mount point, pivot_root(".", "."), the old root detached, chdir("/"),
+//! exec. A failure before the pivot undoes the bind.
+
+use std::convert::Infallible;
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path};
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, open, openat2};
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sys::stat::{Mode, fstat};
+use nix::unistd::{chdir, pivot_root};
+
+use super::lookup::{find_executable, shell_in_root};
+use super::{PivotError, RootOptions, host, rules};
+use crate::error::{Context, SysError, errno_text};
+use crate::exec::{ExecPlan, ProgramEnv, exec_failure_status};
+use crate::mount::set_propagation;
+use crate::sys;
+
+pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotError> {
+    let new_root = &options.new_root;
+    let root_fd = open_new_root(new_root)?;
+    host::refuse_initial(options.force)?;
+    let keep_old = match &options.keep_old {
+        Some(dir) => Some(keep_old_dir(root_fd.as_fd(), new_root, dir)?),
+        None => None,
+    };
+    let mut plan = exec_plan(root_fd.as_fd(), options)?;
+    check_command(root_fd.as_fd(), new_root, &plan, options.command.is_empty())?;
+
+    // From here on the mount namespace changes.
+    set_propagation(MsFlags::MS_REC | MsFlags::MS_PRIVATE)
+        .context(|| "make every mount private (mount --make-rprivate /)".into())?;
+    let mut bound = bind_unless_mount_point(root_fd.as_fd(), new_root)?;
+    drop(root_fd);
+    let mut pivoted = pivot_into(new_root, keep_old.as_deref());
+    if matches!(pivoted, Err(Errno::EINVAL)) && !bound {
+        // A mount point copied from a more privileged mount namespace is
+        // locked, and pivot_root refuses it; a bind of it is not locked.
+        tracing::debug!(?new_root, "pivot_root refused a mount point; binding it");
+        bind(new_root)?;
+        bound = true;
+        pivoted = pivot_into(new_root, keep_old.as_deref());
+    }
+    if let Err(errno) = pivoted {
+        if bound {
+            // Nothing was pivoted: take our bind away again.
+            let _ = umount2(new_root.as_path(), MntFlags::MNT_DETACH);
+        }
+        let old = keep_old.as_deref().unwrap_or(c".");
+        let old = Path::new(std::ffi::OsStr::from_bytes(old.to_bytes()));
+        return Err(match errno {
+            Errno::EINVAL | Errno::EBUSY => {
+                PivotError::Refused(rules::explain(errno, Path::new("."), old))
+            }
+            _ => SysError::new(format!("pivot_root into {}", new_root.display()), errno).into(),
+        });
+    }
+    if keep_old.is_none() {
+        // The old root now sits on top of the new one, at ".".
+        umount2(c".", MntFlags::MNT_DETACH)
+            .context(|| "detach the old root (umount2 MNT_DETACH)".into())?;
+    }
+    chdir(c"/").context(|| "chdir / in the new root".into())?;
+    tracing::debug!(?new_root, ?keep_old, "root changed; exec");
+    let errno = plan.exec();
+    Err(PivotError::Command {
+        message: format!(
+            "failed to execute {} in the new root: {}",
+            plan.display(),
+            errno_text(errno)
+        ),
+        status: exec_failure_status(errno),
+    })
+}
+
+fn open_new_root(new_root: &Path) -> Result<OwnedFd, PivotError> {
+    let fd = open(new_root, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+        .map_err(|e| bad_root(new_root, &errno_text(e)))?;
+    let st = fstat(fd.as_fd()).map_err(|e| bad_root(new_root, &errno_text(e)))?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(bad_root(new_root, "not a directory"));
+    }
+    Ok(fd)
+}
+
+fn bad_root(new_root: &Path, why: &str) -> PivotError {
+    PivotError::Refused(format!("new root '{}': {why}", new_root.display()))
+}
+
+/// `--keep-old=DIR`: a directory inside the new root, named without
+/// symlinks or `..`, and not the new root itself. Returned relative, for
+/// pivot_root(".", DIR) once we are in the new root.
+fn keep_old_dir(root: BorrowedFd<'_>, new_root: &Path, dir: &Path) -> Result<CString, PivotError> {
+    let bad = |why: &str| {
+        PivotError::Refused(format!(
+            "--keep-old '{}': {why} (it must be an existing directory inside '{}')",
+            dir.display(),
+            new_root.display()
+        ))
+    };
+    let relative: std::path::PathBuf = dir
+        .components()
+        .filter(|c| !matches!(c, Component::RootDir | Component::CurDir))
+        .collect();
+    if relative.as_os_str().is_empty() {
+        return Err(bad("that is the new root itself"));
+    }
+    let name =
+        CString::new(relative.as_os_str().as_bytes()).map_err(|_| bad("contains a NUL byte"))?;
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    match openat2(root, name.as_c_str(), how) {
+        Ok(_) => Ok(name),
+        Err(Errno::EXDEV) => Err(bad("it leaves the new root")),
+        Err(Errno::ELOOP) => Err(bad("it goes through a symlink")),
+        Err(e) => Err(bad(&errno_text(e))),
+    }
+}
+
+fn exec_plan(root: BorrowedFd<'_>, options: &RootOptions) -> Result<ExecPlan, PivotError> {
+    let plan = if options.command.is_empty() {
+        let shell = shell_in_root(
+            root,
+            std::env::var_os("SHELL"),
+            nix::unistd::getuid().as_raw(),
+        );
+        ExecPlan::login_shell(&shell, ProgramEnv::Inherit)
+    } else {
+        ExecPlan::command(&options.command, ProgramEnv::Inherit)
+    };
+    plan.map_err(|e| PivotError::Refused(e.to_string()))
+}
+
+/// The command must be found and executable inside the new root before we
+/// change anything: after the pivot, a failure could not be undone.
+fn check_command(
+    root: BorrowedFd<'_>,
+    new_root: &Path,
+    plan: &ExecPlan,
+    is_shell: bool,
+) -> Result<(), PivotError> {
+    let candidates: Vec<&CStr> = plan.candidates().collect();
+    let errno = match find_executable(root, &candidates) {
+        Ok(()) => return Ok(()),
+        Err(errno) => errno,
+    };
+    let program = plan.display();
+    let message = match errno {
+        Errno::ENOENT | Errno::ENOTDIR => {
+            let searched = if program.contains('/') {
+                String::new()
+            } else {
+                " (searched PATH)".into()
+            };
+            let hint = if is_shell {
+                "; give a command, or set SHELL to a shell the new root has"
+            } else {
+                ""
+            };
+            format!(
+                "{program}: not found in '{}'{searched}{hint}",
+                new_root.display()
+            )
+        }
+        e => format!(
+            "{program}: cannot run it in '{}': {}",
+            new_root.display(),
+            errno_text(e)
+        ),
+    };
+    Err(PivotError::Command {
+        message,
+        status: exec_failure_status(errno),
+    })
+}
+
+/// pivot_root wants NEW_ROOT to be a mount point: bind it onto itself
+/// (with what is mounted below it) unless it is one. True if we did.
+fn bind_unless_mount_point(root: BorrowedFd<'_>, new_root: &Path) -> Result<bool, PivotError> {
+    let of = sys::mount_of(root, c"").context(|| format!("statx {}", new_root.display()))?;
+    if of.is_mount_root {
+        return Ok(false);
+    }
+    bind(new_root)?;
+    Ok(true)
+}
+
+fn bind(new_root: &Path) -> Result<(), PivotError> {
+    mount(
+        Some(new_root),
+        new_root,
+        None::<&CStr>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&CStr>,
+    )
+    .context(|| format!("bind {0} onto itself", new_root.display()))?;
+    tracing::debug!(?new_root, "bound onto itself");
+    Ok(())
+}
+
+/// chdir into the new root (through the bind, if one was made) and pivot.
+/// The error is pivot_root's, or chdir's.
+fn pivot_into(new_root: &Path, keep_old: Option<&CStr>) -> Result<(), Errno> {
+    chdir(new_root)?;
+    pivot_root(c".", keep_old.unwrap_or(c"."))
+}
