@@ -14,7 +14,18 @@ pub fn usage_exit(tool: &str, err: clap::Error) -> ! {
     }
     let rendered = err.to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // "the following required arguments were not provided:" lists them on
+    // the lines below; keep them on our one line.
+    if message.ends_with(':') {
+        let listed: Vec<&str> = rendered
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        message = format!("{message} {}", listed.join(", "));
+    }
     eprintln!("{tool}: {message}; try '{tool} --help'");
     std::process::exit(1);
 }

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
 pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
 pub const LSNS: &str = env!("CARGO_BIN_EXE_rs-lsns");
+pub const PIVOT: &str = env!("CARGO_BIN_EXE_rs-pivot");
 
 /// (short flag, /proc/self/ns name) for every kind, as both tools spell them.
 pub const KINDS: [(&str, &str); 8] = [

@@ -1,0 +1,168 @@
+//! rs-pivot doing its job, checked in the mount table the kernel shows
+//! afterwards: as root and as an unprivileged user in a user namespace.
+
+mod common;
+
+use common::*;
+
+/// A command line run by `sh -c`, as root or as the test user.
+fn sh(as_user: bool, script: &str) -> Run {
+    match (as_user, test_user()) {
+        (true, Some((uid, gid))) => run(as_user_cmd(uid, gid, script)),
+        _ => cmd("sh", &["-c", script]),
+    }
+}
+
+fn as_user_cmd(uid: u32, gid: u32, script: &str) -> std::process::Command {
+    as_user(uid, gid, "sh", &["-c", script])
+}
+
+fn can(as_user: bool) -> bool {
+    if as_user {
+        require(can_run_unprivileged(), "needs root and the test user")
+    } else {
+        require(is_root(), "needs root")
+    }
+}
+
+fn rootfs_or_skip() -> Option<String> {
+    let r = rootfs();
+    if !require(r.is_some(), "needs busybox-static for the root file system") {
+        return None;
+    }
+    Some(r.unwrap().display().to_string())
+}
+
+fn inode(path: &str) -> String {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().ino().to_string()
+}
+
+#[test]
+fn root_leaves_the_new_root_and_its_proc_and_nothing_of_the_host() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let Some(r) = rootfs_or_skip() else { return };
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        let out = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} --mount-proc={r}/proc {PIVOT} --root {r} -- \
+                 /bin/sh -c 'echo pid=$$; stat -c inode=%i /; cat /proc/self/mountinfo'"
+            ),
+        )
+        .ok();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "pid=1", "{out}");
+        assert_eq!(lines[1], format!("inode={}", inode(&r)), "{out}");
+        let mounts: Vec<(&str, &str)> = lines[2..]
+            .iter()
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                (f[3], f[4])
+            })
+            .collect();
+        // The old root is gone: only the bind of the new root and its proc.
+        assert_eq!(mounts, [(r.as_str(), "/"), ("/", "/proc")], "{out}");
+        assert!(mounts_under(std::path::Path::new(&r)).is_empty());
+    }
+}
+
+#[test]
+fn keep_old_leaves_the_host_root_at_dir() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let Some(r) = rootfs_or_skip() else { return };
+        let dir = Scratch::new("keep-old");
+        std::fs::write(dir.join("marker"), "from the host\n").unwrap();
+        let marker = dir.join("marker").display().to_string();
+        let flags = if as_user { "-Urm" } else { "-m" };
+        let out = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} {PIVOT} --root {r} --keep-old=/tmp -- \
+                 /bin/sh -c 'cat /tmp{marker}; test -e {marker} || echo not-at-its-old-path'"
+            ),
+        )
+        .ok();
+        assert_eq!(out, "from the host\nnot-at-its-old-path\n");
+    }
+}
+
+#[test]
+fn the_pivot_root_8_recipe_works() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let Some(r) = rootfs_or_skip() else { return };
+        let dir = Scratch::new("recipe");
+        std::fs::write(dir.join("marker"), "old root\n").unwrap();
+        let marker = dir.join("marker").display().to_string();
+        let flags = if as_user { "-Urm" } else { "-m" };
+        let script = format!(
+            "mount --bind {r} {r} && cd {r} && {PIVOT} . tmp && \
+             exec chroot . /bin/sh -c 'cat /tmp{marker}; stat -c %i /'"
+        );
+        let out = sh(as_user, &format!("{UNSHARE} {flags} sh -c \"{script}\"")).ok();
+        assert_eq!(out, format!("old root\n{}\n", inode(&r)));
+    }
+}
+
+#[test]
+fn the_commands_status_and_signal_are_ours() {
+    if !can(false) {
+        return;
+    }
+    let Some(r) = rootfs_or_skip() else { return };
+    let status = cmd(
+        UNSHARE,
+        &["-m", PIVOT, "--root", &r, "--", "/bin/sh", "-c", "exit 7"],
+    );
+    assert_eq!(status.code(), 7);
+    let killed = cmd(
+        UNSHARE,
+        &[
+            "-m",
+            PIVOT,
+            "--root",
+            &r,
+            "--",
+            "/bin/sh",
+            "-c",
+            "kill -TERM $$",
+        ],
+    );
+    assert_eq!(killed.signal(), Some(libc::SIGTERM));
+}
+
+#[test]
+fn without_a_command_the_shell_is_looked_up_in_the_new_root() {
+    if !can(false) {
+        return;
+    }
+    let Some(r) = rootfs_or_skip() else { return };
+    // No SHELL: root's login shell in the new root's /etc/passwd, /bin/sh.
+    let out = cmd(
+        "sh",
+        &[
+            "-c",
+            &format!("echo 'echo shell=$0' | env -u SHELL {UNSHARE} -m {PIVOT} --root {r}"),
+        ],
+    )
+    .ok();
+    assert_eq!(out, "shell=-sh\n");
+    let out = cmd(
+        "sh",
+        &[
+            "-c",
+            &format!("echo 'echo shell=$0' | SHELL=/bin/ash {UNSHARE} -m {PIVOT} --root {r}"),
+        ],
+    )
+    .ok();
+    assert_eq!(out, "shell=-ash\n");
+}
