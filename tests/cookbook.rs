@@ -1,0 +1,433 @@
+//! docs/cookbook.md cannot rot: every ```console block on the page is run,
+//! in page order, in one scratch directory, and each command's output
+//! (stdout and stderr, as a terminal shows them) is compared with the lines
+//! below it on the page.
+//!
+//! The page's conventions: a line starting with `# ` is a command run as
+//! root, `$ ` one run as an unprivileged user (a block uses one of them); a
+//! command ending in `\` goes on to the next line (shown after the `> `
+//! continuation prompt); other lines are the
+//! output. In the output, `{{name}}` stands for one word (no spaces) that
+//! varies from run to run: the first time a name appears in a block it takes
+//! the word found there, and later it must be the same word, so an inode or
+//! PID shown twice must really be the same. `{{_}}` is any one word,
+//! `{{...}}` any text, and a line `...` any number of lines. Runs of spaces
+//! count as one, so column widths may vary.
+//!
+//! After each block, no process it started may be left, and no mount in the
+//! scratch directory.
+
+mod common;
+
+use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+const PAGE: &str = include_str!("../docs/cookbook.md");
+
+#[derive(Debug)]
+struct Block {
+    /// 1-based line of the opening fence.
+    line: usize,
+    as_root: bool,
+    commands: Vec<Step>,
+}
+
+#[derive(Debug)]
+struct Step {
+    line: usize,
+    text: String,
+    expected: Vec<String>,
+}
+
+fn parse_page(page: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Block> = None;
+    let mut continued = false;
+    for (i, line) in page.lines().enumerate() {
+        let n = i + 1;
+        let Some(block) = current.as_mut() else {
+            if line.trim_end() == "```console" {
+                current = Some(Block {
+                    line: n,
+                    as_root: false,
+                    commands: Vec::new(),
+                });
+            }
+            continue;
+        };
+        if line.trim_end() == "```" {
+            blocks.push(current.take().unwrap());
+            continue;
+        }
+        if continued {
+            let step = block.commands.last_mut().unwrap();
+            step.text.push('\n');
+            // A shell shows its continuation prompt, `> `; it is not typed.
+            step.text.push_str(line.strip_prefix("> ").unwrap_or(line));
+            continued = line.ends_with('\\');
+            continue;
+        }
+        let prompt = line.get(..2);
+        if prompt == Some("# ") || prompt == Some("$ ") {
+            let as_root = prompt == Some("# ");
+            if block.commands.is_empty() {
+                block.as_root = as_root;
+            }
+            assert_eq!(
+                block.as_root, as_root,
+                "cookbook.md:{n}: a block mixes `#` and `$` prompts"
+            );
+            block.commands.push(Step {
+                line: n,
+                text: line[2..].to_string(),
+                expected: Vec::new(),
+            });
+            continued = line.ends_with('\\');
+            continue;
+        }
+        match block.commands.last_mut() {
+            Some(step) => step.expected.push(line.to_string()),
+            None => panic!("cookbook.md:{n}: output before any command"),
+        }
+    }
+    assert!(
+        current.is_none(),
+        "cookbook.md: a console block is not closed"
+    );
+    blocks
+}
+
+const MARK: &str = "@@cookbook-step-";
+
+/// The block as one script that marks where each command's output begins.
+fn script(block: &Block) -> String {
+    let mut s = String::from("exec 2>&1\n");
+    for (i, step) in block.commands.iter().enumerate() {
+        s.push_str(&format!("echo '{MARK}{i}@@'\n{}\n", step.text));
+    }
+    s.push_str(&format!("echo '{MARK}end@@'\n"));
+    s
+}
+
+/// Each command's output lines, cut at the marks; `None` if the script
+/// did not reach its end.
+fn split_output(out: &str, steps: usize) -> Option<Vec<Vec<String>>> {
+    let mut sections: Vec<Vec<String>> = vec![Vec::new(); steps];
+    let mut at: Option<usize> = None;
+    for line in out.lines() {
+        if let Some(pos) = line.find(MARK) {
+            let before = &line[..pos];
+            if let (Some(i), false) = (at, before.is_empty()) {
+                sections[i].push(before.to_string());
+            }
+            let tag = line[pos + MARK.len()..].trim_end_matches("@@");
+            if tag == "end" {
+                return Some(sections);
+            }
+            at = tag.parse().ok();
+            continue;
+        }
+        if let Some(i) = at {
+            sections[i].push(line.to_string());
+        }
+    }
+    None
+}
+
+/// Variables bound so far in a block.
+type Vars = HashMap<String, String>;
+
+#[derive(Debug, PartialEq)]
+enum Piece<'a> {
+    Text(&'a str),
+    /// A named or anonymous word.
+    Word(&'a str),
+    Any,
+}
+
+fn pieces(pattern: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start + 2..].find("}}") else {
+            break;
+        };
+        if start > 0 {
+            out.push(Piece::Text(&rest[..start]));
+        }
+        let name = &rest[start + 2..start + 2 + len];
+        out.push(if name == "..." {
+            Piece::Any
+        } else {
+            Piece::Word(name)
+        });
+        rest = &rest[start + 4 + len..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
+}
+
+fn squeeze(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn match_pieces(pieces: &[Piece<'_>], text: &str, vars: &mut Vars) -> bool {
+    let Some((first, rest)) = pieces.split_first() else {
+        return text.is_empty();
+    };
+    match first {
+        Piece::Text(t) => text
+            .strip_prefix(*t)
+            .is_some_and(|tail| match_pieces(rest, tail, vars)),
+        Piece::Any => (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .any(|i| {
+                let mut tried = vars.clone();
+                let ok = match_pieces(rest, &text[i..], &mut tried);
+                if ok {
+                    *vars = tried;
+                }
+                ok
+            }),
+        Piece::Word(name) => {
+            let word_end = text.find(char::is_whitespace).unwrap_or(text.len());
+            (1..=word_end)
+                .filter(|i| text.is_char_boundary(*i))
+                .any(|i| {
+                    let word = &text[..i];
+                    let mut tried = vars.clone();
+                    if *name != "_" {
+                        match tried.get(*name) {
+                            Some(bound) if bound != word => return false,
+                            Some(_) => {}
+                            None => {
+                                tried.insert(name.to_string(), word.to_string());
+                            }
+                        }
+                    }
+                    let ok = match_pieces(rest, &text[i..], &mut tried);
+                    if ok {
+                        *vars = tried;
+                    }
+                    ok
+                })
+        }
+    }
+}
+
+fn match_lines(expected: &[String], actual: &[String], vars: &mut Vars) -> bool {
+    let Some((first, rest)) = expected.split_first() else {
+        return actual.is_empty();
+    };
+    if first.trim() == "..." {
+        return (0..=actual.len()).any(|skip| {
+            let mut tried = vars.clone();
+            let ok = match_lines(rest, &actual[skip..], &mut tried);
+            if ok {
+                *vars = tried;
+            }
+            ok
+        });
+    }
+    let Some((line, actual_rest)) = actual.split_first() else {
+        return false;
+    };
+    let mut tried = vars.clone();
+    let pattern = squeeze(first);
+    let ok = match_pieces(&pieces(&pattern), &squeeze(line), &mut tried)
+        && match_lines(rest, actual_rest, &mut tried);
+    if ok {
+        *vars = tried;
+    }
+    ok
+}
+
+/// The processes of a process group that are not zombies. (A zombie is
+/// dead; here init reaps orphans only now and then.)
+fn live_members(group: Pid) -> Vec<String> {
+    let mut live = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split(' ').collect();
+        // After the command: state, ppid, pgrp.
+        if fields.len() > 2 && fields[2] == group.to_string() && fields[0] != "Z" {
+            live.push(head.to_string() + ")");
+        }
+    }
+    live
+}
+
+fn trim_blank_tail(lines: &[String]) -> &[String] {
+    let end = lines
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    &lines[..end]
+}
+
+/// Runs a block; returns what went wrong, if anything.
+fn run_block(block: &Block, dir: &Path) -> Vec<String> {
+    let bin_dir = Path::new(UNSHARE).parent().unwrap();
+    let path = format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", bin_dir.display());
+    let text = script(block);
+    let mut cmd = match (block.as_root, test_user()) {
+        (false, Some((uid, gid))) => as_user(uid, gid, "sh", &["-c", &text]),
+        _ => {
+            let mut c = Command::new("sh");
+            c.args(["-c", &text]);
+            c
+        }
+    };
+    cmd.env_clear()
+        .env("PATH", &path)
+        .env("LC_ALL", "C")
+        .env("SHELL", "/bin/sh")
+        .current_dir(dir)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("cannot run sh");
+    let group = Pid::from_raw(child.id() as i32);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let output = std::thread::scope(|s| {
+        let waiter = s.spawn(|| child.wait_with_output());
+        while !waiter.is_finished() {
+            if Instant::now() > deadline {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        waiter.join().unwrap().expect("wait for sh")
+    });
+    let mut problems = Vec::new();
+    // Anything of the block's still alive is a leak: the page must clean up.
+    let left = live_members(group);
+    let _ = killpg(group, Signal::SIGKILL);
+    if !left.is_empty() {
+        problems.push(format!(
+            "cookbook.md:{}: the block left processes running: {left:?}",
+            block.line
+        ));
+    }
+    let mounts = mounts_under(dir);
+    if !mounts.is_empty() {
+        problems.push(format!(
+            "cookbook.md:{}: the block left mounts: {mounts:?}",
+            block.line
+        ));
+    }
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let Some(sections) = split_output(&out, block.commands.len()) else {
+        problems.push(format!(
+            "cookbook.md:{}: the block did not run to its end ({:?}); output:\n{out}",
+            block.line, output.status
+        ));
+        return problems;
+    };
+    let mut vars = Vars::new();
+    for (step, actual) in block.commands.iter().zip(&sections) {
+        let expected = trim_blank_tail(&step.expected);
+        let actual = trim_blank_tail(actual);
+        if !match_lines(expected, actual, &mut vars) {
+            problems.push(format!(
+                "cookbook.md:{}: `{}`\n--- the page shows:\n{}\n--- it printed:\n{}\n",
+                step.line,
+                step.text,
+                expected.join("\n"),
+                actual.join("\n")
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_block_of_the_cookbook_prints_what_the_page_shows() {
+    require!(can_run_unprivileged(), "needs root and the test user");
+    require!(has_command("busybox"), "needs busybox-static");
+    let blocks = parse_page(PAGE);
+    assert!(blocks.len() >= 10, "only {} console blocks", blocks.len());
+    let dir = Scratch::new("cookbook");
+    std::os::unix::fs::symlink(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
+        dir.join("tests"),
+    )
+    .unwrap();
+    let mut problems = Vec::new();
+    for block in &blocks {
+        problems.extend(run_block(block, &dir.path));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn placeholders_bind_once_and_must_agree() {
+    let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut vars = Vars::new();
+    assert!(match_lines(
+        &lines(&["mnt -> mnt:[{{ino}}]", "{{ino}}   mnt"]),
+        &lines(&["mnt -> mnt:[42]", "42 mnt"]),
+        &mut vars
+    ));
+    assert_eq!(vars["ino"], "42");
+    let mut vars = Vars::new();
+    assert!(!match_lines(
+        &lines(&["mnt:[{{ino}}]", "{{ino}} mnt"]),
+        &lines(&["mnt:[42]", "43 mnt"]),
+        &mut vars
+    ));
+    let mut vars = Vars::new();
+    assert!(match_lines(
+        &lines(&["a", "...", "z {{...}}"]),
+        &lines(&["a", "b", "c", "z any text here"]),
+        &mut vars
+    ));
+    assert!(match_lines(
+        &lines(&["a", "..."]),
+        &lines(&["a"]),
+        &mut vars
+    ));
+    assert!(!match_lines(&lines(&["a"]), &lines(&["a", "b"]), &mut vars));
+    assert!(!match_lines(
+        &lines(&["{{_}}"]),
+        &lines(&["two words"]),
+        &mut vars
+    ));
+    assert!(!match_lines(&lines(&["{{_}}"]), &lines(&[""]), &mut vars));
+}
+
+#[test]
+fn output_is_cut_at_the_marks() {
+    let out = format!("x\n{MARK}0@@\none\ntwo{MARK}1@@\n{MARK}end@@\n");
+    assert_eq!(
+        split_output(&out, 2),
+        Some(vec![vec!["one".into(), "two".into()], vec![]])
+    );
+    assert_eq!(split_output("no marks", 1), None);
+}
+
+#[test]
+fn blocks_commands_and_continuations_parse() {
+    let page = "text\n```console\n$ echo a \\\n>   b\na b\n$ true\n```\n```sh\n$ not run\n```\n";
+    let blocks = parse_page(page);
+    assert_eq!(blocks.len(), 1);
+    assert!(!blocks[0].as_root);
+    assert_eq!(blocks[0].commands[0].text, "echo a \\\n  b");
+    assert_eq!(blocks[0].commands[0].expected, ["a b"]);
+    assert_eq!(blocks[0].commands[1].text, "true");
+}
