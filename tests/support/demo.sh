@@ -29,3 +29,22 @@ echo "\$ rs-lsns -p \$(cat box.pid)"
 kill "$box"
 wait "$box" 2>/dev/null || true
 rm -f "$pidfile"
+
+# The same kind of box with its root made of image layers (overlayfs) and
+# entered with rs-pivot: a write inside lands in the writable layer only.
+bindir=$(cd "$(dirname "$bin")" && pwd)
+work=$(mktemp -d /tmp/rsns-demo-layers-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/app/etc" "$work/upper" "$work/work" "$work/merged"
+echo "hello from the app layer" >"$work/app/etc/motd"
+echo
+echo "\$ rs-unshare -Urpfmiun sh -c 'mount -t overlay ... merged && mount -t proc proc merged/proc && exec rs-pivot --root merged -- /bin/sh -c ...'"
+PATH="$bindir:$PATH" "$bin" -Urpfmiun sh -c '
+    cd "$1" && mount -t overlay overlay -o "lowerdir=app:$2,upperdir=upper,workdir=work" merged &&
+    mount -t proc proc merged/proc &&
+    exec rs-pivot --root merged -- /bin/sh -c "
+        echo \"inside:  \$(cat /etc/motd); root is the overlay: \$(grep -c overlay /proc/self/mountinfo) mount\"
+        echo written inside >/etc/note
+        echo \"inside:  processes: \$(ps -o pid= | wc -l), PID 1 is \$(cat /proc/1/comm)\""
+' sh "$work" "$(cd "$rootfs" && pwd)"
+echo "outside: the write is in the upper layer only: upper/etc has $(ls "$work/upper/etc"), app/etc has $(ls "$work/app/etc")"
