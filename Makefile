@@ -15,7 +15,7 @@ STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 BENCH   := target/bench
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test lint demo bench install clean
+.PHONY: help deps build test lint demo bench man completions install clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,9 +60,24 @@ bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, 
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
 		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd $(if $(ONLY),--only $(ONLY))
 
-install: build ## Install the tools into $(PREFIX)/bin (make install PREFIX=/usr)
-	install -d $(DESTDIR)$(PREFIX)/bin
+GEN     := target/generated
+
+man: ## Generate the man pages (from the clap definitions) into target/generated/man
+	$(CARGO) run --locked -q -p rsns-docgen -- man $(GEN)/man
+
+completions: ## Generate bash, zsh and fish completions into target/generated/completions
+	$(CARGO) run --locked -q -p rsns-docgen -- completions $(GEN)/completions
+
+install: build man completions ## Install the tools, man pages and completions under $(PREFIX) (PREFIX=/usr/local)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(TOOLS:%=$(RELEASE)/%) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(GEN)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(GEN)/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(GEN)/completions/bash/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
+	install -m 0644 $(GEN)/completions/zsh/* $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
+	install -m 0644 $(GEN)/completions/fish/* $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
 
 clean: ## Remove everything cargo built
 	$(CARGO) clean
