@@ -162,7 +162,8 @@ fn nsenter_joins_match() {
     );
     let t = b.pid_arg();
     // Not $$: PIDs in the box count up from one join to the next.
-    let show = "hostname; readlink /proc/self/ns/uts /proc/self/ns/pid /proc/self/ns/net; ls /proc | grep -c '^[0-9]'";
+    // The shell counts /proc's PIDs itself (no pipeline race).
+    let show = "hostname; readlink /proc/self/ns/uts /proc/self/ns/pid /proc/self/ns/net; set -- /proc/[0-9]*; echo $#";
     for args in [
         &["-t", &t, "-a", "sh", "-c", show][..],
         &[
@@ -181,7 +182,7 @@ fn nsenter_joins_match() {
             "-p",
             "sh",
             "-c",
-            "readlink /proc/1/ns/pid; ls /proc | grep -c '^[0-9]'",
+            "readlink /proc/1/ns/pid; set -- /proc/[0-9]*; echo $#",
         ][..],
         &["-t", &t, "-u", "-F", "sh", "-c", "exit 9"][..],
     ] {
