@@ -184,7 +184,7 @@ fn a_command_not_in_the_new_root() {
         refused(&run, 126, "/etc/passwd: cannot run it in");
         let run = in_mount_ns(as_user, "", &format!("--root {r} -- /bin"));
         refused(&run, 126, "Permission denied (EACCES)");
-        let run = in_mount_ns(as_user, "SHELL=/bin/bash", &format!("--root {r}"));
+        let run = in_mount_ns(as_user, "export SHELL=/bin/bash", &format!("--root {r}"));
         refused(&run, 127, "/bin/bash: not found in");
     }
 }
