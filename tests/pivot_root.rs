@@ -6,15 +6,11 @@ mod common;
 use common::*;
 
 /// A command line run by `sh -c`, as root or as the test user.
-fn sh(as_user: bool, script: &str) -> Run {
-    match (as_user, test_user()) {
-        (true, Some((uid, gid))) => run(as_user_cmd(uid, gid, script)),
+fn sh(unprivileged: bool, script: &str) -> Run {
+    match (unprivileged, test_user()) {
+        (true, Some((uid, gid))) => run(as_user(uid, gid, "sh", &["-c", script])),
         _ => cmd("sh", &["-c", script]),
     }
-}
-
-fn as_user_cmd(uid: u32, gid: u32, script: &str) -> std::process::Command {
-    as_user(uid, gid, "sh", &["-c", script])
 }
 
 fn can(as_user: bool) -> bool {

@@ -10,6 +10,11 @@ pub fn errno_text(errno: Errno) -> String {
     format!("{} ({errno:?})", errno.desc())
 }
 
+/// The errno behind an I/O error from std (EIO if it has none).
+pub fn io_errno(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
 /// A system call that failed: `what` names the call and its target
 /// (`mount proc on /proc`), `hint` a well-known cause when there is one.
 #[derive(Debug, thiserror::Error)]

@@ -13,17 +13,13 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
-use crate::error::SysError;
+use crate::error::{SysError, io_errno};
 
 #[derive(Debug)]
 pub struct PidFile {
     file: Option<File>,
     temp: PathBuf,
     target: PathBuf,
-}
-
-fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 impl PidFile {

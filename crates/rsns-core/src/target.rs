@@ -18,7 +18,7 @@ use nix::fcntl::{AtFlags, OFlag, openat};
 use nix::sys::stat::{Mode, fstatat};
 use nix::unistd::Pid;
 
-use crate::error::errno_text;
+use crate::error::{errno_text, io_errno};
 use crate::ns::NsKind;
 use crate::sys;
 
@@ -105,7 +105,7 @@ impl Target {
             let found = std::fs::File::from(pidfd.try_clone().map_err(|e| TargetError::Proc {
                 what: "a pidfd".into(),
                 pid: spec.pid,
-                errno: Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+                errno: io_errno(&e),
             })?)
             .metadata()
             .map(|m| m.ino())
@@ -169,9 +169,7 @@ impl Target {
         let mut data = Vec::new();
         std::fs::File::from(fd)
             .read_to_end(&mut data)
-            .map_err(|e| {
-                self.proc_error(name, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-            })?;
+            .map_err(|e| self.proc_error(name, io_errno(&e)))?;
         Ok(data)
     }
 
@@ -213,7 +211,7 @@ mod tests {
         std::fs::File::from(pidfd)
             .metadata()
             .map(|m| m.ino())
-            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+            .map_err(|e| io_errno(&e))
     }
 
     #[test]

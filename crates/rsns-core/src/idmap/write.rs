@@ -10,7 +10,7 @@ use nix::errno::Errno;
 use nix::unistd::Pid;
 
 use super::{IdKind, IdMap, IdMapError};
-use crate::error::SysError;
+use crate::error::{SysError, io_errno};
 
 /// The value of /proc/PID/setgroups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ fn write_proc_file(target: ProcTarget, name: &str, text: &str) -> Result<(), Sys
         .open(&path)
         .and_then(|mut file| file.write_all(text.as_bytes()));
     result.map_err(|e| {
-        let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
+        let errno = io_errno(&e);
         SysError::new(
             format!("cannot write '{}' to {}", text.trim_end(), path.display()),
             errno,

@@ -13,7 +13,7 @@ use nix::sys::statfs::{NSFS_MAGIC, fstatfs};
 
 use super::NsenterError;
 use super::options::NsenterOptions;
-use crate::error::{SysError, errno_text};
+use crate::error::{SysError, errno_text, io_errno};
 use crate::ns::NsKind;
 use crate::sys;
 use crate::target::{Target, TargetError};
@@ -124,12 +124,7 @@ pub(crate) fn choose(
 fn open_ns_file(path: &Path, kind: NsKind) -> Result<OwnedFd, NsenterError> {
     let option = format!("--{}={}", kind.option_name(), path.display());
     let fd: OwnedFd = std::fs::File::open(path)
-        .map_err(|e| {
-            NsenterError::BadFile(format!(
-                "{option}: {}",
-                errno_text(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-            ))
-        })?
+        .map_err(|e| NsenterError::BadFile(format!("{option}: {}", errno_text(io_errno(&e)))))?
         .into();
     let nsfs = fstatfs(fd.as_fd()).is_ok_and(|s| s.filesystem_type() == NSFS_MAGIC);
     if !nsfs {
@@ -231,12 +226,9 @@ fn parent_user_ns(sources: &[Source], target: Option<&Target>) -> Result<Source,
 /// A descriptor for a source, opening the target's file if needed.
 fn source_fd(source: &Source, target: Option<&Target>) -> Result<OwnedFd, NsenterError> {
     match (&source.via, target) {
-        (Via::Fd(fd), _) => fd.try_clone().map_err(|e| {
-            NsenterError::Sys(SysError::new(
-                "dup",
-                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-            ))
-        }),
+        (Via::Fd(fd), _) => fd
+            .try_clone()
+            .map_err(|e| NsenterError::Sys(SysError::new("dup", io_errno(&e)))),
         (Via::Target, Some(t)) => open_target_ns(t, source.kind),
         (Via::Target, None) => unreachable!("target sources come from a target"),
     }

@@ -5,7 +5,7 @@
 use nix::errno::Errno;
 
 use super::PivotError;
-use crate::error::errno_text;
+use crate::error::{errno_text, io_errno};
 
 /// Fixed inode numbers of initial namespaces (include/linux/proc_ns.h).
 const USER_NS_INIT_INO: u64 = 0xEFFF_FFFD;
@@ -14,7 +14,7 @@ const PID_NS_INIT_INO: u64 = 0xEFFF_FFFC;
 const MNT_NS_INIT_INO: u64 = 0xEFFF_FFF8;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(super) enum Verdict {
     Initial,
     NotInitial,
     /// Cannot tell, and why.
@@ -59,8 +59,7 @@ fn decide(f: &Facts) -> Verdict {
 }
 
 fn ns_inode(path: &str) -> Result<u64, Errno> {
-    let link =
-        std::fs::read_link(path).map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0)))?;
+    let link = std::fs::read_link(path).map_err(|e| io_errno(&e))?;
     crate::scan::mountinfo::parse_ns_name(&link.to_string_lossy())
         .map(|(_, ino)| ino)
         .ok_or(Errno::EINVAL)
@@ -80,7 +79,7 @@ pub(super) fn in_initial_user_ns() -> bool {
 }
 
 /// Whether we are in the host's initial mount namespace.
-pub fn mount_ns_verdict() -> Verdict {
+fn mount_ns_verdict() -> Verdict {
     decide(&Facts {
         mnt: ns_inode("/proc/self/ns/mnt"),
         user: ns_inode("/proc/self/ns/user").ok(),

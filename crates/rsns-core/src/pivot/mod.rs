@@ -15,7 +15,6 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub use error::PivotError;
-pub use host::{Verdict, mount_ns_verdict};
 
 /// What rs-pivot was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

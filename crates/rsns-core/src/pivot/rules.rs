@@ -11,7 +11,7 @@ use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 
 use super::PivotError;
-use crate::error::errno_text;
+use crate::error::{errno_text, io_errno};
 use crate::mountinfo::{self, Mount};
 use crate::sys::{self, MountOf};
 
@@ -64,10 +64,7 @@ fn missing(name: &str, path: &Path) -> Option<String> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => None,
         Ok(_) => Some(format!("{name} is not a directory")),
-        Err(e) => Some(format!(
-            "{name}: {}",
-            errno_text(Errno::from_raw(e.raw_os_error().unwrap_or(0)))
-        )),
+        Err(e) => Some(format!("{name}: {}", errno_text(io_errno(&e)))),
     }
 }
 

@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use crate::error::SysError;
+use crate::error::{SysError, io_errno};
 use crate::ns::NsKind;
 pub use netnsid::NetNsId;
 pub use procfs::{HeldFd, ProcNeeds, Process};
@@ -140,11 +140,11 @@ impl Scan {
 /// Scans the machine for namespaces of `kinds`.
 pub fn scan(kinds: &[NsKind], needs: ScanNeeds) -> Result<Scan, SysError> {
     let proc_dir =
-        std::fs::File::open("/proc").map_err(|e| SysError::new("open /proc", errno_of(&e)))?;
+        std::fs::File::open("/proc").map_err(|e| SysError::new("open /proc", io_errno(&e)))?;
     let mut scan = Scan::default();
     let mut held = Vec::new();
     for entry in
-        std::fs::read_dir("/proc").map_err(|e| SysError::new("read /proc", errno_of(&e)))?
+        std::fs::read_dir("/proc").map_err(|e| SysError::new("read /proc", io_errno(&e)))?
     {
         let Ok(entry) = entry else { continue };
         let Some(pid) = entry
@@ -239,7 +239,7 @@ impl Table<'_> {
 
     fn add_mounts(&mut self) -> Result<(), SysError> {
         let text = std::fs::read_to_string("/proc/self/mountinfo")
-            .map_err(|e| SysError::new("read /proc/self/mountinfo", errno_of(&e)))?;
+            .map_err(|e| SysError::new("read /proc/self/mountinfo", io_errno(&e)))?;
         for mount in mountinfo::nsfs_mounts(&text) {
             let paths = self.scan.nsfs.entry(mount.ino).or_default();
             if !paths.contains(&mount.path) {
@@ -287,8 +287,4 @@ fn add_netnsids(scan: &mut Scan) {
             Err(errno) => tracing::debug!(ino = scan.namespaces[at].ino, ?errno, "RTM_GETNSID"),
         }
     }
-}
-
-fn errno_of(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
