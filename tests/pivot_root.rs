@@ -162,3 +162,30 @@ fn without_a_command_the_shell_is_looked_up_in_the_new_root() {
     .ok();
     assert_eq!(out, "shell=-ash\n");
 }
+
+#[test]
+fn verbose_logs_the_steps_on_stderr_only() {
+    if !can(false) {
+        return;
+    }
+    let Some(r) = rootfs_or_skip() else { return };
+    let run = cmd(
+        UNSHARE,
+        &["-m", PIVOT, "-v", "--root", &r, "--", "/bin/echo", "hi"],
+    );
+    assert_eq!(run.ok(), "hi\n");
+    let stderr = run.stderr();
+    for event in [
+        "initial mount namespace check",
+        "bound onto itself",
+        "root changed; exec",
+    ] {
+        assert!(stderr.contains(event), "no {event:?} in {stderr}");
+    }
+    // Without -v, nothing.
+    let quiet = cmd(
+        UNSHARE,
+        &["-m", PIVOT, "--root", &r, "--", "/bin/echo", "hi"],
+    );
+    assert_eq!(quiet.stderr(), "");
+}
