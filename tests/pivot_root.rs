@@ -169,12 +169,12 @@ fn verbose_logs_the_steps_on_stderr_only() {
         return;
     }
     let Some(r) = rootfs_or_skip() else { return };
-    let run = cmd(
+    let loud = cmd(
         UNSHARE,
         &["-m", PIVOT, "-v", "--root", &r, "--", "/bin/echo", "hi"],
     );
-    assert_eq!(run.ok(), "hi\n");
-    let stderr = run.stderr();
+    assert_eq!(loud.ok(), "hi\n");
+    let stderr = loud.stderr();
     for event in [
         "initial mount namespace check",
         "bound onto itself",
@@ -183,9 +183,9 @@ fn verbose_logs_the_steps_on_stderr_only() {
         assert!(stderr.contains(event), "no {event:?} in {stderr}");
     }
     // Without -v, nothing.
-    let quiet = cmd(
-        UNSHARE,
-        &["-m", PIVOT, "--root", &r, "--", "/bin/echo", "hi"],
-    );
+    let mut c = std::process::Command::new(UNSHARE);
+    c.args(["-m", PIVOT, "--root", &r, "--", "/bin/echo", "hi"])
+        .env_remove("RUST_LOG");
+    let quiet = run(c);
     assert_eq!(quiet.stderr(), "");
 }
