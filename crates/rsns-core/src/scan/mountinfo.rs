@@ -20,6 +20,10 @@ pub fn nsfs_mounts(mountinfo: &str) -> Vec<NsfsMount> {
 }
 
 fn parse_line(line: &str) -> Option<NsfsMount> {
+    // Most lines are not nsfs: skip them before unescaping any path.
+    if !line.contains(" - nsfs ") {
+        return None;
+    }
     let mount = crate::mountinfo::parse_line(line)?;
     if mount.fstype != "nsfs" {
         return None;
