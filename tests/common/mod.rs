@@ -385,6 +385,10 @@ pub fn marker_sleep() -> String {
     format!("{}.{:04}{:05}", 300 + n, n, std::process::id() % 100_000)
 }
 
+/// The seconds a [`Boxed`] program sleeps: distinct from the `sleep 600`
+/// that setups start in the background, so the box's own sleep is found.
+const BOX_SLEEP: &str = "601";
+
 /// Who makes a [`Boxed`] program's namespaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Maker {
@@ -393,7 +397,7 @@ pub enum Maker {
 }
 
 /// A long-running program in new namespaces to join: `MAKER ARGS sh -c
-/// 'SETUP; exec sleep 600'`. Ready once its script has reached the sleep;
+/// 'SETUP; exec sleep 601'`. Ready once its script has reached the sleep;
 /// killed on drop.
 pub struct Boxed {
     /// The program's PID, as seen from here.
@@ -405,7 +409,7 @@ impl Boxed {
     // The child moves into the Boxed, whose Drop reaps it; the lint cannot see that.
     #[allow(clippy::zombie_processes)]
     pub fn start(maker: Maker, as_test_user: bool, args: &[&str], setup: &str) -> Boxed {
-        let script = format!("{setup}\nexec sleep 600");
+        let script = format!("{setup}\nexec sleep {BOX_SLEEP}");
         let program = match maker {
             Maker::RsUnshare => UNSHARE,
             Maker::UtilLinux => "unshare",
@@ -443,10 +447,11 @@ impl Boxed {
         }
     }
 
-    /// The `sleep` among `pid` and its descendants (through setpriv too).
+    /// The box's own `sleep BOX_SLEEP` among `pid` and its descendants
+    /// (through setpriv too); not a sleep the setup left in the background.
     fn find_sleep(pid: u32) -> Option<u32> {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        if comm.trim() == "sleep" {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        if cmdline == format!("sleep\0{BOX_SLEEP}\0").as_bytes() {
             return Some(pid);
         }
         let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
