@@ -115,6 +115,11 @@ fn missing_or_contradicting_options() {
         &["-t", &t, "-u", "-W", "/nonexistent-rsns"],
         "/nonexistent-rsns (--wdns)",
     );
+    fails(
+        false,
+        &["-t", &t, "-u", "-F", "--new-session"],
+        "--new-session needs a fork",
+    );
     fails(false, &["--bogus"], "'--bogus'");
 }
 

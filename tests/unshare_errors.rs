@@ -214,6 +214,60 @@ fn failures_after_the_bind_undo_it() {
 }
 
 #[test]
+fn failures_under_init_or_in_a_new_session_leave_nothing() {
+    require!(is_root(), "needs root");
+    // The init does the last steps itself; the program's exec fails in its child.
+    for extra in [&["-p", "--init"][..], &["--new-session"][..]] {
+        let with = |more: &[&'static str]| [extra, more].concat();
+        check(
+            false,
+            true,
+            &with(&["-R", "/nonexistent-rsns"]),
+            1,
+            "cannot change root to /nonexistent-rsns",
+        );
+        check(
+            false,
+            true,
+            &with(&["--mount-proc=/nonexistent-rsns"]),
+            1,
+            "cannot mount proc on /nonexistent-rsns",
+        );
+        check(
+            false,
+            true,
+            &with(&["--", "no-such-program-rsns"]),
+            127,
+            "failed to execute no-such-program-rsns",
+        );
+    }
+    check(
+        false,
+        false,
+        &["-u", "--init"],
+        1,
+        "--init needs a new PID namespace (-p)",
+    );
+}
+
+#[test]
+fn a_map_the_helper_refuses_leaves_nothing() {
+    require!(
+        can_run_unprivileged() && has_command("newuidmap"),
+        "needs the unprivileged test user and newuidmap"
+    );
+    for fork in [false, true] {
+        check(
+            true,
+            fork,
+            &["--map-users=0:4000000:10", "--map-groups=0:4000000:10"],
+            1,
+            "newuidmap allows only your own id and the ranges /etc/subuid gives your user",
+        );
+    }
+}
+
+#[test]
 fn a_bad_pid_file_path_is_refused_first() {
     require!(is_root(), "needs root");
     both_modes(

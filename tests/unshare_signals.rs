@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 
@@ -61,110 +59,6 @@ fn a_signal_death_is_reraised_without_a_core_of_our_own() {
         "{:?}",
         run.output.status
     );
-}
-
-/// rs-unshare started in the background with a pid file; stdout collected.
-struct Background {
-    child: Child,
-    pid_file: std::path::PathBuf,
-    out_file: std::path::PathBuf,
-    _dir: Scratch,
-}
-
-impl Background {
-    fn start(args: &[&str]) -> Background {
-        let dir = Scratch::new("bg");
-        let pid_file = dir.join("program.pid");
-        // A file, not a pipe: a program that outlives us must not block a reader.
-        let out_file = dir.join("stdout");
-        let child = Command::new(UNSHARE)
-            .arg(format!("--pid-file={}", pid_file.display()))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out_file).unwrap())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let bg = Background {
-            child,
-            pid_file,
-            out_file,
-            _dir: dir,
-        };
-        bg.program_pid();
-        bg
-    }
-
-    /// The program's PID, once the pid file shows it runs.
-    fn program_pid(&self) -> u32 {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&self.pid_file) {
-                return text.trim().parse().unwrap();
-            }
-            assert!(Instant::now() < deadline, "no pid file");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Waits until the program printed `needle` (its traps are set, say).
-    fn wait_output(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::fs::read_to_string(&self.out_file).is_ok_and(|o| o.contains(needle)) {
-            assert!(
-                Instant::now() < deadline,
-                "the program never printed {needle:?}"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        assert!(
-            cmd("kill", &[&format!("-{sig}"), &self.child.id().to_string()])
-                .output
-                .status
-                .success()
-        );
-    }
-
-    /// Waits up to `secs` for rs-unshare; returns its status and stdout.
-    fn wait(mut self, secs: u64) -> (ExitStatus, String) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, std::fs::read_to_string(&self.out_file).unwrap());
-            }
-            if Instant::now() > deadline {
-                let pid = self.program_pid();
-                let _ = self.child.kill();
-                let _ = cmd("kill", &["-KILL", &pid.to_string()]);
-                panic!("rs-unshare did not end within {secs}s");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
-}
-
-fn wait_gone(pid: u32, secs: u64) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if !alive(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
 }
 
 /// Traps the signals, says `ready`, then waits.
@@ -276,83 +170,6 @@ fn without_kill_child_the_program_outlives_us() {
     );
     let _ = cmd("kill", &["-KILL", &program.to_string()]);
     assert!(wait_gone(program, 5));
-}
-
-/// A command under a pseudo-terminal (script(1)), to press Ctrl-C for real.
-struct Terminal {
-    child: Child,
-    output: Arc<Mutex<String>>,
-}
-
-impl Terminal {
-    /// script(1) runs `command` with $SHELL; dash does not exec the last
-    /// command and dies by Ctrl-C itself, so its status would be reported
-    /// instead of ours. `exec` makes our tool script's own child whatever the
-    /// caller's shell; SHELL is pinned so every run sees the same shell.
-    fn start(command: &str) -> Terminal {
-        let mut child = Command::new("script")
-            .args(["-qec", &format!("exec {command}"), "/dev/null"])
-            .env("SHELL", "/bin/sh")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let output = Arc::new(Mutex::new(String::new()));
-        let mut stdout = child.stdout.take().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 256];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Terminal { child, output }
-    }
-
-    fn wait_for(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.output.lock().unwrap().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} in {:?}",
-                self.output.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn ctrl_c(&mut self) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        stdin.write_all(b"\x03").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    fn finish(mut self) -> (i32, String) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(50));
-                return (
-                    status.code().unwrap_or(-1),
-                    self.output.lock().unwrap().clone(),
-                );
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "still running after Ctrl-C: {:?}",
-                    self.output.lock().unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
 }
 
 /// Counts SIGINTs for a second; two deliveries even 1 ms apart count as two.

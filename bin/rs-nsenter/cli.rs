@@ -91,6 +91,9 @@ pub struct Cli {
     /// Do not fork, even after entering a PID namespace
     #[arg(short = 'F', long = "no-fork")]
     pub no_fork: bool,
+    /// Run the program in a new session, without a controlling terminal (setsid); forks
+    #[arg(long = "new-session")]
+    pub new_session: bool,
     /// Join the target's cgroup (cgroup v2)
     #[arg(short = 'c', long = "join-cgroup")]
     pub join_cgroup: bool,
@@ -230,6 +233,7 @@ impl Cli {
             wdns: self.wdns,
             env_from_target: self.env,
             no_fork: self.no_fork,
+            new_session: self.new_session,
             join_cgroup: self.join_cgroup,
             command: self.command,
         }

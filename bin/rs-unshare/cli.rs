@@ -19,6 +19,7 @@ Examples:
   rs-unshare -pfmur --mount-proc --root=rootfs /bin/sh   a root shell in a box
   rs-unshare --uts=/run/ns/uts hostname box              keep the namespace in a file
   rs-unshare -Ur --map-auto --pid-file=box.pid -f sleep 1d
+  rs-unshare -Urp --init --mount-proc --new-session make -j8   PID 1 that reaps
 
 Exit status: the program's; 126 if it cannot run, 127 if it is not found, 1 for
 our own errors. If the program dies by a signal, rs-unshare dies by the same one.
@@ -68,6 +69,12 @@ pub struct Cli {
     /// Also pass SIGINT sent to rs-unshare with kill(1) on to the program; implies --fork
     #[arg(long = "forward-signals")]
     pub forward_signals: bool,
+    /// Stay PID 1 of the new PID namespace: reap orphans, pass signals on (needs -p; implies --fork)
+    #[arg(long = "init")]
+    pub init: bool,
+    /// Run the program in a new session, without a controlling terminal (setsid); implies --fork
+    #[arg(long = "new-session")]
+    pub new_session: bool,
     /// Mount a new proc at DIR (default /proc) before running; implies --mount
     #[arg(long = "mount-proc", value_name = "DIR", num_args = 0..=1, require_equals = true,
           default_missing_value = "/proc")]
@@ -260,6 +267,8 @@ impl Cli {
             fork: self.fork,
             kill_child: self.kill_child,
             forward_signals: self.forward_signals,
+            init: self.init,
+            new_session: self.new_session,
             mount_proc: self.mount_proc,
             propagation: self.propagation,
             map_user,

@@ -15,6 +15,15 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod background;
+mod terminal;
+
+// Not every test binary uses these.
+#[allow(unused_imports)]
+pub use background::{Background, alive, wait_gone};
+#[allow(unused_imports)]
+pub use terminal::Terminal;
+
 pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
 pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
 pub const LSNS: &str = env!("CARGO_BIN_EXE_rs-lsns");

@@ -24,6 +24,9 @@ pub enum Msg {
     Exec,
     /// A step failed: which step (a code of the caller's) and the errno.
     Failed { step: u8, errno: i32 },
+    /// From an init (`--init`) about to exit: the program died by this signal,
+    /// which an init cannot die by itself.
+    Killed { signal: i32 },
 }
 
 const LEN: usize = 8;
@@ -35,6 +38,7 @@ impl Msg {
             Msg::Go => (2, 0, 0),
             Msg::Exec => (3, 0, 0),
             Msg::Failed { step, errno } => (4, step, errno),
+            Msg::Killed { signal } => (5, 0, signal),
         };
         let e = errno.to_ne_bytes();
         [tag, step, 0, 0, e[0], e[1], e[2], e[3]]
@@ -50,6 +54,7 @@ impl Msg {
                 step: buf[1],
                 errno,
             }),
+            5 => Some(Msg::Killed { signal: errno }),
             _ => None,
         }
     }
@@ -138,6 +143,7 @@ mod tests {
                 step: 7,
                 errno: libc::EACCES,
             },
+            Msg::Killed { signal: 15 },
         ];
         for m in msgs {
             tx.send(m).unwrap();

@@ -13,8 +13,12 @@
 //!   signal at its default action (which would have ended it), we send SIGKILL
 //!   so that it ends as the user asked, and report the signal the user sent
 //!   (the status the shell would have seen without the PID namespace).
+//! - SIGUSR1, SIGUSR2 and SIGWINCH are passed on too: their default action
+//!   would end us (or, for SIGWINCH, do nothing) and leave the program alone.
 //! - Job control passes through: when the program stops, we stop (so the shell
 //!   sees the job stopped); when we are continued, we continue the program.
+//! - As the init of a PID namespace (`--init`), we also reap every orphan that
+//!   the kernel hands us, and we do not follow stops: an init cannot stop.
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
@@ -26,12 +30,15 @@ use crate::error::{Context, SysError};
 use crate::process::Outcome;
 
 /// The signals a supervisor handles; blocked before forking so none is lost.
-pub const SUPERVISED: [Signal; 5] = [
+pub const SUPERVISED: [Signal; 8] = [
     Signal::SIGCHLD,
     Signal::SIGINT,
     Signal::SIGTERM,
     Signal::SIGHUP,
     Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
 ];
 
 /// `si_code` of a signal the kernel sent (the tty driver, for example).
@@ -64,6 +71,8 @@ pub struct ForwardPolicy {
     pub forward_sigint: bool,
     /// The program is PID 1 of a PID namespace we made.
     pub pidns_init: bool,
+    /// We are PID 1 ourselves (`--init`): reap every child, not only the program.
+    pub reaper: bool,
 }
 
 /// Waits for `child` to end, passing signals on as the module describes.
@@ -73,7 +82,7 @@ pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError>
         .context(|| "signalfd".into())?;
     let mut escalated = None;
     loop {
-        if let Some(outcome) = reap(child)? {
+        if let Some(outcome) = reap(child, policy.reaper)? {
             return Ok(match (outcome, escalated) {
                 (Outcome::Signaled(Signal::SIGKILL), Some(sent)) => Outcome::Signaled(sent),
                 (outcome, _) => outcome,
@@ -92,10 +101,9 @@ pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError>
         }
         let from_terminal = info.ssi_code == SI_KERNEL;
         let child_has_it = from_terminal && same_process_group(child);
-        let wanted = match sig {
-            Signal::SIGINT => child_has_it || policy.forward_sigint,
-            _ => true,
-        };
+        // SIGINT from kill(2) is the one unshare(1) leaves alone; from the
+        // terminal it is Ctrl-C, which the program must see once.
+        let wanted = sig != Signal::SIGINT || from_terminal || policy.forward_sigint;
         tracing::debug!(
             signal = sig.as_str(),
             sender = info.ssi_pid,
@@ -110,10 +118,19 @@ pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError>
     }
 }
 
-/// Reaps `child` if it has ended; follows it if it has stopped.
-fn reap(child: Pid) -> Result<Option<Outcome>, SysError> {
+/// Reaps `child` if it has ended; follows it if it has stopped. As a
+/// `reaper`, first reaps every other child that has ended.
+fn reap(child: Pid, reaper: bool) -> Result<Option<Outcome>, SysError> {
+    if reaper && let Some(outcome) = reap_orphans(child) {
+        return Ok(Some(outcome));
+    }
+    let flags = if reaper {
+        WaitPidFlag::WNOHANG
+    } else {
+        WaitPidFlag::WNOHANG | WaitPidFlag::WUNTRACED
+    };
     loop {
-        match waitpid(child, Some(WaitPidFlag::WNOHANG | WaitPidFlag::WUNTRACED)) {
+        match waitpid(child, Some(flags)) {
             Ok(WaitStatus::StillAlive) => return Ok(None),
             Ok(WaitStatus::Stopped(_, sig)) => {
                 tracing::debug!(%child, signal = sig.as_str(), "program stopped: stopping too");
@@ -134,16 +151,47 @@ fn reap(child: Pid) -> Result<Option<Outcome>, SysError> {
     }
 }
 
+/// Reaps every child that has ended; returns `child`'s end if it was one.
+/// Stops are not reported (no WUNTRACED), so this never consumes one.
+fn reap_orphans(child: Pid) -> Option<Outcome> {
+    let mut reaped = 0u32;
+    let outcome = loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => break None,
+            Ok(status) if status.pid() == Some(child) => {
+                if let Some(outcome) = Outcome::from_wait(status) {
+                    break Some(outcome);
+                }
+            }
+            Ok(_) => reaped += 1,
+            Err(Errno::EINTR) => continue,
+            Err(_) => break None,
+        }
+    };
+    if reaped > 0 {
+        tracing::trace!(reaped, "reaped orphans");
+    }
+    outcome
+}
+
 /// Passes `sig` on; returns true if it had to send SIGKILL instead.
 fn deliver(child: Pid, sig: Signal, child_has_it: bool, pidns_init: bool) -> bool {
     if !child_has_it {
         let _ = kill(child, sig);
     }
-    if pidns_init && left_at_default(child, sig) {
+    if pidns_init && ends_by_default(sig) && left_at_default(child, sig) {
         tracing::debug!(%child, signal = sig.as_str(), "init has no handler: sending SIGKILL");
         return kill(child, Signal::SIGKILL).is_ok();
     }
     false
+}
+
+/// Signals whose default action ends a process (the rest are ignored).
+fn ends_by_default(sig: Signal) -> bool {
+    !matches!(
+        sig,
+        Signal::SIGCHLD | Signal::SIGWINCH | Signal::SIGURG | Signal::SIGCONT
+    )
 }
 
 fn same_process_group(child: Pid) -> bool {

@@ -138,6 +138,14 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
         Step::DeathSignal => ("cannot set the parent-death signal (prctl)".into(), None),
         Step::SignalMask => ("cannot restore the signal mask".into(), None),
         Step::Sync => ("lost contact with the child process".into(), None),
+        Step::NewSession => ("cannot start a new session (setsid)".into(), None),
+        Step::InitFork => (
+            "--init: cannot fork the program from PID 1".into(),
+            match errno {
+                Errno::EAGAIN => fixed("a process limit was reached (ulimit -u, pids cgroup)"),
+                _ => None,
+            },
+        ),
     };
     LaunchError::Step(SysError::new(what, errno).with_hint(hint))
 }

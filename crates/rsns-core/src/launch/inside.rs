@@ -39,10 +39,12 @@ pub(crate) enum Step {
     SignalMask,
     Exec,
     Sync,
+    NewSession,
+    InitFork,
 }
 
 impl Step {
-    const ALL: [Step; 15] = [
+    const ALL: [Step; 17] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -58,6 +60,8 @@ impl Step {
         Step::SignalMask,
         Step::Exec,
         Step::Sync,
+        Step::NewSession,
+        Step::InitFork,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -112,6 +116,10 @@ pub(crate) struct Inside {
     pub parent_pidfd: Option<OwnedFd>,
     /// The mask to restore before exec (fork mode blocks signals).
     pub signal_mask: Option<SigSet>,
+    /// `--new-session`: setsid(), so the program has no controlling terminal
+    /// to push input into (TIOCSTI). Only in a forked child, which never
+    /// leads a process group, so setsid cannot fail with EPERM.
+    pub new_session: bool,
     pub exec: ExecPlan,
 }
 
@@ -149,18 +157,27 @@ impl Inside {
     pub(crate) fn finish(&mut self, marker: Option<&Sender>) -> StepFailure {
         match self.prepare_exec() {
             Err(failure) => failure,
-            Ok(()) => {
-                if let Some(marker) = marker
-                    && let Err(errno) = marker.send(Msg::Exec)
-                {
-                    return at(Step::Sync)(errno);
-                }
-                at(Step::Exec)(self.exec.exec())
-            }
+            Ok(()) => self.exec_now(marker),
         }
     }
 
-    fn prepare_exec(&self) -> Result<(), StepFailure> {
+    /// The caller's signal mask back, then exec. Returns only on failure.
+    pub(crate) fn exec_now(&mut self, marker: Option<&Sender>) -> StepFailure {
+        if let Some(mask) = &self.signal_mask
+            && let Err(errno) = sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None)
+        {
+            return at(Step::SignalMask)(errno);
+        }
+        if let Some(marker) = marker
+            && let Err(errno) = marker.send(Msg::Exec)
+        {
+            return at(Step::Sync)(errno);
+        }
+        at(Step::Exec)(self.exec.exec())
+    }
+
+    /// Every step before exec but the signal mask (an init keeps its own).
+    pub(crate) fn prepare_exec(&self) -> Result<(), StepFailure> {
         if let Some(root) = &self.root {
             chroot(root.as_c_str()).map_err(at(Step::Chroot))?;
             chdir(c"/").map_err(at(Step::Chroot))?;
@@ -201,8 +218,8 @@ impl Inside {
                 crate::sys::exit_now(1);
             }
         }
-        if let Some(mask) = &self.signal_mask {
-            sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None).map_err(at(Step::SignalMask))?;
+        if self.new_session {
+            nix::unistd::setsid().map_err(at(Step::NewSession))?;
         }
         Ok(())
     }

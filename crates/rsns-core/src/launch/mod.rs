@@ -8,9 +8,11 @@
 //! the child on any early return, so a failed run leaves no process.
 
 mod failure;
+mod init;
 mod inside;
 
 pub(crate) use failure::{create_hint, describe};
+pub(crate) use init::{program_outcome, run_as_init};
 pub(crate) use inside::{Inside, Step, StepFailure};
 
 use nix::errno::Errno;

@@ -160,10 +160,12 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
         ),
         parent_pidfd: None,
         signal_mask: None,
+        new_session: opts.new_session,
         exec,
     };
     // A PID namespace applies to children: fork so the program is inside it.
-    if entering_pid && !opts.no_fork {
+    // A new session needs a child too: a process group leader cannot have one.
+    if (entering_pid && !opts.no_fork) || opts.new_session {
         return Ok(launch::fork_and_exec(
             &mut inside,
             ForwardPolicy::default(),
@@ -180,6 +182,11 @@ fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
     if !asked {
         return usage(
             "no namespace to enter: use -a, or name one (-m -u -i -n -p -U -C -T, --net-socket, --user-parent)",
+        );
+    }
+    if opts.new_session && opts.no_fork {
+        return usage(
+            "--new-session needs a fork (setsid fails in a process group leader): drop --no-fork",
         );
     }
     if opts.wd.is_some() && opts.wdns.is_some() {

@@ -52,6 +52,8 @@ pub struct NsenterOptions {
     /// `-e`: the target's environment instead of ours.
     pub env_from_target: bool,
     pub no_fork: bool,
+    /// `--new-session`: the program runs in a new session (setsid).
+    pub new_session: bool,
     /// `-c`: join the target's cgroup (v2).
     pub join_cgroup: bool,
     /// The program and its arguments; empty runs a login shell.

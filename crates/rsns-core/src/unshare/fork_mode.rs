@@ -8,6 +8,10 @@
 //! (only when we bind files), `Exec` just before exec, `Failed` with the step
 //! and errno. EOF after `Exec` means the exec worked. Until then any failure
 //! kills and reaps the child and undoes the binds: nothing is left behind.
+//!
+//! With `--init` the child stays PID 1 and forks the program (launch/init.rs);
+//! the `Exec` report then comes from the program, and a second channel tells
+//! us whether the program died by a signal.
 
 use nix::errno::Errno;
 use nix::unistd::{Gid, Pid, Uid, getpid, getresgid, getresuid, setgroups, setresgid, setresuid};
@@ -17,7 +21,10 @@ use super::plan::Plan;
 use crate::channel::{Msg, Receiver, Sender, channel};
 use crate::error::{Context, SysError};
 use crate::idmap::{ProcTarget, apply_map_plan};
-use crate::launch::{ChildGuard, Progress, Step, StepFailure, child_failed, create_hint, wait_for};
+use crate::launch::{
+    ChildGuard, Progress, Step, StepFailure, child_failed, create_hint, program_outcome,
+    run_as_init, wait_for,
+};
 use crate::ns::NsKind;
 use crate::persist::bind_namespaces;
 use crate::pidfile::PidFile;
@@ -52,6 +59,11 @@ pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
     } else {
         None
     };
+    let report = if plan.init {
+        Some(channel().context(|| "pipe".into())?)
+    } else {
+        None
+    };
 
     let saved_ids = plan.owner.map(assume_owner).transpose()?;
     let set = plan.clone_set();
@@ -62,7 +74,11 @@ pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
             rx
         });
         drop(status_rx);
-        child(&mut plan, &status_tx, go_rx.as_ref(), handshake);
+        let report_tx = report.map(|(rx, tx)| {
+            drop(rx);
+            tx
+        });
+        child(&mut plan, status_tx, go_rx.as_ref(), handshake, report_tx);
     }
     if let Some(saved) = saved_ids {
         saved.restore()?;
@@ -82,40 +98,57 @@ pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
         drop(rx);
         tx
     });
-    tracing::debug!(%child, flags = %set, "cloned the program's process");
-    parent(child, &plan, status_rx, go_tx, pid_file, handshake)
+    let report_rx = report.map(|(rx, tx)| {
+        drop(tx);
+        rx
+    });
+    tracing::debug!(%child, flags = %set, init = plan.init, "cloned the program's process");
+    let ended = parent(child, &plan, status_rx, go_tx, pid_file, handshake)?;
+    Ok(match report_rx {
+        Some(report) => program_outcome(ended, &report),
+        None => ended,
+    })
 }
 
-/// In the new namespaces: returns never; ends in exec or `_exit`.
-fn child(plan: &mut Plan, status: &Sender, go: Option<&Receiver>, handshake: Handshake) -> ! {
-    let failure = child_steps(plan, status, go, handshake);
-    child_failed(status, failure)
+/// In the new namespaces: returns never; ends in exec or `_exit`, or as the
+/// init (`report` given) that runs the program.
+fn child(
+    plan: &mut Plan,
+    status: Sender,
+    go: Option<&Receiver>,
+    handshake: Handshake,
+    report: Option<Sender>,
+) -> ! {
+    if let Err(failure) = child_steps(plan, &status, go, handshake) {
+        child_failed(&status, failure)
+    }
+    match report {
+        Some(report) => run_as_init(&mut plan.inside, status, report),
+        None => {
+            let failure = plan.inside.finish(Some(&status));
+            child_failed(&status, failure)
+        }
+    }
 }
 
+/// The steps before the last ones: time namespace, propagation, handshake.
 fn child_steps(
     plan: &mut Plan,
     status: &Sender,
     go: Option<&Receiver>,
     handshake: Handshake,
-) -> StepFailure {
-    let early = || -> Result<(), StepFailure> {
-        if plan.namespaces.contains(NsKind::Time) {
-            plan.inside.create_time_ns()?;
-            plan.inside.write_time_offsets()?;
-        }
-        plan.inside.set_propagation()
-    };
-    if let Err(failure) = early() {
-        return failure;
+) -> Result<(), StepFailure> {
+    if plan.namespaces.contains(NsKind::Time) {
+        plan.inside.create_time_ns()?;
+        plan.inside.write_time_offsets()?;
     }
+    plan.inside.set_propagation()?;
     let sync = |errno: Errno| StepFailure {
         step: Step::Sync,
         errno,
     };
-    if handshake.ready
-        && let Err(errno) = status.send(Msg::Ready)
-    {
-        return sync(errno);
+    if handshake.ready {
+        status.send(Msg::Ready).map_err(sync)?;
     }
     if let Some(go) = go {
         match go.recv() {
@@ -124,7 +157,7 @@ fn child_steps(
             _ => crate::sys::exit_now(1),
         }
     }
-    plan.inside.finish(Some(status))
+    Ok(())
 }
 
 fn parent(

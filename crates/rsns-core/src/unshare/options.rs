@@ -30,6 +30,10 @@ pub struct UnshareOptions {
     pub fork: bool,
     pub kill_child: Option<Signal>,
     pub forward_signals: bool,
+    /// `--init`: stay PID 1 of the new PID namespace; the program is its child.
+    pub init: bool,
+    /// `--new-session`: the program runs in a new session (setsid).
+    pub new_session: bool,
     /// `--mount-proc[=DIR]`.
     pub mount_proc: Option<PathBuf>,
     /// `None` means the default, private.

@@ -67,6 +67,8 @@ pub(crate) struct Plan {
     pub persist: Vec<PersistTarget>,
     pub pid_file: Option<PathBuf>,
     pub kill_child: Option<Signal>,
+    /// `--init`: the cloned child stays PID 1 and forks the program.
+    pub init: bool,
     pub policy: ForwardPolicy,
     pub inside: Inside,
 }
@@ -127,7 +129,17 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
     if maps_given || opts.owner.is_some() {
         ns.insert(NsKind::User);
     }
-    let fork = opts.fork || opts.kill_child.is_some() || opts.forward_signals;
+    let fork = opts.fork
+        || opts.kill_child.is_some()
+        || opts.forward_signals
+        || opts.init
+        || opts.new_session;
+
+    if opts.init && !ns.contains(NsKind::Pid) {
+        return Err(usage(
+            "--init needs a new PID namespace (-p): it stays that namespace's PID 1",
+        ));
+    }
 
     if (opts.monotonic.is_some() || opts.boottime.is_some()) && !ns.contains(NsKind::Time) {
         return Err(usage(
@@ -216,6 +228,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         unmapped_id_hint: None,
         parent_pidfd: None,
         signal_mask: None,
+        new_session: opts.new_session,
         exec,
     };
     Ok(Plan {
@@ -227,9 +240,12 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         persist,
         pid_file: opts.pid_file,
         kill_child: opts.kill_child,
+        init: opts.init,
         policy: ForwardPolicy {
-            forward_sigint: opts.forward_signals,
-            pidns_init: fork && ns.contains(NsKind::Pid),
+            // Our init passes every signal on; it would otherwise be lost.
+            forward_sigint: opts.forward_signals || opts.init,
+            pidns_init: fork && ns.contains(NsKind::Pid) && !opts.init,
+            reaper: false,
         },
         inside,
     })

@@ -1,0 +1,134 @@
+//! rs-unshare running in the background, to signal it and watch the program.
+
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Scratch, UNSHARE, as_user, cmd, test_user};
+
+/// rs-unshare started in the background with a pid file; stdout collected.
+pub struct Background {
+    child: Child,
+    pid_file: std::path::PathBuf,
+    out_file: std::path::PathBuf,
+    _dir: Scratch,
+}
+
+impl Background {
+    pub fn start(args: &[&str]) -> Background {
+        Background::start_as(false, args)
+    }
+
+    /// As the unprivileged test user when `as_test_user` (and there is one).
+    pub fn start_as(as_test_user: bool, args: &[&str]) -> Background {
+        let dir = Scratch::new("bg");
+        let pid_file = dir.join("program.pid");
+        // A file, not a pipe: a program that outlives us must not block a reader.
+        let out_file = dir.join("stdout");
+        let pid_arg = format!("--pid-file={}", pid_file.display());
+        let mut all = vec![pid_arg.as_str()];
+        all.extend_from_slice(args);
+        let mut command = match (as_test_user, test_user()) {
+            (true, Some((uid, gid))) => as_user(uid, gid, UNSHARE, &all),
+            _ => {
+                let mut c = Command::new(UNSHARE);
+                c.args(&all);
+                c
+            }
+        };
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_file).unwrap())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let bg = Background {
+            child,
+            pid_file,
+            out_file,
+            _dir: dir,
+        };
+        bg.program_pid();
+        bg
+    }
+
+    /// The program's PID, once the pid file shows it runs.
+    pub fn program_pid(&self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&self.pid_file) {
+                return text.trim().parse().unwrap();
+            }
+            assert!(Instant::now() < deadline, "no pid file");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until the program printed `needle` (its traps are set, say).
+    pub fn wait_output(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&self.out_file).is_ok_and(|o| o.contains(needle)) {
+            assert!(
+                Instant::now() < deadline,
+                "the program never printed {needle:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// rs-unshare's own PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the program printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.out_file).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        assert!(
+            cmd("kill", &[&format!("-{sig}"), &self.child.id().to_string()])
+                .output
+                .status
+                .success()
+        );
+    }
+
+    /// Waits up to `secs` for rs-unshare; returns its status and stdout.
+    pub fn wait(mut self, secs: u64) -> (ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, std::fs::read_to_string(&self.out_file).unwrap());
+            }
+            if Instant::now() > deadline {
+                let pid = self.program_pid();
+                let _ = self.child.kill();
+                let _ = cmd("kill", &["-KILL", &pid.to_string()]);
+                panic!("rs-unshare did not end within {secs}s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+pub fn wait_gone(pid: u32, secs: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
