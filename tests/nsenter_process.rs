@@ -1,5 +1,5 @@
-//! rs-nsenter as a process: exit statuses, job-control stops, the descriptors
-//! the program sees, and a recycled PID refused.
+//! rs-nsenter as a process: job-control stops, non-dumpability, and a
+//! recycled PID refused (descriptors: fd_hygiene.rs).
 
 mod common;
 
@@ -7,38 +7,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-#[test]
-fn exit_status_is_the_programs_with_and_without_a_fork() {
-    require!(is_root(), "needs root");
-    let b = Boxed::start(Maker::RsUnshare, false, &["-pfu", "--mount-proc"], "true");
-    let t = b.pid_arg();
-    let dir = Scratch::new("nsstatus");
-    let plain = dir.join("plain");
-    std::fs::write(&plain, "echo\n").unwrap();
-    let plain = plain.to_str().unwrap();
-    // -p forks (the program is our child), -u alone execs.
-    for flag in ["-p", "-u"] {
-        for (program, want) in [
-            (&["true"][..], 0),
-            (&["sh", "-c", "exit 7"][..], 7),
-            (&["sh", "-c", "kill -TERM $$"][..], 128 + 15),
-            (&["sh", "-c", "kill -KILL $$"][..], 128 + 9),
-            (&["no-such-program-rsns"][..], 127),
-            (&[plain][..], 126),
-        ] {
-            let mut args = vec!["-t", &t, flag];
-            args.extend_from_slice(program);
-            let run = nsenter(&args);
-            assert_eq!(
-                shell_status(run.output.status),
-                want,
-                "{args:?}: {}",
-                run.stderr()
-            );
-        }
-    }
-}
 
 fn state(pid: u32) -> char {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -92,29 +60,6 @@ fn stops_pass_through_both_ways() {
     wait_state(program, 'S');
     cmd("kill", &["-TERM", &program.to_string()]);
     assert_eq!(shell_status(us.wait().unwrap()), 128 + 15);
-}
-
-#[test]
-fn the_program_gets_only_the_descriptors_we_were_given() {
-    require!(is_root(), "needs root");
-    let b = Boxed::start(Maker::RsUnshare, false, &["-pfmu", "--mount-proc"], "true");
-    let t = b.pid_arg();
-    let baseline = cmd("ls", &["/proc/self/fd"]).ok();
-    // Options that open descriptors of their own: pidfd, namespaces, root,
-    // working directory, environment; with and without a fork.
-    for extra in [
-        &["-a"][..],
-        &["-u"][..],
-        &["-a", "-r", "-w", "-e"][..],
-        &["-u", "-w", "-e"][..],
-    ] {
-        let mut args = vec!["-t", t.as_str()];
-        args.extend_from_slice(extra);
-        args.extend(["ls", "/proc/self/fd"]);
-        assert_eq!(nsenter(&args).ok(), baseline, "{extra:?}");
-    }
-    let file = format!("--uts=/proc/{t}/ns/uts");
-    assert_eq!(nsenter(&[&file, "ls", "/proc/self/fd"]).ok(), baseline);
 }
 
 #[test]

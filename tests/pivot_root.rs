@@ -110,33 +110,6 @@ fn the_pivot_root_8_recipe_works() {
 }
 
 #[test]
-fn the_commands_status_and_signal_are_ours() {
-    if !can(false) {
-        return;
-    }
-    let Some(r) = rootfs_or_skip() else { return };
-    let status = cmd(
-        UNSHARE,
-        &["-m", PIVOT, "--root", &r, "--", "/bin/sh", "-c", "exit 7"],
-    );
-    assert_eq!(status.code(), 7);
-    let killed = cmd(
-        UNSHARE,
-        &[
-            "-m",
-            PIVOT,
-            "--root",
-            &r,
-            "--",
-            "/bin/sh",
-            "-c",
-            "kill -TERM $$",
-        ],
-    );
-    assert_eq!(killed.signal(), Some(libc::SIGTERM));
-}
-
-#[test]
 fn without_a_command_the_shell_is_looked_up_in_the_new_root() {
     if !can(false) {
         return;

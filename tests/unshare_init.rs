@@ -20,23 +20,6 @@ fn orphans_then_sleep(marker: &str) -> String {
     )
 }
 
-/// The process whose command line is exactly `sleep MARKER` (the shell that
-/// becomes it, and its forks, have the marker in theirs too).
-fn the_sleep(marker: &str) -> u32 {
-    let want = format!("sleep\0{marker}\0");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = processes_with(marker).into_iter().find(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes())
-        });
-        if let Some(pid) = found {
-            return pid;
-        }
-        assert!(Instant::now() < deadline, "no sleep {marker}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// (state, ppid) of every process, from /proc/PID/stat.
 fn states() -> Vec<(u32, char, u32)> {
     std::fs::read_dir("/proc")
@@ -165,24 +148,6 @@ fn the_program_is_pid_2_under_our_init_and_a_signal_to_pid_1_reaches_it() {
         let (status, out) = bg.wait(10);
         assert_eq!(out, "me=2 parent=1 init=rs-unshare\ngot-TERM\n");
         assert_eq!(status.code(), Some(0));
-    }
-}
-
-#[test]
-fn exit_statuses_pass_through_the_init() {
-    require!(is_root(), "needs root");
-    let cases: [(&[&str], i32); 5] = [
-        (&["true"], 0),
-        (&["sh", "-c", "exit 7"], 7),
-        (&["sh", "-c", "kill -SEGV $$"], 128 + 11),
-        (&["sh", "-c", "kill -KILL $$"], 128 + 9),
-        (&["no-such-program-rsns"], 127),
-    ];
-    for (program, want) in cases {
-        let mut args = vec!["-p", "--init"];
-        args.extend_from_slice(program);
-        let run = unshare(&args);
-        assert_eq!(shell_status(run.output.status), want, "{program:?}");
     }
 }
 

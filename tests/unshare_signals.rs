@@ -10,40 +10,6 @@ use std::time::Duration;
 use common::*;
 
 #[test]
-fn exit_status_is_the_programs_in_both_modes() {
-    require!(is_root(), "needs root");
-    let dir = Scratch::new("status");
-    let plain = dir.join("plain");
-    std::fs::write(&plain, "echo not executable\n").unwrap();
-    let plain = plain.to_str().unwrap();
-    let cases: [(&[&str], i32); 7] = [
-        (&["true"], 0),
-        (&["sh", "-c", "exit 7"], 7),
-        (&["sh", "-c", "kill -KILL $$"], 128 + 9),
-        (&["sh", "-c", "kill -TERM $$"], 128 + 15),
-        (&["sh", "-c", "kill -SEGV $$"], 128 + 11),
-        (&["no-such-program-rsns"], 127),
-        (&[plain], 126),
-    ];
-    for fork in [false, true] {
-        for (program, want) in cases {
-            let mut args = vec!["-u"];
-            if fork {
-                args.push("-f");
-            }
-            args.extend_from_slice(program);
-            let run = unshare(&args);
-            assert_eq!(
-                shell_status(run.output.status),
-                want,
-                "{args:?}: {}",
-                run.stderr()
-            );
-        }
-    }
-}
-
-#[test]
 fn a_signal_death_is_reraised_without_a_core_of_our_own() {
     require!(is_root(), "needs root");
     let dir = Scratch::new("core");

@@ -387,6 +387,23 @@ pub fn processes_with(marker: &str) -> Vec<u32> {
         .collect()
 }
 
+/// The process whose command line is exactly `sleep MARKER`, once it runs
+/// (a shell that becomes it, and the shell's forks, have the marker too).
+pub fn the_sleep(marker: &str) -> u32 {
+    let want = format!("sleep\0{marker}\0");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = processes_with(marker).into_iter().find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes())
+        });
+        if let Some(pid) = found {
+            return pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "no sleep {marker}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// A unique sleep duration, so a leftover process can be found by its command line.
 pub fn marker_sleep() -> String {
     static COUNT: AtomicUsize = AtomicUsize::new(1);
