@@ -15,7 +15,7 @@ STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 BENCH   := target/bench
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test lint demo bench man completions install clean
+.PHONY: help deps build test lint demo bench man completions install fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,20 @@ bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, 
 	$(RELEASE)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
 		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd $(if $(ONLY),--only $(ONLY))
+
+FUZZ_DIR     := crates/rsns-fuzz
+FUZZ_TARGETS := idmap_spec subid_line proc_stat proc_status mountinfo lsns_filter names
+# Seconds per target; `make fuzz FUZZ_SECONDS=3600` for a long run.
+FUZZ_SECONDS ?= 60
+
+fuzz: ## Fuzz every parser of untrusted text for FUZZ_SECONDS each (nightly, cargo-fuzz)
+	@tests/support/deps.sh --fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== $$t ($(FUZZ_SECONDS)s)"; \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+		cargo +nightly fuzz run --fuzz-dir $(FUZZ_DIR) $$t $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t \
+			-- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 -print_final_stats=1 || exit 1; \
+	done
 
 GEN     := target/generated
 

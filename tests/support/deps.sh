@@ -2,9 +2,10 @@
 # Installs the Debian packages the demo, the tests and the benchmark use, when
 # they are missing: busybox-static (the container's root file system), uidmap
 # (newuidmap/newgidmap), iproute2 (ip, for the network examples), python3 (the
-# PID-reuse test reads a pidfd's inode with it) and, with --bench, a C
-# compiler for the benchmark's floor program. util-linux (unshare, nsenter,
-# setpriv, script), bash and perl are part of every Debian system.
+# PID-reuse test reads a pidfd's inode with it), with --bench a C compiler
+# for the benchmark's floor program, and with --fuzz a C++ compiler (libFuzzer),
+# a nightly toolchain and cargo-fuzz. util-linux (unshare, nsenter, setpriv,
+# script), bash and perl are part of every Debian system.
 set -eu
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -20,6 +21,12 @@ command -v ip >/dev/null 2>&1 || need="$need iproute2"
 command -v python3 >/dev/null 2>&1 || need="$need python3-minimal"
 if [ "${1:-}" = --bench ]; then
     command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+fi
+if [ "${1:-}" = --fuzz ]; then
+    command -v c++ >/dev/null 2>&1 || need="$need g++"
+    # rustup and crates.io are package registries too; nothing else is fetched.
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install --profile minimal nightly
+    cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 fi
 [ -z "$need" ] && exit 0
 

@@ -203,19 +203,25 @@ pub fn left_at_default(pid: Pid, sig: Signal) -> bool {
     let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
         return false;
     };
+    match signal_masks(&status) {
+        Some((ignored, caught)) => {
+            let bit = 1u64 << (sig as u32 - 1);
+            (ignored | caught) & bit == 0
+        }
+        None => false,
+    }
+}
+
+/// The SigIgn and SigCgt masks of a /proc/PID/status text (hexadecimal);
+/// `None` unless both are there and well formed.
+pub fn signal_masks(status: &str) -> Option<(u64, u64)> {
     let mask = |field: &str| {
         status
             .lines()
             .find_map(|l| l.strip_prefix(field))
             .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
     };
-    match (mask("SigIgn:"), mask("SigCgt:")) {
-        (Some(ignored), Some(caught)) => {
-            let bit = 1u64 << (sig as u32 - 1);
-            (ignored | caught) & bit == 0
-        }
-        _ => false,
-    }
+    Some((mask("SigIgn:")?, mask("SigCgt:")?))
 }
 
 #[cfg(test)]
