@@ -1,4 +1,5 @@
-//! docs/cookbook.md cannot rot: every ```console block on the page is run,
+//! docs/cookbook.md and docs/errors.md cannot rot: every ```console block
+//! of a page is run,
 //! in page order, in one scratch directory, and each command's output
 //! (stdout and stderr, as a terminal shows them) is compared with the lines
 //! below it on the page.
@@ -30,9 +31,12 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 const PAGE: &str = include_str!("../docs/cookbook.md");
+const ERRORS: &str = include_str!("../docs/errors.md");
 
 #[derive(Debug)]
 struct Block {
+    /// The page's file name, for messages.
+    page: &'static str,
     /// 1-based line of the opening fence.
     line: usize,
     as_root: bool,
@@ -46,15 +50,16 @@ struct Step {
     expected: Vec<String>,
 }
 
-fn parse_page(page: &str) -> Vec<Block> {
+fn parse_page(page: &'static str, text: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut current: Option<Block> = None;
     let mut continued = false;
-    for (i, line) in page.lines().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let Some(block) = current.as_mut() else {
             if line.trim_end() == "```console" {
                 current = Some(Block {
+                    page,
                     line: n,
                     as_root: false,
                     commands: Vec::new(),
@@ -82,7 +87,7 @@ fn parse_page(page: &str) -> Vec<Block> {
             }
             assert_eq!(
                 block.as_root, as_root,
-                "cookbook.md:{n}: a block mixes `#` and `$` prompts"
+                "{page}:{n}: a block mixes `#` and `$` prompts"
             );
             block.commands.push(Step {
                 line: n,
@@ -94,13 +99,10 @@ fn parse_page(page: &str) -> Vec<Block> {
         }
         match block.commands.last_mut() {
             Some(step) => step.expected.push(line.to_string()),
-            None => panic!("cookbook.md:{n}: output before any command"),
+            None => panic!("{page}:{n}: output before any command"),
         }
     }
-    assert!(
-        current.is_none(),
-        "cookbook.md: a console block is not closed"
-    );
+    assert!(current.is_none(), "{page}: a console block is not closed");
     blocks
 }
 
@@ -320,22 +322,22 @@ fn run_block(block: &Block, dir: &Path) -> Vec<String> {
     let _ = killpg(group, Signal::SIGKILL);
     if !left.is_empty() {
         problems.push(format!(
-            "cookbook.md:{}: the block left processes running: {left:?}",
-            block.line
+            "{}:{}: the block left processes running: {left:?}",
+            block.page, block.line
         ));
     }
     let mounts = mounts_under(dir);
     if !mounts.is_empty() {
         problems.push(format!(
-            "cookbook.md:{}: the block left mounts: {mounts:?}",
-            block.line
+            "{}:{}: the block left mounts: {mounts:?}",
+            block.page, block.line
         ));
     }
     let out = String::from_utf8_lossy(&output.stdout).into_owned();
     let Some(sections) = split_output(&out, block.commands.len()) else {
         problems.push(format!(
-            "cookbook.md:{}: the block did not run to its end ({:?}); output:\n{out}",
-            block.line, output.status
+            "{}:{}: the block did not run to its end ({:?}); output:\n{out}",
+            block.page, block.line, output.status
         ));
         return problems;
     };
@@ -345,7 +347,8 @@ fn run_block(block: &Block, dir: &Path) -> Vec<String> {
         let actual = trim_blank_tail(actual);
         if !match_lines(expected, actual, &mut vars) {
             problems.push(format!(
-                "cookbook.md:{}: `{}`\n--- the page shows:\n{}\n--- it printed:\n{}\n",
+                "{}:{}: `{}`\n--- the page shows:\n{}\n--- it printed:\n{}\n",
+                block.page,
                 step.line,
                 step.text,
                 expected.join("\n"),
@@ -356,23 +359,74 @@ fn run_block(block: &Block, dir: &Path) -> Vec<String> {
     problems
 }
 
-#[test]
-fn every_block_of_the_cookbook_prints_what_the_page_shows() {
-    require!(can_run_unprivileged(), "needs root and the test user");
-    require!(has_command("busybox"), "needs busybox-static");
-    let blocks = parse_page(PAGE);
-    assert!(blocks.len() >= 10, "only {} console blocks", blocks.len());
-    let dir = Scratch::new("cookbook");
+/// Runs every block of a page in one scratch directory; the problems found.
+fn run_page(page: &'static str, text: &str, at_least: usize) -> Vec<String> {
+    let blocks = parse_page(page, text);
+    assert!(
+        blocks.len() >= at_least,
+        "{page}: only {} console blocks",
+        blocks.len()
+    );
+    let dir = Scratch::new(page.trim_end_matches(".md"));
     std::os::unix::fs::symlink(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
         dir.join("tests"),
     )
     .unwrap();
-    let mut problems = Vec::new();
-    for block in &blocks {
-        problems.extend(run_block(block, &dir.path));
-    }
+    blocks
+        .iter()
+        .flat_map(|block| run_block(block, &dir.path))
+        .collect()
+}
+
+#[test]
+fn every_block_of_the_cookbook_prints_what_the_page_shows() {
+    require!(can_run_unprivileged(), "needs root and the test user");
+    require!(has_command("busybox"), "needs busybox-static");
+    let problems = run_page("cookbook.md", PAGE, 10);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_block_of_the_error_page_prints_what_it_shows() {
+    require!(can_run_unprivileged(), "needs root and the test user");
+    require!(has_command("newuidmap"), "needs newuidmap (uidmap)");
+    let problems = run_page("errors.md", ERRORS, 3);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The second column of the page's table, without its backticks.
+fn table_messages(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| failure"))
+        .filter_map(|l| l.split(" | ").nth(1))
+        .map(|cell| cell.trim().trim_matches('`').to_string())
+        .collect()
+}
+
+#[test]
+fn every_message_in_the_error_table_is_one_a_block_prints() {
+    let shown: Vec<String> = parse_page("errors.md", ERRORS)
+        .into_iter()
+        .flat_map(|b| b.commands)
+        .flat_map(|s| s.expected)
+        .collect();
+    let messages = table_messages(ERRORS);
+    assert!(messages.len() >= 20, "{messages:?}");
+    for message in messages {
+        // The parts around each {{_}} must appear, in order, in one line.
+        let found = shown.iter().any(|line| {
+            let mut rest = line.as_str();
+            message.split("{{_}}").all(|part| match rest.find(part) {
+                Some(at) => {
+                    rest = &rest[at + part.len()..];
+                    true
+                }
+                None => false,
+            })
+        });
+        assert!(found, "errors.md: no block prints `{message}`");
+    }
 }
 
 #[test]
@@ -424,7 +478,7 @@ fn output_is_cut_at_the_marks() {
 #[test]
 fn blocks_commands_and_continuations_parse() {
     let page = "text\n```console\n$ echo a \\\n>   b\na b\n$ true\n```\n```sh\n$ not run\n```\n";
-    let blocks = parse_page(page);
+    let blocks = parse_page("test.md", page);
     assert_eq!(blocks.len(), 1);
     assert!(!blocks[0].as_root);
     assert_eq!(blocks[0].commands[0].text, "echo a \\\n  b");
