@@ -5,7 +5,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 ROOTFS  ?= target/rootfs
 RUNS    ?= 400
-# make bench ONLY=lsns: one tool's tables.
+# make bench ONLY=lsns: one tool's tables (unshare, nsenter, lsns, pivot).
 ONLY    ?=
 # Release binaries are static (static-pie, glibc): no dynamic loader at
 # start-up, which is most of a namespace tool's run time (docs/performance.md).
@@ -56,9 +56,13 @@ bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, 
 	cp "$$(command -v unshare)" "$$(command -v nsenter)" "$$(command -v lsns)" $(BENCH)/theirs/
 	cp $(RELEASE)/rsns-floor $(RELEASE)/rsns-nop $(RELEASE)/rsns-rss $(RELEASE)/rsns-scan-floor \
 		$(RELEASE)/rsns-herd $(BENCH)/
+	@# The rs-pivot row runs the no-op inside a root file system, at the same path.
+	tests/support/mkrootfs.sh $(BENCH)/rootfs >/dev/null
+	mkdir -p $(BENCH)/rootfs$(abspath $(BENCH)) && cp $(BENCH)/rsns-nop $(BENCH)/rootfs$(abspath $(BENCH))/
 	$(RELEASE)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
-		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd $(if $(ONLY),--only $(ONLY))
+		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd --rootfs $(BENCH)/rootfs \
+		$(if $(ONLY),--only $(ONLY))
 
 FUZZ_DIR     := crates/rsns-fuzz
 FUZZ_TARGETS := idmap_spec subid_line proc_stat proc_status mountinfo lsns_filter names

@@ -10,6 +10,12 @@
  *                            clone(USER|PID|NS|UTS), write setgroups and the
  *                            root maps, child: make / private, mount proc,
  *                            exec; wait
+ *   rsns-floor pinit PROG... clone(CLONE_NEWPID); the child forks the program,
+ *                            reaps until it ends, exits as it did; wait
+ *   rsns-floor mpivot ROOT PROG...
+ *                            unshare(CLONE_NEWNS), make / private, bind ROOT
+ *                            onto itself, pivot_root(".", "."), detach the
+ *                            old root, exec (what rs-pivot --root does)
  *   rsns-floor join PID PROG...
  *                            pidfd_open(PID), setns(pidfd, MNT|UTS|IPC|NET|PID),
  *                            fork, exec, wait (what nsenter -t PID -a needs
@@ -68,6 +74,38 @@ int main(int argc, char **argv)
 			_exit(127);
 		}
 		return pid < 0 ? 1 : wait_for(pid);
+	}
+	if (!strcmp(mode, "pinit")) {
+		pid_t pid = clone_into(CLONE_NEWPID);
+		if (pid == 0) {
+			pid_t prog_pid = fork();
+			if (prog_pid == 0) {
+				execvp(prog[0], prog);
+				_exit(127);
+			}
+			int status = 1;
+			for (;;) {
+				int st;
+				pid_t got = wait(&st);
+				if (got < 0)
+					break;
+				if (got == prog_pid)
+					status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			}
+			_exit(status);
+		}
+		return pid < 0 ? 1 : wait_for(pid);
+	}
+	if (!strcmp(mode, "mpivot") && argc >= 4) {
+		const char *root = argv[2];
+		prog = argv + 3;
+		if (unshare(CLONE_NEWNS) ||
+		    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(root, root, NULL, MS_BIND | MS_REC, NULL) || chdir(root) ||
+		    syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) || chdir("/"))
+			return 1;
+		execvp(prog[0], prog);
+		return 127;
 	}
 	if (!strcmp(mode, "join") && argc >= 4) {
 		int pidfd = (int)syscall(SYS_pidfd_open, atoi(argv[2]), 0);

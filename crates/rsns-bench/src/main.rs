@@ -13,9 +13,10 @@
 //!
 //! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
 //!                   [--nop PATH] [--rss PATH] [--scan-floor PATH] [--herd PATH]
-//!                   [--only unshare|nsenter|lsns]
-//! DIR holds rs-unshare, rs-nsenter and rs-lsns (ours) or unshare, nsenter and
-//! lsns (theirs).
+//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot]
+//! DIR holds rs-unshare, rs-nsenter, rs-lsns and rs-pivot (ours) or unshare,
+//! nsenter and lsns (theirs). The pivot row runs `true` and the no-op program
+//! inside the root file system given by --rootfs, at the same paths.
 
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -35,7 +36,9 @@ struct Options {
     rss: String,
     scan_floor: String,
     herd: String,
-    /// `--only unshare|nsenter|lsns`: one tool's tables.
+    /// A busybox root file system for the rs-pivot row.
+    rootfs: String,
+    /// `--only unshare|nsenter|lsns|pivot`: one tool's tables.
     only: Option<String>,
 }
 
@@ -49,6 +52,7 @@ fn parse_options() -> Result<Options, String> {
         rss: "target/release/rsns-rss".into(),
         scan_floor: "target/release/rsns-scan-floor".into(),
         herd: "target/release/rsns-herd".into(),
+        rootfs: "target/rootfs".into(),
         only: None,
     };
     let mut args = std::env::args().skip(1);
@@ -63,6 +67,7 @@ fn parse_options() -> Result<Options, String> {
             "--rss" => opts.rss = value()?,
             "--scan-floor" => opts.scan_floor = value()?,
             "--herd" => opts.herd = value()?,
+            "--rootfs" => opts.rootfs = value()?,
             "--only" => opts.only = Some(value()?),
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -80,6 +85,7 @@ fn absolute(mut opts: Options) -> Result<Options, String> {
         &mut opts.rss,
         &mut opts.scan_floor,
         &mut opts.herd,
+        &mut opts.rootfs,
     ] {
         *path = std::fs::canonicalize(&*path)
             .map_err(|e| format!("{path}: {e}"))?
@@ -257,6 +263,13 @@ fn bench(opts: &Options) -> Result<bool, String> {
         theirs: [vec![theirs("unshare")], words(args)].concat(),
         ours: [vec![ours("rs-unshare")], words(args)].concat(),
     })
+    .chain(std::iter::once(Row {
+        // util-linux has no init of its own: -pf makes the program PID 1.
+        label: "-p --init (util-linux: -pf)".into(),
+        floor: vec![opts.floor.clone(), "pinit".into()],
+        theirs: vec![theirs("unshare"), "-pf".into()],
+        ours: vec![ours("rs-unshare"), "-p".into(), "--init".into()],
+    }))
     .collect();
     let wanted = |tool: &str| opts.only.as_deref().is_none_or(|only| only == tool);
     let mut missed = Vec::new();
@@ -278,6 +291,32 @@ fn bench(opts: &Options) -> Result<bool, String> {
         let _ = target.0.kill();
         let _ = target.0.wait();
         missed.extend(result?);
+    }
+
+    if wanted("pivot") {
+        // The change of root as a user types it; util-linux needs a shell,
+        // mount twice, pivot_root, umount and chroot for the same steps.
+        let r = opts.rootfs.clone();
+        let steps = "mount --make-rprivate / && mount --rbind \"$0\" \"$0\" && cd \"$0\" && \
+                     pivot_root . . && umount -l . && exec chroot . \"$1\"";
+        let row = Row {
+            label: "-m, --root ROOTFS".into(),
+            floor: vec![opts.floor.clone(), "mpivot".into(), r.clone()],
+            theirs: [
+                vec![theirs("unshare"), "-m".into(), "sh".into(), "-c".into()],
+                vec![steps.into(), r.clone()],
+            ]
+            .concat(),
+            ours: vec![
+                ours("rs-unshare"),
+                "-m".into(),
+                ours("rs-pivot"),
+                "--root".into(),
+                r.clone(),
+                "--".into(),
+            ],
+        };
+        missed.extend(table(opts, "pivot", &[row], None)?);
     }
 
     if wanted("lsns") {
