@@ -194,18 +194,6 @@ fn verbose_logs_go_to_stderr_and_stdout_stays_data() {
 }
 
 #[test]
-fn help_and_version_exit_zero_on_stdout() {
-    let help = unshare(&["--help"]);
-    let text = help.ok();
-    assert!(
-        text.contains("--map-users") && text.contains("Examples:"),
-        "{text}"
-    );
-    let version = unshare(&["--version"]).ok();
-    assert!(version.starts_with("rs-unshare "), "{version}");
-}
-
-#[test]
 fn no_namespace_at_all_just_runs_the_program() {
     assert_eq!(unshare(&["echo", "plain"]).ok(), "plain\n");
     assert_eq!(unshare(&["-f", "echo", "plain"]).ok(), "plain\n");

@@ -19,7 +19,7 @@ Examples:
   rs-unshare -pfmur --mount-proc --root=rootfs /bin/sh   a root shell in a box
   rs-unshare --uts=/run/ns/uts hostname box              keep the namespace in a file
   rs-unshare -Ur --map-auto --pid-file=box.pid -f sleep 1d
-  rs-unshare -Urp --init --mount-proc --new-session make -j8   PID 1 that reaps
+  rs-unshare -Urp --init --mount-proc make -j8           PID 1 that reaps orphans
 
 Exit status: the program's; 126 if it cannot run, 127 if it is not found, 1 for
 our own errors. If the program dies by a signal, rs-unshare dies by the same one.
