@@ -182,3 +182,13 @@ proptest! {
         prop_assert_eq!(parse_output_list(&format!("+{}", list.join(",")), &[Column::Ns]), Ok(appended));
     }
 }
+
+/// Found by `make fuzz` on its first seconds: for an empty filter the error
+/// points just past the end, at character 1 (the fuzz target had assumed
+/// 0-based positions; the parser was right, the invariant is now 1-based).
+#[test]
+fn an_empty_filter_points_at_character_1() {
+    let err = Expr::parse("").unwrap_err();
+    assert_eq!(err.position, 1);
+    assert_eq!(Expr::parse("   ").unwrap_err().position, 4);
+}
