@@ -7,31 +7,16 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-/// The PID of the `sleep MARKER` process, once it runs.
-fn wait_for_sleep(marker: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let found = processes_with(&format!("sleep {marker}"))
-            .into_iter()
-            .find(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/comm"))
-                    .is_ok_and(|c| c.trim() == "sleep")
-            });
-        if let Some(pid) = found {
-            return pid.to_string();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "sleep {marker} never ran"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
 fn row_for(rows: &[Value], ino: u64) -> Value {
     rows.iter()
         .find(|r| r["ns"] == ino)
-        .unwrap_or_else(|| panic!("no row for namespace {ino} in {rows:?}"))
+        .unwrap_or_else(|| {
+            let some = &rows[..rows.len().min(10)];
+            panic!(
+                "no row for namespace {ino} among {} rows: {some:?} ...",
+                rows.len()
+            )
+        })
         .clone()
 }
 
@@ -71,7 +56,7 @@ fn nested_user_and_pid_namespaces_show_their_parents_and_owners() {
         &format!("{UNSHARE} -Urpf sleep {inner} &"),
     );
     let outer = boxed.pid_arg();
-    let inner_pid = wait_for_sleep(&inner);
+    let inner_pid = the_sleep(&inner).to_string();
     let rows = lsns_json(&["-l", "-o", "NS,TYPE,PNS,ONS", "-t", "user", "-t", "pid"]);
     let inner_user = row_for(&rows, ns_inode(&inner_pid, "user"));
     assert_eq!(inner_user["pns"], ns_inode(&outer, "user"));
@@ -155,7 +140,7 @@ fn a_namespace_kept_only_by_an_open_descriptor_is_listed() {
         .args(["-c", &script])
         .spawn()
         .unwrap();
-    let pid = wait_for_sleep(&marker);
+    let pid = the_sleep(&marker).to_string();
     let held = std::fs::metadata(format!("/proc/{pid}/fd/7"))
         .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
         .unwrap();
@@ -226,4 +211,48 @@ fn an_unprivileged_user_sees_its_own_namespaces_and_skips_the_rest() {
     assert_eq!(row["pid"], boxed.pid);
     // Root's processes (PID 1 has even root locked out) are skipped, not errors.
     assert!(rows.iter().all(|r| r["pid"] != 1));
+}
+
+#[test]
+fn seven_hundred_boxes_are_all_listed() {
+    require!(is_root(), "needs root");
+    // Enough processes for the scan to read /proc in parallel chunks: each
+    // box must come back, with its only process, whichever chunk read it.
+    let marker = marker_sleep();
+    let mut starter = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "i=0; while [ $i -lt 700 ]; do {UNSHARE} -u sleep {marker} & i=$((i+1)); done; wait"
+            ),
+        ])
+        .spawn()
+        .unwrap();
+    let want = format!("sleep\0{marker}\0");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let boxes = loop {
+        let boxes: Vec<u32> = processes_with(&marker)
+            .into_iter()
+            .filter(|p| {
+                std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == want.as_bytes())
+            })
+            .collect();
+        if boxes.len() == 700 || std::time::Instant::now() > deadline {
+            break boxes;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let rows = lsns_json(&["-t", "uts", "-o", "NS,NPROCS,PID"]);
+    for pid in &boxes {
+        let row = row_for(&rows, ns_inode(&pid.to_string(), "uts"));
+        assert_eq!(
+            (row["nprocs"].as_u64(), row["pid"].as_u64()),
+            (Some(1), Some(u64::from(*pid)))
+        );
+    }
+    for pid in &boxes {
+        cmd("kill", &["-KILL", &pid.to_string()]);
+    }
+    starter.wait().unwrap();
+    assert_eq!(boxes.len(), 700, "not every box started");
 }

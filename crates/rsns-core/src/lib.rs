@@ -1,9 +1,10 @@
 //! The core of the rs-* namespace tools: every system call and every parser
 //! they need, so each binary only parses its arguments and calls one function.
 //!
-//! Only [`sys`] contains `unsafe`. Nothing here spawns a thread: creating a
-//! user namespace or joining a mount namespace fails in a multi-threaded
-//! process.
+//! Only [`sys`] contains `unsafe`. Nothing that creates or enters namespaces
+//! spawns a thread: creating a user namespace or joining a mount namespace
+//! fails in a multi-threaded process. The one exception is rs-lsns's /proc
+//! scan ([`scan`]), which enters nothing and reads processes in parallel.
 
 pub mod caps;
 pub mod channel;
