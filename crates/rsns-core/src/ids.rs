@@ -65,8 +65,10 @@ fn lookup<T>(
     {
         return Some(found);
     }
+    // `--` first: a key such as `--HANG` would otherwise be an option (glibc's
+    // argp has a hidden one that sleeps for an hour; `make fuzz` found it).
     let out = Command::new("getent")
-        .args([database, key])
+        .args([database, "--", key])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -158,6 +160,21 @@ pub fn login_shell(uid: u32) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `make fuzz` (target `names`): `--map-user=--HANG` hung for an
+    /// hour, because getent took the name for its hidden --HANG option.
+    #[test]
+    fn a_name_that_looks_like_an_option_is_only_a_name() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send((resolve_user("--HANG"), parse_owner("--H:U:P")));
+        });
+        let (user, owner) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the lookup hangs");
+        assert_eq!(user, Err(IdError::UnknownUser("--HANG".into())));
+        assert!(owner.is_err());
+    }
 
     #[test]
     fn numbers_and_names() {
