@@ -66,6 +66,22 @@ impl<'a> Cells<'a> {
         }
     }
 
+    /// Reads the command lines of the rows' processes at once (in parallel
+    /// on a big table) instead of one by one as cells are drawn.
+    pub fn prefetch_commands(&self, rows: &[Row]) {
+        let mut wanted: Vec<usize> = rows.iter().filter_map(|r| r.proc).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted.retain(|p| !self.commands.borrow().contains_key(p));
+        let read = crate::scan::parallel::filter_map(&wanted, |&p| {
+            let process = &self.scan.processes[p];
+            Some((p, procfs::command(process.pid, process.comm.as_deref())))
+        });
+        self.commands
+            .borrow_mut()
+            .extend(read.into_iter().flatten());
+    }
+
     fn command(&self, p: usize) -> Option<String> {
         self.commands
             .borrow_mut()

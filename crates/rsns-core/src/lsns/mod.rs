@@ -118,6 +118,9 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
         }
     };
 
+    if columns.contains(&Column::Command) {
+        cells.prefetch_commands(&rows);
+    }
     Ok(match opts.format {
         Format::Json => json(&columns, &rows, &cells),
         Format::Table | Format::Raw => {

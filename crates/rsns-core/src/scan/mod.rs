@@ -8,6 +8,7 @@
 
 pub mod mountinfo;
 pub mod netnsid;
+pub mod parallel;
 pub mod procfs;
 mod relations;
 
@@ -147,7 +148,16 @@ pub fn scan(kinds: &[NsKind], needs: ScanNeeds) -> Result<Scan, SysError> {
         .map_err(|e| SysError::new("read /proc", io_errno(&e)))?
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
         .collect();
-    for read in read_processes(proc_dir.as_fd(), &pids, kinds, needs.proc) {
+    let dir = proc_dir.as_fd();
+    let reads = parallel::filter_map(&pids, |&pid| {
+        let read = procfs::read_process(dir, pid, kinds, needs.proc);
+        if read.is_none() {
+            tracing::trace!(pid, "process gone while scanning");
+        }
+        read
+    });
+    scan.processes.reserve_exact(pids.len());
+    for read in reads.into_iter().flatten() {
         scan.denied += read.denied;
         let pid = read.process.pid;
         held.extend(read.fds.into_iter().map(|fd| (pid, fd)));
@@ -202,60 +212,6 @@ pub fn scan(kinds: &[NsKind], needs: ScanNeeds) -> Result<Scan, SysError> {
     }
     scan.namespaces.sort_unstable_by_key(|n| n.ino);
     Ok(scan)
-}
-
-/// Below this many processes a second thread costs more than it saves.
-const PIDS_PER_THREAD: usize = 256;
-/// /proc reads scale with cores only so far; more threads add contention.
-const MAX_THREADS: usize = 4;
-
-/// Reads every process in `pids`, in chunks on up to [`MAX_THREADS`]
-/// threads: on a busy machine the scan is most of rs-lsns's time, and each
-/// /proc/PID is independent. rs-lsns never enters a namespace, so threads
-/// are safe here (unshare and setns are what refuse a threaded caller).
-/// Processes that ended meanwhile are skipped.
-fn read_processes(
-    proc_dir: std::os::fd::BorrowedFd<'_>,
-    pids: &[i32],
-    kinds: &[NsKind],
-    needs: ProcNeeds,
-) -> Vec<procfs::ProcRead> {
-    let read_chunk = |chunk: &[i32]| -> Vec<procfs::ProcRead> {
-        chunk
-            .iter()
-            .filter_map(|&pid| {
-                let read = procfs::read_process(proc_dir, pid, kinds, needs);
-                if read.is_none() {
-                    tracing::trace!(pid, "process gone while scanning");
-                }
-                read
-            })
-            .collect()
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores
-        .min(MAX_THREADS)
-        .min(pids.len() / PIDS_PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return read_chunk(pids);
-    }
-    let chunk_len = pids.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut chunks = pids.chunks(chunk_len);
-        let first = chunks.next().unwrap_or_default();
-        let others: Vec<_> = chunks
-            .map(|chunk| scope.spawn(move || read_chunk(chunk)))
-            .collect();
-        let mut all = read_chunk(first);
-        for handle in others {
-            match handle.join() {
-                Ok(reads) => all.extend(reads),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        all
-    })
 }
 
 /// The scan under construction, with its inode index.
