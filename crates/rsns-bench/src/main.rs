@@ -342,12 +342,14 @@ fn bench(opts: &Options) -> Result<bool, String> {
     Ok(missed.is_empty())
 }
 
-/// Starts `rs-unshare -pfmuin sleep` and returns it with the sleep's PID.
+/// Starts `rs-unshare -pfmuin --kill-child sleep` and returns it with the sleep's PID.
 fn start_box(rs_unshare: &str) -> Result<(Child, String), String> {
     let pid_file = std::env::temp_dir().join(format!("rsns-bench-box-{}.pid", std::process::id()));
     let _ = std::fs::remove_file(&pid_file);
     let mut child = Command::new(rs_unshare)
         .arg("-pfmuin")
+        // Killing rs-unshare at the end must take the box with it.
+        .arg("--kill-child")
         .arg(format!("--pid-file={}", pid_file.display()))
         .args(["sleep", "100000"])
         .stdin(Stdio::null())
