@@ -98,12 +98,7 @@ fn rs_nsenter_statuses_with_and_without_a_fork() {
 #[test]
 fn rs_pivot_statuses_as_the_command_it_becomes() {
     require!(is_root(), "needs root");
-    let root = rootfs();
-    require!(
-        root.is_some(),
-        "needs busybox-static for the root file system"
-    );
-    let r = root.unwrap().display().to_string();
+    let Some(r) = rootfs_or_skip() else { return };
     // The same programs, found in the busybox root.
     table(&[format!("{UNSHARE} -m {PIVOT} --root {r} --")], false);
 }

@@ -9,17 +9,7 @@ use std::time::{Duration, Instant};
 use common::*;
 
 fn state(pid: u32) -> char {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .chars()
-                .next()
-                .unwrap_or('?')
-        })
-        .unwrap_or('?')
+    proc_stat(pid).map_or('?', |(state, _)| state)
 }
 
 fn wait_state(pid: u32, want: char) {

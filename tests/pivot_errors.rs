@@ -47,11 +47,7 @@ fn setup() -> Option<String> {
     if !require(can_run_unprivileged(), "needs root and the test user") {
         return None;
     }
-    let r = rootfs();
-    if !require(r.is_some(), "needs busybox-static for the root file system") {
-        return None;
-    }
-    Some(r.unwrap().display().to_string())
+    rootfs_or_skip()
 }
 
 #[test]

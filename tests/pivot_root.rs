@@ -21,14 +21,6 @@ fn can(as_user: bool) -> bool {
     }
 }
 
-fn rootfs_or_skip() -> Option<String> {
-    let r = rootfs();
-    if !require(r.is_some(), "needs busybox-static for the root file system") {
-        return None;
-    }
-    Some(r.unwrap().display().to_string())
-}
-
 fn inode(path: &str) -> String {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(path).unwrap().ino().to_string()

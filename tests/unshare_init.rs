@@ -20,18 +20,12 @@ fn orphans_then_sleep(marker: &str) -> String {
     )
 }
 
-/// (state, ppid) of every process, from /proc/PID/stat.
+/// (pid, state, ppid) of every process.
 fn states() -> Vec<(u32, char, u32)> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
-            let state = rest.next()?.chars().next()?;
-            let ppid = rest.next()?.parse().ok()?;
-            Some((pid, state, ppid))
-        })
+        .filter_map(|pid| proc_stat(pid).map(|(state, ppid)| (pid, state, ppid)))
         .collect()
 }
 
@@ -150,10 +144,6 @@ fn the_program_is_pid_2_under_our_init_and_a_signal_to_pid_1_reaches_it() {
         assert_eq!(status.code(), Some(0));
     }
 }
-
-/// Counts SIGINTs for a second; two deliveries even 1 ms apart count as two.
-const COUNT_SIGINT: &str = "perl -e '$|=1; $n=0; $SIG{INT}=sub{$n++}; print \"ready\\n\"; \
-                            for (1..20) { select(undef,undef,undef,0.05) } print \"count=$n\\n\"'";
 
 #[test]
 fn ctrl_c_in_a_terminal_reaches_the_program_once_and_ends_it() {

@@ -138,10 +138,6 @@ fn without_kill_child_the_program_outlives_us() {
     assert!(wait_gone(program, 5));
 }
 
-/// Counts SIGINTs for a second; two deliveries even 1 ms apart count as two.
-const COUNT_SIGINT: &str = "perl -e '$|=1; $n=0; $SIG{INT}=sub{$n++}; print \"ready\\n\"; \
-                            for (1..20) { select(undef,undef,undef,0.05) } print \"count=$n\\n\"'";
-
 #[test]
 fn ctrl_c_in_a_terminal_reaches_the_program_once() {
     require!(

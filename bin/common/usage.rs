@@ -1,6 +1,22 @@
 //! How every rs-* tool ends on a bad command line.
 
+use std::ffi::OsString;
+
 use clap::error::ErrorKind;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+
+/// Parses `args` into the tool's command line (and its matches, for options
+/// whose order counts), or ends the way [`usage_exit`] says.
+pub fn parse<C: CommandFactory + FromArgMatches>(
+    tool: &str,
+    args: impl IntoIterator<Item = OsString>,
+) -> (C, ArgMatches) {
+    let matches = C::command()
+        .try_get_matches_from(args)
+        .unwrap_or_else(|e| usage_exit(tool, e));
+    let cli = C::from_arg_matches(&matches).unwrap_or_else(|e| usage_exit(tool, e));
+    (cli, matches)
+}
 
 /// Help and version go to stdout with status 0. A bad command line is one
 /// line on stderr with status 1, as util-linux exits.

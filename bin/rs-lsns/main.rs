@@ -10,7 +10,6 @@ mod usage;
 use std::io::Write;
 use std::os::fd::AsFd;
 
-use clap::{CommandFactory, FromArgMatches};
 use rsns_core::lsns::options::Format;
 
 rsns_core::tool_main!(run);
@@ -18,11 +17,7 @@ rsns_core::tool_main!(run);
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
     let args = cli::expand_tree(std::env::args_os().collect());
-    let matches = cli::Cli::command()
-        .try_get_matches_from(args)
-        .unwrap_or_else(|e| usage::usage_exit("rs-lsns", e));
-    let cli =
-        cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage::usage_exit("rs-lsns", e));
+    let (cli, _) = usage::parse::<cli::Cli>("rs-lsns", args);
     rsns_core::logging::init(cli.verbose);
     let list_columns = cli.list_columns;
     let options = cli.into_options();

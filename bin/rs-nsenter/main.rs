@@ -10,18 +10,12 @@ mod cli;
 #[path = "../common/usage.rs"]
 mod usage;
 
-use clap::{CommandFactory, FromArgMatches};
-
 rsns_core::tool_main!(run);
 
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
     let args = cli::expand_attached(std::env::args_os().collect());
-    let matches = cli::Cli::command()
-        .try_get_matches_from(args)
-        .unwrap_or_else(|e| usage::usage_exit("rs-nsenter", e));
-    let cli =
-        cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage::usage_exit("rs-nsenter", e));
+    let (cli, _) = usage::parse::<cli::Cli>("rs-nsenter", args);
     rsns_core::logging::init(cli.verbose);
     match rsns_core::nsenter::run(cli.into_options()) {
         Ok(outcome) => outcome.exit(),

@@ -9,17 +9,11 @@ mod cli;
 #[path = "../common/usage.rs"]
 mod usage;
 
-use clap::{CommandFactory, FromArgMatches};
-
 rsns_core::tool_main!(run);
 
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
-    let matches = cli::Cli::command()
-        .try_get_matches_from(std::env::args_os())
-        .unwrap_or_else(|e| usage::usage_exit("rs-pivot", e));
-    let cli =
-        cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage::usage_exit("rs-pivot", e));
+    let (cli, _) = usage::parse::<cli::Cli>("rs-pivot", std::env::args_os());
     rsns_core::logging::init(cli.verbose);
     let options = cli
         .into_options()

@@ -9,16 +9,11 @@ mod cli;
 #[path = "../common/usage.rs"]
 mod usage;
 
-use clap::{CommandFactory, FromArgMatches};
-
 rsns_core::tool_main!(run);
 
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
-    let matches = cli::Cli::command()
-        .try_get_matches()
-        .unwrap_or_else(|e| usage_exit(e));
-    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_exit(e));
+    let (cli, matches) = usage::parse::<cli::Cli>("rs-unshare", std::env::args_os());
     rsns_core::logging::init(cli.verbose);
     let options = cli.into_options(&matches);
     match rsns_core::unshare::run(options) {
@@ -28,9 +23,4 @@ fn run() -> ! {
             std::process::exit(err.exit_status());
         }
     }
-}
-
-#[cfg_attr(test, allow(dead_code))]
-fn usage_exit(err: clap::Error) -> ! {
-    usage::usage_exit("rs-unshare", err)
 }

@@ -113,13 +113,7 @@ impl Background {
 }
 
 pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
+    super::proc_stat(pid).is_some_and(|(state, _)| state != 'Z')
 }
 
 pub fn wait_gone(pid: u32, secs: u64) -> bool {

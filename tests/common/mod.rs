@@ -22,7 +22,7 @@ mod terminal;
 #[allow(unused_imports)]
 pub use background::{Background, alive, wait_gone};
 #[allow(unused_imports)]
-pub use terminal::Terminal;
+pub use terminal::{COUNT_SIGINT, Terminal};
 
 pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
 pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
@@ -525,6 +525,26 @@ pub fn rootfs() -> Option<PathBuf> {
             status.success().then_some(dir)
         })
         .clone()
+}
+
+/// The busybox root file system as a path argument, or a printed skip
+/// (a failure under RSNS_REQUIRE_ALL) when busybox-static is missing.
+pub fn rootfs_or_skip() -> Option<String> {
+    let r = rootfs();
+    if !require(r.is_some(), "needs busybox-static for the root file system") {
+        return None;
+    }
+    Some(r.unwrap().display().to_string())
+}
+
+/// The state letter and parent PID of `pid`, from /proc/PID/stat (the
+/// command name may hold anything, so the fields start after the last `)`).
+pub fn proc_stat(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    Some((state, ppid))
 }
 
 /// Writes `text` to a new executable script in `dir` and returns its path.

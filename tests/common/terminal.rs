@@ -5,6 +5,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Counts SIGINTs for a second; two deliveries even 1 ms apart count as two.
+pub const COUNT_SIGINT: &str = "perl -e '$|=1; $n=0; $SIG{INT}=sub{$n++}; print \"ready\\n\"; \
+                                for (1..20) { select(undef,undef,undef,0.05) } print \"count=$n\\n\"'";
+
 /// A command under a pseudo-terminal (script(1)), to press Ctrl-C for real.
 pub struct Terminal {
     child: Child,
