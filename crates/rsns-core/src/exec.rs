@@ -87,7 +87,10 @@ impl ExecPlan {
     /// contains a slash.
     pub fn command(command: &[OsString], env: ProgramEnv<'_>) -> Result<ExecPlan, NulByte> {
         let program = command.first().expect("a command has a program").as_bytes();
-        let candidates = if program.contains(&b'/') {
+        let candidates = if program.is_empty() {
+            // execvp(3): an empty name is never found (ENOENT, status 127).
+            Vec::new()
+        } else if program.contains(&b'/') {
             vec![cstring(program, || "the program name".into())?]
         } else {
             let path = env.path().map(OsString::into_vec);
@@ -169,26 +172,63 @@ impl ExecPlan {
     /// runs with /bin/sh. Returns only on failure, with the errno to report.
     /// Allocation-free.
     pub fn exec(&mut self) -> Errno {
+        match self.resolve() {
+            Ok(chosen) => self.exec_resolved(chosen),
+            Err(errno) => errno,
+        }
+    }
+
+    /// The candidate exec will run, found as execvp(3) would but without
+    /// exec'ing: the first regular file we may execute. A missing one moves
+    /// on; one we may not run is remembered (EACCES). Searching first keeps
+    /// the time between "about to exec" and the exec itself short.
+    /// Allocation-free.
+    pub fn resolve(&self) -> Result<usize, Errno> {
         let mut saw_eacces = false;
         let mut last = Errno::ENOENT;
-        for candidate in &self.candidates {
-            match sys::execve(candidate, &self.argv, self.envp.as_ref()) {
-                Errno::ENOEXEC => {
-                    return sys::execve_with_shell(
-                        &self.sh,
-                        candidate,
-                        &self.argv,
-                        self.envp.as_ref(),
-                        &mut self.scratch,
-                    );
+        for (i, candidate) in self.candidates.iter().enumerate() {
+            match executable(candidate) {
+                Ok(()) => return Ok(i),
+                Err(Errno::EACCES) => saw_eacces = true,
+                Err(e @ (Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV)) => {
+                    last = e
                 }
-                Errno::EACCES => saw_eacces = true,
-                e @ (Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV) => last = e,
-                other => return other,
+                Err(other) => return Err(other),
             }
         }
-        if saw_eacces { Errno::EACCES } else { last }
+        Err(if saw_eacces { Errno::EACCES } else { last })
     }
+
+    /// execve of the candidate [`resolve`](Self::resolve) chose; a file
+    /// without a known header runs with /bin/sh. Returns only on failure.
+    pub fn exec_resolved(&mut self, chosen: usize) -> Errno {
+        let candidate = &self.candidates[chosen];
+        match sys::execve(candidate, &self.argv, self.envp.as_ref()) {
+            Errno::ENOEXEC => sys::execve_with_shell(
+                &self.sh,
+                candidate,
+                &self.argv,
+                self.envp.as_ref(),
+                &mut self.scratch,
+            ),
+            other => other,
+        }
+    }
+}
+
+/// A regular file that our effective ids may execute (a noexec mount says
+/// EACCES here too, as execve would).
+fn executable(path: &CStr) -> Result<(), Errno> {
+    let st = nix::sys::stat::stat(path)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Errno::EACCES);
+    }
+    nix::unistd::faccessat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        nix::unistd::AccessFlags::X_OK,
+        nix::fcntl::AtFlags::AT_EACCESS,
+    )
 }
 
 /// `dir/program` for each PATH entry; an empty entry means the current directory.

@@ -1,8 +1,13 @@
 //! How a program ended, and ending ourselves the same way so the caller's
 //! shell sees what it would have seen without us.
 
+use std::ffi::CStr;
+use std::os::fd::OwnedFd;
+
+use nix::fcntl::{OFlag, open, openat};
 use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::stat::Mode;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::{Pid, getpid};
 
@@ -66,6 +71,74 @@ pub fn pid_in_proc(pid: Pid) -> Pid {
     shown().unwrap_or(pid)
 }
 
+/// Whether /proc is a proc file system (in a chroot or a bare root it may
+/// be an empty directory).
+pub fn proc_mounted() -> bool {
+    nix::sys::statfs::statfs("/proc")
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+}
+
+/// /proc/PID as a directory descriptor: it keeps naming this process (and
+/// fails with ESRCH once it is reaped), whatever later takes its number.
+pub(crate) fn open_proc_dir(pid: Pid) -> Option<OwnedFd> {
+    open(
+        format!("/proc/{pid}").as_str(),
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
+}
+
+/// What became of a process that said it was about to exec, as a watcher
+/// outside sees it once the process's end of a close-on-exec channel closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterExec {
+    /// The exec happened and the program runs.
+    Runs,
+    /// The exec happened and the program already ended.
+    Ended,
+    /// The process died before the exec: it still has the name it took.
+    DiedBefore,
+    /// Reaped before we could look.
+    Unknown,
+}
+
+/// Reads /proc/PID/stat through `proc_dir`: the command name tells whether
+/// the exec happened (exec replaces `token`), the state whether it still runs.
+pub(crate) fn after_exec(proc_dir: &OwnedFd, token: &CStr) -> AfterExec {
+    let Ok(fd) = openat(
+        proc_dir,
+        c"stat",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return AfterExec::Unknown;
+    };
+    let mut buf = [0u8; 512];
+    let Ok(len) = nix::unistd::read(&fd, &mut buf) else {
+        return AfterExec::Unknown;
+    };
+    let Some((comm, state)) = comm_and_state(&buf[..len]) else {
+        return AfterExec::Unknown;
+    };
+    if comm == token.to_bytes() {
+        AfterExec::DiedBefore
+    } else if matches!(state, b'Z' | b'X' | b'x') {
+        AfterExec::Ended
+    } else {
+        AfterExec::Runs
+    }
+}
+
+/// The raw command name and the state letter of a /proc/PID/stat text.
+fn comm_and_state(stat: &[u8]) -> Option<(&[u8], u8)> {
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let comm = stat.get(open + 1..close)?;
+    let state = *stat.get(close + 2)?;
+    Some((comm, state))
+}
+
 /// Re-raises `sig` on ourselves with its default action. The program already
 /// dumped its core if it was going to; ours would only be noise.
 pub fn die_by(sig: Signal) -> ! {
@@ -99,5 +172,30 @@ mod tests {
             Some(Outcome::Signaled(Signal::SIGINT))
         );
         assert_eq!(Outcome::from_wait(WaitStatus::StillAlive), None);
+    }
+
+    #[test]
+    fn the_name_and_state_come_from_the_raw_stat_line() {
+        assert_eq!(
+            comm_and_state(b"42 (a) b)) Z 1 2"),
+            Some((&b"a) b)"[..], b'Z'))
+        );
+        assert_eq!(
+            comm_and_state(b"7 (rsns\x01exec) R 1"),
+            Some((&b"rsns\x01exec"[..], b'R'))
+        );
+        assert_eq!(comm_and_state(b"7 (x)"), None);
+        assert_eq!(comm_and_state(b")("), None);
+    }
+
+    #[test]
+    fn a_live_process_that_kept_its_name_died_before_its_exec() {
+        let me = open_proc_dir(getpid()).unwrap();
+        let mut name = std::fs::read("/proc/self/comm").unwrap();
+        name.pop();
+        let name = std::ffi::CString::new(name).unwrap();
+        // Our own name is the "token": as if we never exec'ed.
+        assert_eq!(after_exec(&me, &name), AfterExec::DiedBefore);
+        assert_eq!(after_exec(&me, c"other"), AfterExec::Runs);
     }
 }

@@ -123,6 +123,11 @@ pub(crate) struct Inside {
     pub exec: ExecPlan,
 }
 
+/// Our command name between "about to exec" and the exec. Exec sets the
+/// name to the program file's base name, which never holds a control byte
+/// in practice.
+pub(crate) const EXEC_TOKEN: &std::ffi::CStr = c"rsns\x01exec";
+
 impl Inside {
     /// Fork mode: the child makes its own time namespace so it can still set
     /// the offsets (impossible once a process is inside); exec enters it.
@@ -168,12 +173,19 @@ impl Inside {
         {
             return at(Step::SignalMask)(errno);
         }
+        let chosen = match self.exec.resolve() {
+            Ok(chosen) => chosen,
+            Err(errno) => return at(Step::Exec)(errno),
+        };
+        // Exec replaces the name; a watcher that finds it unchanged on a
+        // dead process knows we died before the exec (a SIGKILL on the way).
+        let _ = nix::sys::prctl::set_name(EXEC_TOKEN);
         if let Some(marker) = marker
             && let Err(errno) = marker.send(Msg::Exec)
         {
             return at(Step::Sync)(errno);
         }
-        at(Step::Exec)(self.exec.exec())
+        at(Step::Exec)(self.exec.exec_resolved(chosen))
     }
 
     /// Every step before exec but the signal mask (an init keeps its own).

@@ -13,7 +13,7 @@ mod inside;
 
 pub(crate) use failure::{create_hint, describe};
 pub(crate) use init::{program_outcome, run_as_init};
-pub(crate) use inside::{Inside, Step, StepFailure};
+pub(crate) use inside::{EXEC_TOKEN, Inside, Step, StepFailure};
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
@@ -64,6 +64,10 @@ pub(crate) struct ChildGuard(Option<Pid>);
 impl ChildGuard {
     pub(crate) fn new(pid: Pid) -> ChildGuard {
         ChildGuard(Some(pid))
+    }
+
+    pub(crate) fn pid(&self) -> Option<Pid> {
+        self.0
     }
 
     pub(crate) fn release(&mut self) {
@@ -126,7 +130,7 @@ pub(crate) fn wait_for(
                 };
                 return Err(describe(inside, failure));
             }
-            Ok(None) if exec_seen => return Ok(Progress::Reached),
+            Ok(None) if exec_seen => return Ok(reached_exec(guard)),
             Ok(None) => return Ok(Progress::Ended(guard.reap())),
             Ok(Some(other)) => {
                 return Err(SysError::new(
@@ -137,6 +141,20 @@ pub(crate) fn wait_for(
             }
             Err(errno) => return Err(SysError::new("read from the child", errno).into()),
         }
+    }
+}
+
+/// The channel closed after `Exec`: the exec happened, or the child died on
+/// the way (a SIGKILL). Its name in /proc tells: the exec replaced the one
+/// it took just before. Our child cannot be reaped by anyone else meanwhile.
+fn reached_exec(guard: &mut ChildGuard) -> Progress {
+    let after = guard
+        .pid()
+        .and_then(|pid| crate::process::open_proc_dir(crate::process::pid_in_proc(pid)))
+        .map(|dir| crate::process::after_exec(&dir, EXEC_TOKEN));
+    match after {
+        Some(crate::process::AfterExec::DiedBefore) => Progress::Ended(guard.reap()),
+        _ => Progress::Reached,
     }
 }
 

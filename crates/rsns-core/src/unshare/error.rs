@@ -5,6 +5,7 @@ use crate::error::SysError;
 use crate::idmap::IdMapError;
 use crate::launch::LaunchError;
 use crate::persist::PersistError;
+use crate::pidfile::PidFileError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnshareError {
@@ -17,6 +18,8 @@ pub enum UnshareError {
     IdMap(#[from] IdMapError),
     #[error(transparent)]
     Sys(#[from] SysError),
+    #[error(transparent)]
+    PidFile(#[from] PidFileError),
     /// A step before exec, or the exec itself (exit status 126 or 127).
     #[error(transparent)]
     Launch(#[from] LaunchError),

@@ -6,8 +6,10 @@
 //! fork before unsharing. It is double-forked so it is not left as a child of
 //! the program. The helper waits for `Go`, does its work, answers `Ready` (or
 //! `Failed` and a message), then watches us: `Exec` followed by EOF means the
-//! program runs (the pid file is published, the binds stay); anything else
-//! means we failed, and it undoes its binds and removes its temporary file
+//! exec happened or we died on the way (a SIGKILL), which our command name
+//! in /proc tells apart: the exec replaces the name we took just before it.
+//! If the program runs, the pid file is published and the binds stay; if we
+//! failed or died first, it undoes its binds and drops its unnamed pid file
 //! before it closes its answer channel, which we wait for before exiting.
 
 use std::convert::Infallible;
@@ -22,9 +24,10 @@ use super::plan::Plan;
 use crate::channel::{Msg, Receiver, Sender, channel};
 use crate::error::{Context, SysError};
 use crate::idmap::{ProcTarget, apply_map_plan};
-use crate::launch::{create_hint, describe};
+use crate::launch::{EXEC_TOKEN, create_hint, describe};
 use crate::persist::{Bound, bind_namespaces};
 use crate::pidfile::PidFile;
+use crate::process::{AfterExec, after_exec};
 use crate::sys::{self, Forked};
 
 pub(crate) fn run(mut plan: Plan) -> Result<Infallible, UnshareError> {
@@ -165,6 +168,9 @@ fn helper_main(
     reply: Sender,
     pid_file: Option<PidFile>,
 ) {
+    // Opened now, while the process surely is ours: after the exec it tells
+    // whether the exec happened (see `after_exec`).
+    let proc_dir = crate::process::open_proc_dir(crate::process::pid_in_proc(target));
     if rx.recv().ok().flatten() != Some(Msg::Go) {
         // We never got to unshare; drop the temporary pid file, then answer.
         drop(pid_file);
@@ -198,16 +204,38 @@ fn helper_main(
             }
         }
     }
-    if exec_seen {
-        if let Some(pid_file) = pid_file
-            && let Err(e) = pid_file.publish(target)
-        {
-            eprintln!("rs-unshare: {e}");
+    // The channel also closes when we die, so "Exec, then the end" may be
+    // a death on the way to the exec (a SIGKILL): ask the process.
+    let after = match (exec_seen, &proc_dir) {
+        (false, _) => AfterExec::DiedBefore,
+        (true, Some(dir)) => after_exec(dir, EXEC_TOKEN),
+        (true, None) => AfterExec::Unknown,
+    };
+    tracing::debug!(?after, "the program's start, seen from the helper");
+    match after {
+        // Ended: a zombie not yet reaped, so its PID is not free yet either.
+        AfterExec::Runs | AfterExec::Ended => {
+            if let Some(pid_file) = pid_file
+                && let Err(e) = pid_file.publish(target)
+            {
+                eprintln!(
+                    "rs-unshare: {}",
+                    crate::text::safe(e.to_string().as_bytes())
+                );
+            }
+            bound.keep();
         }
-        bound.keep();
-    } else {
-        drop(bound);
-        drop(pid_file);
+        // Reaped before we looked: the program ran (a death on the way is
+        // almost always seen), so its namespaces stay kept, but a pid file
+        // would name a PID that is already free to be reused.
+        AfterExec::Unknown => {
+            bound.keep();
+            drop(pid_file);
+        }
+        AfterExec::DiedBefore => {
+            drop(bound);
+            drop(pid_file);
+        }
     }
     // `reply` closes last: our caller waits for that EOF to know we are done.
     drop(reply);
