@@ -13,6 +13,9 @@ fn an_unknown_type_is_named() {
 fn an_unknown_column_is_named() {
     lsns(&["-o", "NS,BOGUS"]).fails_as("rs-lsns", 1, "unknown column: 'BOGUS'");
     lsns(&["-o", "+nope"]).fails_as("rs-lsns", 1, "'nope'");
+    // No column at all prints no blank rows: refused, as lsns(8) does.
+    lsns(&["-o", ""]).fails_as("rs-lsns", 1, "-o '': a column name is missing");
+    lsns(&["-o", "NS,"]).fails_as("rs-lsns", 1, "-o 'NS,': a column name is missing");
 }
 
 #[test]
@@ -80,4 +83,37 @@ fn verbose_logs_what_was_skipped_on_stderr_only() {
     assert_eq!(loud.code(), 0);
     // stdout stays data only: the same namespaces.
     assert_eq!(quiet.ok().lines().next(), loud.ok().lines().next());
+}
+
+/// rs-lsns -t uts -o NS -Q FILTER under `ulimit -s STACK_KIB`.
+fn lsns_small_stack(stack_kib: u32, filter: &str) -> Run {
+    let mut c = std::process::Command::new("sh");
+    c.args([
+        "-c",
+        &format!("ulimit -s {stack_kib} && exec \"$0\" -t uts -o NS -Q \"$1\""),
+        LSNS,
+        filter,
+    ]);
+    run(c)
+}
+
+#[test]
+fn deeply_nested_filters_work_or_fail_cleanly_on_a_small_stack() {
+    let brackets = "(".repeat(8000);
+    lsns_small_stack(256, &brackets).fails_as(
+        "rs-lsns",
+        1,
+        "expected a column or a value at the end at character 8001",
+    );
+    let unclosed = format!("{brackets}NPROCS > 0");
+    lsns_small_stack(256, &unclosed).fails_as("rs-lsns", 1, "missing ')'");
+    for filter in [
+        format!("{brackets}NPROCS > 0{}", ")".repeat(8000)),
+        format!("{}NPROCS > 0", "!".repeat(10_000)),
+        vec!["NPROCS > 0"; 5000].join(" && "),
+    ] {
+        let run = lsns_small_stack(256, &filter);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert!(run.stdout().lines().count() > 1, "{}", run.stdout());
+    }
 }

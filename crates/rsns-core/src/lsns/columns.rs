@@ -125,19 +125,27 @@ impl fmt::Display for Column {
     }
 }
 
-/// A column name that is not one of ours.
+/// A column list that names something other than our columns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown column: '{0}' (see --list-columns)")]
-pub struct UnknownColumn(pub String);
+pub enum UnknownColumn {
+    #[error("unknown column: '{0}' (see --list-columns)")]
+    Name(String),
+    /// `-o ''`, `-o NS,` or `-o NS,,TYPE`: lsns(8) refuses them too.
+    #[error("-o '{0}': a column name is missing (see --list-columns)")]
+    Empty(String),
+}
 
 /// `-o LIST`: replaces `defaults`; `-o +LIST` appends to them.
 pub fn parse_output_list(list: &str, defaults: &[Column]) -> Result<Vec<Column>, UnknownColumn> {
-    let (mut columns, list) = match list.strip_prefix('+') {
+    let (mut columns, names) = match list.strip_prefix('+') {
         Some(rest) => (defaults.to_vec(), rest),
         None => (Vec::new(), list),
     };
-    for name in list.split(',').filter(|n| !n.is_empty()) {
-        columns.push(Column::from_name(name).ok_or_else(|| UnknownColumn(name.to_string()))?);
+    for name in names.split(',') {
+        if name.is_empty() {
+            return Err(UnknownColumn::Empty(list.to_string()));
+        }
+        columns.push(Column::from_name(name).ok_or_else(|| UnknownColumn::Name(name.to_string()))?);
     }
     Ok(columns)
 }
@@ -159,8 +167,14 @@ mod tests {
         );
         assert_eq!(
             parse_output_list("NS,BOGUS", &defaults),
-            Err(UnknownColumn("BOGUS".into()))
+            Err(UnknownColumn::Name("BOGUS".into()))
         );
+        for empty in ["", "+", "NS,", ",NS", "NS,,TYPE"] {
+            assert_eq!(
+                parse_output_list(empty, &defaults),
+                Err(UnknownColumn::Empty(empty.into()))
+            );
+        }
     }
 
     #[test]

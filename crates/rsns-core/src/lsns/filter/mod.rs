@@ -37,11 +37,19 @@ pub enum Operand {
     Bool(bool),
 }
 
+/// A parsed filter, in postfix order: operands push a truth value, `Not`,
+/// `And` and `Or` combine the top of the stack. Evaluating it is a loop, so
+/// nesting costs no stack however deep it goes.
 #[derive(Debug, Clone)]
-pub enum Expr {
-    Or(Box<Expr>, Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Not(Box<Expr>),
+pub struct Expr {
+    ops: Vec<Op>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    Or,
+    And,
+    Not,
     Cmp(Operand, CmpOp, Operand),
     Match {
         operand: Operand,
@@ -102,29 +110,28 @@ fn format_number(n: f64) -> String {
 impl Expr {
     pub fn parse(text: &str) -> Result<Expr, FilterError> {
         let tokens = lexer::tokenize(text)?;
-        parser::parse(&tokens, text.chars().count())
+        let ops = parser::parse(&tokens, text.chars().count())?;
+        Ok(Expr { ops })
     }
 
     /// The columns the expression reads (they must be filled in).
     pub fn columns(&self, out: &mut Vec<Column>) {
         let mut add = |operand: &Operand| {
-            if let Operand::Column(c) = operand {
-                if !out.contains(c) {
-                    out.push(*c);
-                }
+            if let Operand::Column(c) = operand
+                && !out.contains(c)
+            {
+                out.push(*c);
             }
         };
-        match self {
-            Expr::Or(a, b) | Expr::And(a, b) => {
-                a.columns(out);
-                b.columns(out);
+        for op in &self.ops {
+            match op {
+                Op::Cmp(a, _, b) => {
+                    add(a);
+                    add(b);
+                }
+                Op::Match { operand, .. } | Op::Truth(operand) => add(operand),
+                Op::Or | Op::And | Op::Not => {}
             }
-            Expr::Not(a) => a.columns(out),
-            Expr::Cmp(a, _, b) => {
-                add(a);
-                add(b);
-            }
-            Expr::Match { operand, .. } | Expr::Truth(operand) => add(operand),
         }
     }
 
@@ -136,21 +143,33 @@ impl Expr {
             Operand::String(s) => Value::String(s.clone()),
             Operand::Bool(b) => Value::Bool(*b),
         };
-        match self {
-            Expr::Or(a, b) => a.matches(cell) || b.matches(cell),
-            Expr::And(a, b) => a.matches(cell) && b.matches(cell),
-            Expr::Not(a) => !a.matches(cell),
-            Expr::Truth(a) => value(a).truth(),
-            Expr::Match {
-                operand,
-                negated,
-                regex,
-            } => regex.is_match(&value(operand).text()) != *negated,
-            Expr::Cmp(a, op, b) => {
-                let numeric = is_numeric(a) || is_numeric(b);
-                compare(&value(a), *op, &value(b), numeric)
-            }
+        let mut stack: Vec<bool> = Vec::with_capacity(8);
+        for op in &self.ops {
+            let result = match op {
+                Op::Not => !stack.pop().expect("a parsed filter has an operand for '!'"),
+                Op::And | Op::Or => {
+                    let b = stack.pop().expect("a parsed filter has two operands");
+                    let a = stack.pop().expect("a parsed filter has two operands");
+                    if matches!(op, Op::And) {
+                        a && b
+                    } else {
+                        a || b
+                    }
+                }
+                Op::Truth(a) => value(a).truth(),
+                Op::Match {
+                    operand,
+                    negated,
+                    regex,
+                } => regex.is_match(&value(operand).text()) != *negated,
+                Op::Cmp(a, op, b) => {
+                    let numeric = is_numeric(a) || is_numeric(b);
+                    compare(&value(a), *op, &value(b), numeric)
+                }
+            };
+            stack.push(result);
         }
+        stack.pop().unwrap_or(false)
     }
 }
 
@@ -237,6 +256,35 @@ mod tests {
         assert!(check("PID != 1"));
         assert!(check("COMMAND"));
         assert!(check("true && !false"));
+    }
+
+    #[test]
+    fn any_nesting_and_any_chain_work_without_recursion() {
+        let chain = vec!["NPROCS == 0"; 100_000].join(" && ");
+        assert!(check(&chain));
+        let chain = vec!["NPROCS == 1"; 100_000].join(" || ");
+        assert!(!check(&chain));
+        let nested = format!(
+            "{}TYPE == 'net'{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(check(&nested));
+        assert!(check(&format!("{}NPROCS == 0", "!".repeat(100_000))));
+        assert!(!check(&format!("{}NPROCS == 0", "!".repeat(100_001))));
+        let err = Expr::parse(&"(".repeat(8000)).unwrap_err();
+        assert_eq!(err.position, 8001);
+        assert!(
+            err.message
+                .contains("expected a column or a value at the end")
+        );
+        let err = Expr::parse("(NPROCS == 0").unwrap_err();
+        assert_eq!(
+            (err.position, err.message.as_str()),
+            (13, "missing ')' for the '(' at character 1")
+        );
+        let err = Expr::parse("NPROCS == 0)").unwrap_err();
+        assert_eq!((err.position, err.message.as_str()), (12, "unexpected ')'"));
     }
 
     #[test]

@@ -1,24 +1,119 @@
-//! Precedence, loosest first: `||`, `&&`, `!`, comparisons.
+//! Precedence, loosest first: `||`, `&&`, `!`, comparisons. Parsed with an
+//! explicit operator stack (shunting-yard) into postfix order, so neither
+//! parsing nor evaluating recurses: no input, however deeply nested, can
+//! exhaust the stack (a small `ulimit -s` included).
 
 use super::lexer::{Spanned, Token};
-use super::{Expr, FilterError, Operand};
+use super::{FilterError, Op, Operand};
 use crate::lsns::columns::Column;
 use crate::sys::Regex;
 
-pub fn parse(tokens: &[Spanned], text_len: usize) -> Result<Expr, FilterError> {
+/// An operator waiting on the stack for its operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Or,
+    And,
+    Not,
+    /// An open bracket, with the character it is at.
+    Open(usize),
+}
+
+impl Pending {
+    fn precedence(self) -> u8 {
+        match self {
+            Pending::Open(_) => 0,
+            Pending::Or => 1,
+            Pending::And => 2,
+            Pending::Not => 3,
+        }
+    }
+
+    fn op(self) -> Option<Op> {
+        match self {
+            Pending::Or => Some(Op::Or),
+            Pending::And => Some(Op::And),
+            Pending::Not => Some(Op::Not),
+            Pending::Open(_) => None,
+        }
+    }
+}
+
+pub fn parse(tokens: &[Spanned], text_len: usize) -> Result<Vec<Op>, FilterError> {
     let mut parser = Parser {
         tokens,
         pos: 0,
         end: text_len + 1,
     };
-    let expr = parser.or()?;
-    if let Some((token, at)) = parser.peek() {
-        return Err(FilterError::at(
-            *at,
-            &format!("unexpected {}", token.describe()),
-        ));
+    let mut out = Vec::new();
+    let mut stack: Vec<Pending> = Vec::new();
+    loop {
+        // An operand is expected: `!`, `(` or a comparison.
+        match parser.peek().map(|(t, at)| (t.clone(), *at)) {
+            Some((Token::Not, _)) => {
+                parser.pos += 1;
+                stack.push(Pending::Not);
+                continue;
+            }
+            Some((Token::LParen, at)) => {
+                parser.pos += 1;
+                stack.push(Pending::Open(at));
+                continue;
+            }
+            _ => out.push(parser.comparison()?),
+        }
+        // An operator is expected: `&&`, `||`, `)` or the end.
+        loop {
+            match parser.peek().map(|(t, at)| (t.clone(), *at)) {
+                Some((Token::RParen, at)) => {
+                    parser.pos += 1;
+                    loop {
+                        match stack.pop() {
+                            Some(Pending::Open(_)) => break,
+                            Some(other) => out.extend(other.op()),
+                            None => return Err(FilterError::at(at, "unexpected ')'")),
+                        }
+                    }
+                }
+                Some((Token::And | Token::Or, _)) => {
+                    let (token, _) = parser.next().expect("peeked");
+                    let incoming = if *token == Token::And {
+                        Pending::And
+                    } else {
+                        Pending::Or
+                    };
+                    // Left-associative: pop what binds at least as tightly.
+                    while let Some(&top) = stack.last()
+                        && top.precedence() >= incoming.precedence()
+                    {
+                        stack.pop();
+                        out.extend(top.op());
+                    }
+                    stack.push(incoming);
+                    break;
+                }
+                Some((token, at)) => {
+                    return Err(FilterError::at(
+                        at,
+                        &format!("unexpected {}", token.describe()),
+                    ));
+                }
+                None => {
+                    while let Some(top) = stack.pop() {
+                        match top {
+                            Pending::Open(open) => {
+                                return Err(FilterError::at(
+                                    parser.end,
+                                    &format!("missing ')' for the '(' at character {open}"),
+                                ));
+                            }
+                            other => out.extend(other.op()),
+                        }
+                    }
+                    return Ok(out);
+                }
+            }
+        }
     }
-    Ok(expr)
 }
 
 struct Parser<'a> {
@@ -43,54 +138,14 @@ impl Parser<'_> {
         self.peek().map_or(self.end, |(_, at)| *at)
     }
 
-    fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.and()?;
-        while matches!(self.peek(), Some((Token::Or, _))) {
-            self.pos += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.not()?;
-        while matches!(self.peek(), Some((Token::And, _))) {
-            self.pos += 1;
-            left = Expr::And(Box::new(left), Box::new(self.not()?));
-        }
-        Ok(left)
-    }
-
-    fn not(&mut self) -> Result<Expr, FilterError> {
-        if matches!(self.peek(), Some((Token::Not, _))) {
-            self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.not()?)));
-        }
-        self.comparison()
-    }
-
-    fn comparison(&mut self) -> Result<Expr, FilterError> {
-        if matches!(self.peek(), Some((Token::LParen, _))) {
-            let open = self.here();
-            self.pos += 1;
-            let inner = self.or()?;
-            match self.next() {
-                Some((Token::RParen, _)) => return Ok(inner),
-                _ => {
-                    self.pos -= 1;
-                    return Err(FilterError::at(
-                        self.here(),
-                        &format!("missing ')' for the '(' at character {open}"),
-                    ));
-                }
-            }
-        }
-        let left = self.operand()?;
+    /// `OPERAND`, `OPERAND CMP OPERAND` or `OPERAND =~ "REGEX"`.
+    fn comparison(&mut self) -> Result<Op, FilterError> {
+        let left = self.operand_after("")?;
         match self.peek().cloned() {
             Some((Token::Cmp(op), at)) => {
                 self.pos += 1;
                 let right = self.operand_after(&format!("the comparison at character {at}"))?;
-                Ok(Expr::Cmp(left, op, right))
+                Ok(Op::Cmp(left, op, right))
             }
             Some((Token::Match { negated }, at)) => {
                 self.pos += 1;
@@ -100,7 +155,7 @@ impl Parser<'_> {
                         let regex = Regex::new(&pattern).map_err(|e| {
                             FilterError::at(pattern_at, &format!("bad regular expression: {e}"))
                         })?;
-                        Ok(Expr::Match {
+                        Ok(Op::Match {
                             operand: left,
                             negated,
                             regex: std::rc::Rc::new(regex),
@@ -114,12 +169,8 @@ impl Parser<'_> {
                     )),
                 }
             }
-            _ => Ok(Expr::Truth(left)),
+            _ => Ok(Op::Truth(left)),
         }
-    }
-
-    fn operand(&mut self) -> Result<Operand, FilterError> {
-        self.operand_after("")
     }
 
     fn operand_after(&mut self, after: &str) -> Result<Operand, FilterError> {
