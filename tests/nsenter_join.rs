@@ -317,23 +317,25 @@ fn join_cgroup_moves_the_program_into_the_targets_cgroup() {
         is_root() && v2.is_some(),
         "needs root and a cgroup v2 hierarchy"
     );
+    // A group name is bytes: a space and a byte that is not UTF-8 included.
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let mut name = format!("rsns-test-{} caf", std::process::id()).into_bytes();
+    name.push(0xe9);
     let group =
-        std::path::PathBuf::from(v2.unwrap()).join(format!("rsns-test-{}", std::process::id()));
+        std::path::PathBuf::from(v2.unwrap()).join(std::ffi::OsString::from_vec(name.clone()));
     std::fs::create_dir_all(&group).unwrap();
     let b = Boxed::start(Maker::RsUnshare, false, &["-u"], "true");
     std::fs::write(group.join("cgroup.procs"), b.pid_arg()).unwrap();
-    let name = group.file_name().unwrap().to_str().unwrap().to_string();
-    let out = nsenter(&[
-        "-t",
-        &b.pid_arg(),
-        "-u",
-        "-c",
-        "grep",
-        "^0::",
-        "/proc/self/cgroup",
-    ])
-    .ok();
-    assert!(out.trim().ends_with(&format!("/{name}")), "{out}");
+    let run = nsenter(&["-t", &b.pid_arg(), "-u", "-c", "cat", "/proc/self/cgroup"]);
+    run.ok();
+    let mut want = b"/".to_vec();
+    want.extend_from_slice(group.file_name().unwrap().as_bytes());
+    want.push(b'\n');
+    assert!(
+        run.output.stdout.ends_with(&want),
+        "{:?}",
+        String::from_utf8_lossy(&run.output.stdout)
+    );
     drop(b);
     // The group empties once the box and our program are gone.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);

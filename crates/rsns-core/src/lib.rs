@@ -7,6 +7,7 @@
 //! scan ([`scan`]), which enters nothing and reads processes in parallel.
 
 pub mod caps;
+pub mod cgroup;
 pub mod channel;
 pub mod error;
 pub mod exec;
@@ -27,6 +28,7 @@ pub mod scan;
 pub mod signal;
 pub mod supervise;
 pub mod target;
+pub mod text;
 pub mod unshare;
 
 #[allow(unsafe_code)]

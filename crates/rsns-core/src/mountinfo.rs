@@ -1,5 +1,12 @@
 //! /proc/PID/mountinfo lines: `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS
 //! [OPTIONAL...] - FSTYPE SOURCE SUPER` (proc_pid_mountinfo(5)).
+//!
+//! Paths are bytes: a mount point may be named anything but NUL, valid
+//! UTF-8 or not, so the file is read and kept as bytes.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
 
 /// One mount, with the fields the tools use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -8,44 +15,51 @@ pub struct Mount {
     pub parent: u64,
     /// The path inside the file system that is mounted (an nsfs mount's
     /// `net:[4026532290]`), unescaped.
-    pub root: String,
+    pub root: Vec<u8>,
     /// Where it is mounted, relative to the reader's root, unescaped.
-    pub mount_point: String,
+    pub mount_point: PathBuf,
     /// The peer group of a shared mount (`shared:N`).
     pub shared: Option<u64>,
     pub fstype: String,
 }
 
-/// Every line that parses, in file order.
-pub fn parse(text: &str) -> Vec<Mount> {
-    text.lines().filter_map(parse_line).collect()
+/// /proc/self/mountinfo, as bytes.
+pub fn read_own() -> std::io::Result<Vec<u8>> {
+    std::fs::read("/proc/self/mountinfo")
 }
 
-pub fn parse_line(line: &str) -> Option<Mount> {
-    let (before, after) = line.split_once(" - ")?;
-    let mut fields = before.split(' ');
-    let id = fields.next()?.parse().ok()?;
-    let parent = fields.next()?.parse().ok()?;
+/// Every line that parses, in file order.
+pub fn parse(text: &[u8]) -> Vec<Mount> {
+    text.split(|&b| b == b'\n').filter_map(parse_line).collect()
+}
+
+pub fn parse_line(line: &[u8]) -> Option<Mount> {
+    let sep = line.windows(3).position(|w| w == b" - ")?;
+    let (before, after) = (&line[..sep], &line[sep + 3..]);
+    let mut fields = before.split(|&b| b == b' ');
+    let number = |f: &[u8]| std::str::from_utf8(f).ok()?.parse::<u64>().ok();
+    let id = number(fields.next()?)?;
+    let parent = number(fields.next()?)?;
     let root = unescape(fields.nth(1)?);
-    let mount_point = unescape(fields.next()?);
+    let mount_point = PathBuf::from(OsString::from_vec(unescape(fields.next()?)));
     let _options = fields.next()?;
     let shared = fields
-        .filter_map(|f| f.strip_prefix("shared:"))
-        .find_map(|n| n.parse().ok());
-    let fstype = after.split(' ').next()?.to_string();
+        .filter_map(|f| f.strip_prefix(b"shared:"))
+        .find_map(number);
+    let fstype = after.split(|&b| b == b' ').next()?;
     Some(Mount {
         id,
         parent,
         root,
         mount_point,
         shared,
-        fstype,
+        fstype: String::from_utf8_lossy(fstype).into_owned(),
     })
 }
 
 /// Undoes the kernel's octal escapes of space, tab, newline and backslash.
-pub fn unescape(field: &str) -> String {
-    let bytes = field.as_bytes();
+pub fn unescape(field: &[u8]) -> Vec<u8> {
+    let bytes = field;
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -62,7 +76,7 @@ pub fn unescape(field: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 fn is_octal(digits: &[u8]) -> bool {
@@ -75,7 +89,7 @@ mod tests {
 
     #[test]
     fn fields_optional_tags_and_escapes() {
-        let text = "\
+        let text = b"\
 22 1 0:21 / /proc rw,nosuid - proc proc rw
 301 29 0:4 net:[4026532290] /run/netns/blue rw master:3 shared:5 - nsfs nsfs rw
 302 29 254:0 /srv /tmp/a\\040b\\134c rw - ext4 /dev/vda rw
@@ -88,20 +102,32 @@ garbage
             Mount {
                 id: 301,
                 parent: 29,
-                root: "net:[4026532290]".into(),
+                root: b"net:[4026532290]".to_vec(),
                 mount_point: "/run/netns/blue".into(),
                 shared: Some(5),
                 fstype: "nsfs".into(),
             }
         );
         assert_eq!(mounts[0].shared, None);
-        assert_eq!(mounts[2].mount_point, "/tmp/a b\\c");
-        assert_eq!(mounts[2].root, "/srv");
+        assert_eq!(mounts[2].mount_point, PathBuf::from("/tmp/a b\\c"));
+        assert_eq!(mounts[2].root, b"/srv");
+    }
+
+    #[test]
+    fn a_path_that_is_not_utf8_is_kept_as_bytes() {
+        let text = b"40 1 0:4 / /tmp/caf\xe9 rw - tmpfs tmpfs rw\n";
+        let mounts = parse(text);
+        assert_eq!(mounts.len(), 1);
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(
+            mounts[0].mount_point.as_os_str().as_bytes(),
+            b"/tmp/caf\xe9"
+        );
     }
 
     #[test]
     fn a_backslash_without_three_octal_digits_stays() {
-        assert_eq!(unescape("a\\9b\\"), "a\\9b\\");
-        assert_eq!(unescape("\\011x"), "\tx");
+        assert_eq!(unescape(b"a\\9b\\"), b"a\\9b\\");
+        assert_eq!(unescape(b"\\011x"), b"\tx");
     }
 }

@@ -9,6 +9,7 @@ use super::filter::Value;
 use super::rows::Row;
 use crate::ns::NsKind;
 use crate::scan::{Scan, procfs};
+use crate::text::safe_path;
 
 #[derive(Debug)]
 pub struct Cells<'a> {
@@ -43,7 +44,7 @@ impl<'a> Cells<'a> {
             Column::Type => Value::String(ns.kind.proc_name().to_string()),
             Column::Path => match (self.per_process_path, proc) {
                 (true, Some(p)) => Value::String(format!("/proc/{}/ns/{}", p.pid, ns.kind)),
-                _ => text(ns.path(&self.scan.processes)),
+                _ => text(ns.path(&self.scan.processes).map(|p| safe_path(&p))),
             },
             Column::Nprocs => number(Some(ns.procs.len() as u64)),
             Column::Pid => number(proc.map(|p| p.pid as u64)),
@@ -55,12 +56,10 @@ impl<'a> Cells<'a> {
                 NsKind::Net => text(ns.netnsid.map(|id| id.to_string())),
                 _ => Value::Empty,
             },
-            Column::Nsfs => text(
-                self.scan
-                    .nsfs
-                    .get(&ns.ino)
-                    .map(|paths| paths.join(self.nsfs_separator)),
-            ),
+            Column::Nsfs => text(self.scan.nsfs.get(&ns.ino).map(|paths| {
+                let shown: Vec<String> = paths.iter().map(|p| safe_path(p)).collect();
+                shown.join(self.nsfs_separator)
+            })),
             Column::Pns => number(Some(ns.parent)),
             Column::Ons => number(Some(ns.owner)),
         }

@@ -267,40 +267,20 @@ fn resolve_follow(
 
 /// `-c`: the target's cgroup v2 `cgroup.procs`, opened before entering.
 fn cgroup_procs(target: &Target) -> Result<OwnedFd, NsenterError> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let mounts: Vec<&str> = mountinfo
-        .lines()
-        .filter(|l| {
-            l.split(" - ")
-                .nth(1)
-                .is_some_and(|fs| fs.starts_with("cgroup2 "))
-        })
-        .filter_map(|l| l.split(' ').nth(4))
-        .collect();
-    // The unified hierarchy at /sys/fs/cgroup, or (hybrid systems) elsewhere.
-    let mount = mounts
-        .iter()
-        .find(|m| **m == "/sys/fs/cgroup")
-        .or_else(|| mounts.first())
-        .ok_or_else(|| {
-            NsenterError::Usage(
-                "--join-cgroup needs a cgroup v2 hierarchy, and none is mounted".into(),
-            )
-        })?;
-    let membership = String::from_utf8_lossy(&target.read_at("cgroup")?).into_owned();
-    let path = membership
-        .lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .ok_or_else(|| {
-            NsenterError::Usage(format!("PID {} is in no cgroup v2 group", target.pid))
-        })?;
-    let procs = format!("{mount}{}/cgroup.procs", path.trim_end_matches('/'));
+    let mount = crate::cgroup::v2_mount().ok_or_else(|| {
+        NsenterError::Usage("--join-cgroup needs a cgroup v2 hierarchy, and none is mounted".into())
+    })?;
+    let membership = target.read_at("cgroup")?;
+    let path = crate::cgroup::v2_membership(&membership).ok_or_else(|| {
+        NsenterError::Usage(format!("PID {} is in no cgroup v2 group", target.pid))
+    })?;
+    let procs = crate::cgroup::group_dir(&mount, path).join("cgroup.procs");
     nix::fcntl::open(
-        procs.as_str(),
+        procs.as_path(),
         OFlag::O_WRONLY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
-    .context(|| format!("cannot open {procs}"))
+    .context(|| format!("cannot open {}", crate::text::safe_path(&procs)))
     .map_err(NsenterError::from)
 }
 

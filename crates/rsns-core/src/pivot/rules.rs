@@ -14,6 +14,7 @@ use super::PivotError;
 use crate::error::{errno_text, io_errno};
 use crate::mountinfo::{self, Mount};
 use crate::sys::{self, MountOf};
+use crate::text::safe_path;
 
 /// `pivot_root NEW_ROOT PUT_OLD`, nothing else; an error says which rule.
 pub(super) fn pivot(new_root: &Path, put_old: &Path) -> Result<(), PivotError> {
@@ -28,12 +29,12 @@ pub(super) fn pivot(new_root: &Path, put_old: &Path) -> Result<(), PivotError> {
 
 /// The message for a failed pivot_root(NEW_ROOT, PUT_OLD).
 pub(super) fn explain(errno: Errno, new_root: &Path, put_old: &Path) -> String {
-    let new_name = format!("NEW_ROOT '{}'", new_root.display());
-    let old_name = format!("PUT_OLD '{}'", put_old.display());
+    let new_name = format!("NEW_ROOT '{}'", safe_path(new_root));
+    let old_name = format!("PUT_OLD '{}'", safe_path(put_old));
     let head = format!(
         "pivot_root {} {}: {}",
-        new_root.display(),
-        put_old.display(),
+        safe_path(new_root),
+        safe_path(put_old),
         errno_text(errno)
     );
     let why = match errno {
@@ -88,7 +89,7 @@ impl Facts {
             let fd = open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
             sys::mount_of(fd.as_fd(), c"").ok()
         };
-        let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+        let text = mountinfo::read_own().ok()?;
         Some(Facts {
             new_root: of(new_root)?,
             put_old: of(put_old)?,
@@ -123,6 +124,12 @@ impl Facts {
     fn broken_rule(&self, errno: Errno, new_name: &str, old_name: &str) -> Option<String> {
         const PRIVATE: &str = "make it private first (mount --make-rprivate /, in a new mount \
                                namespace), or use rs-pivot --root, which does";
+        if self.new_root_path == Path::new("/") {
+            return Some(format!(
+                "{new_name} is the current root itself; NEW_ROOT must be another mount point \
+                 (the root file system of the box)"
+            ));
+        }
         if errno == Errno::EINVAL {
             if let Some((m, group)) = self.shared(self.put_old.mnt_id) {
                 let name = if self.put_old.mnt_id == self.new_root.mnt_id {
@@ -132,7 +139,7 @@ impl Facts {
                 };
                 return Some(format!(
                     "{name} is on a shared mount ({}, shared:{group}); {PRIVATE}",
-                    m.mount_point
+                    safe_path(&m.mount_point)
                 ));
             }
             if let Some(parent) = self.parent_of(self.new_root.mnt_id)
@@ -140,7 +147,7 @@ impl Facts {
             {
                 return Some(format!(
                     "{new_name} is mounted on a shared mount ({}, shared:{group}); {PRIVATE}",
-                    parent.mount_point
+                    safe_path(&parent.mount_point)
                 ));
             }
             if let Some(parent) = self.parent_of(self.root.mnt_id)
@@ -148,7 +155,7 @@ impl Facts {
             {
                 return Some(format!(
                     "the current root is mounted on a shared mount ({}, shared:{group}); {PRIVATE}",
-                    parent.mount_point
+                    safe_path(&parent.mount_point)
                 ));
             }
             if self.mount(self.new_root.mnt_id).is_none() {
@@ -215,7 +222,7 @@ mod tests {
         Mount {
             id,
             parent,
-            root: "/".into(),
+            root: b"/".to_vec(),
             mount_point: mount_point.into(),
             shared,
             fstype: "ext4".into(),
@@ -307,6 +314,17 @@ mod tests {
             "PUT_OLD 'o' is not at or under NEW_ROOT 'n'"
         );
         assert_eq!(rule(&facts(), Errno::EBUSY), "");
+    }
+
+    #[test]
+    fn the_current_root_as_new_root_is_named_as_such() {
+        let mut f = facts();
+        f.new_root = at(1, true);
+        f.new_root_path = "/".into();
+        f.put_old_path = "/tmp".into();
+        for errno in [Errno::EBUSY, Errno::EINVAL] {
+            assert!(rule(&f, errno).contains("is the current root itself"));
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod relations;
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
 
 use nix::errno::Errno;
 
@@ -39,7 +40,7 @@ pub enum Holder {
     /// Processes are in it: /proc/PID/ns/KIND of the lowest PID.
     Process,
     /// An nsfs bind mount.
-    Mount(String),
+    Mount(PathBuf),
     /// An open descriptor of a process: /proc/PID/fd/FD.
     Fd { pid: i32, fd: i32 },
     /// Reached only through an ioctl (a parent or owner, or the network
@@ -79,14 +80,13 @@ impl Namespace {
     }
 
     /// A path that names this namespace, if there is one.
-    pub fn path(&self, processes: &[Process]) -> Option<String> {
+    pub fn path(&self, processes: &[Process]) -> Option<PathBuf> {
         match &self.holder {
-            Holder::Process => self
-                .procs
-                .first()
-                .map(|&i| format!("/proc/{}/ns/{}", processes[i].pid, self.kind.proc_name())),
+            Holder::Process => self.procs.first().map(|&i| {
+                format!("/proc/{}/ns/{}", processes[i].pid, self.kind.proc_name()).into()
+            }),
             Holder::Mount(path) => Some(path.clone()),
-            Holder::Fd { pid, fd } => Some(format!("/proc/{pid}/fd/{fd}")),
+            Holder::Fd { pid, fd } => Some(format!("/proc/{pid}/fd/{fd}").into()),
             Holder::Ghost(_) => None,
         }
     }
@@ -98,7 +98,7 @@ impl Namespace {
             _ => {
                 let path = self.path(processes).ok_or(Errno::ENOENT)?;
                 let fd = nix::fcntl::open(
-                    path.as_str(),
+                    path.as_path(),
                     nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
                     nix::sys::stat::Mode::empty(),
                 )?;
@@ -121,7 +121,7 @@ pub struct Scan {
     /// In ascending inode order.
     pub namespaces: Vec<Namespace>,
     /// nsfs mount points by namespace inode (the NSFS column).
-    pub nsfs: HashMap<u64, Vec<String>>,
+    pub nsfs: HashMap<u64, Vec<PathBuf>>,
     /// How many /proc files we were not allowed to read.
     pub denied: usize,
 }
@@ -239,7 +239,7 @@ impl Table<'_> {
     }
 
     fn add_mounts(&mut self) -> Result<(), SysError> {
-        let text = std::fs::read_to_string("/proc/self/mountinfo")
+        let text = crate::mountinfo::read_own()
             .map_err(|e| SysError::new("read /proc/self/mountinfo", io_errno(&e)))?;
         for mount in mountinfo::nsfs_mounts(&text) {
             let paths = self.scan.nsfs.entry(mount.ino).or_default();

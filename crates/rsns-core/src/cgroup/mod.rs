@@ -1,0 +1,77 @@
+//! cgroup v2: where the unified hierarchy is mounted, and which group a
+//! process is in. Paths are bytes throughout (a group may be named anything).
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::mountinfo::Mount;
+
+/// The cgroup2 mount to use among `mounts`: /sys/fs/cgroup where the
+/// hierarchy is unified, else the first one (on a hybrid system, such as
+/// /sys/fs/cgroup/unified).
+pub fn v2_mount_in(mounts: &[Mount]) -> Option<PathBuf> {
+    let v2: Vec<&Mount> = mounts.iter().filter(|m| m.fstype == "cgroup2").collect();
+    v2.iter()
+        .find(|m| m.mount_point == Path::new("/sys/fs/cgroup"))
+        .or_else(|| v2.first())
+        .map(|m| m.mount_point.clone())
+}
+
+/// The cgroup2 mount of our mount namespace, per /proc/self/mountinfo.
+pub fn v2_mount() -> Option<PathBuf> {
+    let text = crate::mountinfo::read_own().ok()?;
+    v2_mount_in(&crate::mountinfo::parse(&text))
+}
+
+/// The cgroup v2 path in a /proc/PID/cgroup text (the `0::PATH` line).
+pub fn v2_membership(cgroup_file: &[u8]) -> Option<&Path> {
+    cgroup_file
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"0::"))
+        .map(|p| Path::new(OsStr::from_bytes(p)))
+}
+
+/// `mount` joined with a group `path` as /proc/PID/cgroup names it
+/// (absolute, relative to the mount's root).
+pub fn group_dir(mount: &Path, path: &Path) -> PathBuf {
+    let relative = path.strip_prefix("/").unwrap_or(path);
+    mount.join(relative)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unified_mount_wins_else_the_first() {
+        let text = b"\
+30 24 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+31 24 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+";
+        let mounts = crate::mountinfo::parse(text);
+        assert_eq!(v2_mount_in(&mounts), Some("/sys/fs/cgroup/unified".into()));
+        let text = b"\
+30 24 0:26 / /mnt/other rw - cgroup2 cgroup2 rw
+32 24 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw
+";
+        let mounts = crate::mountinfo::parse(text);
+        assert_eq!(v2_mount_in(&mounts), Some("/sys/fs/cgroup".into()));
+        assert_eq!(v2_mount_in(&crate::mountinfo::parse(b"")), None);
+    }
+
+    #[test]
+    fn membership_is_the_0_line_as_bytes() {
+        let file = b"12:memory:/x\n0::/user.slice/caf\xe9 b\n";
+        let path = v2_membership(file).unwrap();
+        assert_eq!(path.as_os_str().as_bytes(), b"/user.slice/caf\xe9 b");
+        assert_eq!(
+            group_dir(Path::new("/sys/fs/cgroup"), path)
+                .as_os_str()
+                .as_bytes(),
+            b"/sys/fs/cgroup/user.slice/caf\xe9 b"
+        );
+        assert_eq!(group_dir(Path::new("/c"), Path::new("/")), Path::new("/c/"));
+        assert_eq!(v2_membership(b"1:name=systemd:/\n"), None);
+    }
+}
