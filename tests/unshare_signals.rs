@@ -91,6 +91,23 @@ fn term_ends_a_pid_namespace_init_that_has_no_handler() {
     assert!(processes_with(&marker).is_empty());
 }
 
+/// The same when PID 1 calls itself by a name that is not UTF-8: its
+/// /proc/PID/status is still read (as bytes).
+#[test]
+fn term_ends_an_init_whose_name_is_not_utf8() {
+    require!(is_root(), "needs root");
+    let script = "printf 'x\\377y' > /proc/self/comm; echo ready; while :; do sleep 0.05; done";
+    let bg = Background::start(&["-pf", "--kill-child", "sh", "-c", script]);
+    bg.wait_output("ready");
+    let program = bg.program_pid();
+    let comm = std::fs::read(format!("/proc/{program}/comm")).unwrap();
+    assert_eq!(comm, b"x\xffy\n");
+    bg.signal("TERM");
+    let (status, _) = bg.wait(10);
+    assert_eq!(shell_status(status), 128 + 15);
+    assert!(wait_gone(program, 5));
+}
+
 #[test]
 fn kill_child_kills_the_program_when_we_die() {
     require!(is_root(), "needs root");

@@ -540,7 +540,8 @@ pub fn rootfs_or_skip() -> Option<String> {
 /// The state letter and parent PID of `pid`, from /proc/PID/stat (the
 /// command name may hold anything, so the fields start after the last `)`).
 pub fn proc_stat(pid: u32) -> Option<(char, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let stat = String::from_utf8_lossy(&stat);
     let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
     let state = rest.next()?.chars().next()?;
     let ppid = rest.next()?.parse().ok()?;

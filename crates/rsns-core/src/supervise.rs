@@ -200,7 +200,8 @@ fn same_process_group(child: Pid) -> bool {
 
 /// True when `pid` neither catches nor ignores `sig`, per /proc/PID/status.
 pub fn left_at_default(pid: Pid, sig: Signal) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+    // Bytes: the Name line holds whatever the program called itself.
+    let Ok(status) = std::fs::read(format!("/proc/{pid}/status")) else {
         return false;
     };
     match signal_masks(&status) {
@@ -213,15 +214,17 @@ pub fn left_at_default(pid: Pid, sig: Signal) -> bool {
 }
 
 /// The SigIgn and SigCgt masks of a /proc/PID/status text (hexadecimal);
-/// `None` unless both are there and well formed.
-pub fn signal_masks(status: &str) -> Option<(u64, u64)> {
-    let mask = |field: &str| {
+/// `None` unless both are there and well formed. Other lines may hold any
+/// bytes (the Name line is the program's own choice).
+pub fn signal_masks(status: &[u8]) -> Option<(u64, u64)> {
+    let mask = |field: &[u8]| {
         status
-            .lines()
+            .split(|&b| b == b'\n')
             .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
     };
-    Some((mask("SigIgn:")?, mask("SigCgt:")?))
+    Some((mask(b"SigIgn:")?, mask(b"SigCgt:")?))
 }
 
 #[cfg(test)]

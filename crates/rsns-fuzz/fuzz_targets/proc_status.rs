@@ -4,6 +4,6 @@
 use libfuzzer_sys::fuzz_target;
 use rsns_core::supervise::signal_masks;
 
-fuzz_target!(|text: &str| {
+fuzz_target!(|text: &[u8]| {
     let _ = signal_masks(text);
 });
