@@ -256,3 +256,86 @@ fn seven_hundred_boxes_are_all_listed() {
     starter.wait().unwrap();
     assert_eq!(boxes.len(), 700, "not every box started");
 }
+
+/// util-linux's lsns/filedesc: a namespace whose only holder is a descriptor
+/// opened through its bind-mounted file. That descriptor reads as the file's
+/// path (or `/` once unmounted), not as `net:[N]`: rs-lsns asks stat. Also
+/// when the file is mounted only in another mount namespace (a container).
+#[test]
+fn a_namespace_held_by_a_descriptor_opened_through_its_file_is_listed() {
+    require!(is_root(), "needs root to bind a namespace file");
+    let dir = Scratch::new("lsns-filedesc");
+    for (case, wrap) in [
+        ("unmounted", ""),
+        ("mounted elsewhere", "-m --propagation=private"),
+    ] {
+        let file = dir.empty_file(&format!("net-{}", wrap.len()));
+        let file = file.display();
+        let marker = marker_sleep();
+        let detach = if wrap.is_empty() {
+            format!("umount -l {file}; ")
+        } else {
+            String::new()
+        };
+        let inner =
+            format!("{UNSHARE} --net={file} true && exec 7<{file} && {detach}exec sleep {marker}");
+        let mut holder = std::process::Command::new(UNSHARE)
+            .args(wrap.split_whitespace())
+            .args(["sh", "-c", &inner])
+            .spawn()
+            .unwrap();
+        let pid = the_sleep(&marker).to_string();
+        let link = std::fs::read_link(format!("/proc/{pid}/fd/7")).unwrap();
+        assert!(
+            link.is_absolute(),
+            "{case}: the fd reads as a path: {link:?}"
+        );
+        let held = std::fs::metadata(format!("/proc/{pid}/fd/7"))
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+            .unwrap();
+        assert_ne!(held, ns_inode(&pid, "net"), "{case}");
+        let rows = lsns_json(&["-t", "net", "-o", "NS,TYPE,NPROCS,PATH"]);
+        let row = row_for(&rows, held);
+        assert_eq!(row["type"], "net", "{case}");
+        assert_eq!(row["nprocs"], 0, "{case}");
+        assert_eq!(row["path"], format!("/proc/{pid}/fd/7"), "{case}");
+        let _ = cmd("kill", &["-KILL", &pid]);
+        let _ = holder.wait();
+    }
+}
+
+/// Mount points are bytes: one that is not UTF-8 neither breaks the scan
+/// nor is lost; it is shown with `\xHH` for the odd byte, as lsns(8) does.
+#[test]
+fn a_mount_point_that_is_not_utf8_is_listed() {
+    require!(is_root(), "needs root to mount");
+    let dir = Scratch::new("lsns-bytes");
+    let odd = format!("{}/caf\\351", dir.path.display());
+    let script = format!(
+        "set -e; d=$(printf '{odd}'); mkdir \"$d\"; mount -t tmpfs t \"$d\"; touch \"$d/uts\"; \
+         {UNSHARE} --uts=\"$d/uts\" true; {LSNS} -t uts -P -n -o NSFS; {LSNS} -J -t uts -P -o NSFS"
+    );
+    let out = unshare(&["-m", "--propagation=private", "sh", "-c", &script]).ok();
+    let shown = format!("{}/caf\\xe9/uts", dir.path.display());
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().map(str::trim_end),
+        Some(shown.as_str()),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&lines.collect::<Vec<_>>().join("\n")).unwrap();
+    assert_eq!(json["namespaces"][0]["nsfs"], shown, "{json}");
+}
+
+/// A thread's ID names its process, as /proc/TID does.
+#[test]
+fn a_thread_id_lists_the_namespaces_of_its_process() {
+    let tid = nix::unistd::gettid().as_raw();
+    let pid = std::process::id() as i32;
+    require!(tid != pid, "the test runs on the main thread");
+    let by_pid = lsns(&["-p", &pid.to_string(), "-o", "NS,TYPE"]).ok();
+    let by_tid = lsns(&["-p", &tid.to_string(), "-o", "NS,TYPE"]).ok();
+    assert_eq!(by_tid, by_pid);
+    assert!(by_pid.lines().count() > 1, "{by_pid}");
+}

@@ -58,11 +58,11 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
         None => base,
     };
     let tree = opts.effective_tree();
-    if let Some(pid) = opts.task {
-        if pid <= 0 || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            return Err(LsnsError::NoSuchPid(pid));
-        }
-    }
+    // A thread's ID names its process, as /proc/TID does: its thread group.
+    let task = match opts.task {
+        Some(pid) => Some(thread_group(pid).ok_or(LsnsError::NoSuchPid(pid))?),
+        None => None,
+    };
 
     let mut read = columns.clone();
     if let Some(filter) = &filter {
@@ -75,6 +75,11 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
             uid: wants(Column::Uid) || wants(Column::User),
             stat: wants(Column::Ppid) || tree == Tree::Process,
             fds: !only_held,
+            nsfs_dev: if only_held {
+                0
+            } else {
+                scan::procfs::nsfs_dev()
+            },
         },
         relations: wants(Column::Pns)
             || wants(Column::Ons)
@@ -106,9 +111,11 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
             builder.processes(ns)
         }
         None => {
-            let task = match opts.task {
-                Some(pid) => Some(scan.process_index(pid).ok_or(LsnsError::NoSuchPid(pid))?),
-                None => None,
+            let task = match (opts.task, task) {
+                (Some(asked), Some(pid)) => {
+                    Some(scan.process_index(pid).ok_or(LsnsError::NoSuchPid(asked))?)
+                }
+                _ => None,
             };
             builder.namespaces(&|ns| {
                 let namespace = &scan.namespaces[ns];
@@ -132,6 +139,22 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
             }
         }
     })
+}
+
+/// The process (thread group) that task `tid` belongs to, if it exists.
+fn thread_group(tid: i32) -> Option<i32> {
+    if tid <= 0 {
+        return None;
+    }
+    let status = std::fs::read(format!("/proc/{tid}/status")).ok()?;
+    let tgid = status
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"Tgid:"))?;
+    let tgid = std::str::from_utf8(tgid).ok()?.trim().parse().ok()?;
+    if tgid != tid {
+        tracing::debug!(tid, tgid, "-p names a thread: listing its process");
+    }
+    Some(tgid)
 }
 
 fn kinds_label(kinds: &[NsKind]) -> String {

@@ -21,6 +21,15 @@ pub struct ProcNeeds {
     pub stat: bool,
     /// /proc/PID/fd: namespaces held by open descriptors.
     pub fds: bool,
+    /// The device of nsfs (0: unknown). A descriptor opened through a
+    /// bind-mounted namespace file reads as that file's path, not as
+    /// `net:[N]`; stat tells it is a namespace by this device.
+    pub nsfs_dev: u64,
+}
+
+/// The device number of nsfs, where every namespace file lives.
+pub fn nsfs_dev() -> u64 {
+    nix::sys::stat::stat("/proc/self/ns/user").map_or(0, |st| st.st_dev)
 }
 
 /// One process, as far as it was read.
@@ -119,7 +128,7 @@ pub fn read_process(
         return None;
     }
     if needs.fds {
-        match held_fds(dir.as_fd()) {
+        match held_fds(dir.as_fd(), needs.nsfs_dev) {
             Ok(fds) => read.fds = fds,
             Err(Errno::EACCES) => read.denied += 1,
             Err(_) => {}
@@ -129,7 +138,7 @@ pub fn read_process(
 }
 
 /// The descriptors of a process that name a namespace or are sockets.
-fn held_fds(dir: BorrowedFd<'_>) -> Result<Vec<HeldFd>, Errno> {
+fn held_fds(dir: BorrowedFd<'_>, nsfs_dev: u64) -> Result<Vec<HeldFd>, Errno> {
     let fd_dir = openat(
         dir,
         "fd",
@@ -155,6 +164,11 @@ fn held_fds(dir: BorrowedFd<'_>) -> Result<Vec<HeldFd>, Errno> {
                 held.push(HeldFd::Namespace { fd, kind, ino });
             } else if target.starts_with(b"socket:[") {
                 held.push(HeldFd::Socket { fd });
+            } else if target.starts_with(b"/")
+                && nsfs_dev != 0
+                && let Some((kind, ino)) = namespace_behind(fd_dir.as_fd(), name, nsfs_dev)
+            {
+                held.push(HeldFd::Namespace { fd, kind, ino });
             }
         }
         // procfs fills the buffer while records fit: room left for a record
@@ -164,6 +178,27 @@ fn held_fds(dir: BorrowedFd<'_>) -> Result<Vec<HeldFd>, Errno> {
         }
     }
     Ok(held)
+}
+
+/// A descriptor that shows a path may be a namespace file opened through a
+/// bind mount (`ip netns` files, `rs-unshare --net=FILE`), even one mounted
+/// only in another mount namespace or unmounted since: stat says nsfs, the
+/// nsfs ioctl says which kind.
+fn namespace_behind(fd_dir: BorrowedFd<'_>, name: &CStr, nsfs_dev: u64) -> Option<(NsKind, u64)> {
+    let st = nix::sys::stat::fstatat(fd_dir, name, nix::fcntl::AtFlags::empty()).ok()?;
+    if st.st_dev != nsfs_dev {
+        return None;
+    }
+    let fd = openat(
+        fd_dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let flag = sys::ns_get_nstype(fd.as_fd()).ok()?;
+    let kind = NsKind::ALL.into_iter().find(|k| k.clone_flag() == flag)?;
+    Some((kind, st.st_ino))
 }
 
 /// The largest linux_dirent64 record: header, NAME_MAX bytes and a NUL,
@@ -281,6 +316,7 @@ mod tests {
             uid: true,
             stat: true,
             fds: true,
+            nsfs_dev: nsfs_dev(),
         };
         let held = std::fs::File::open("/proc/self/ns/uts").unwrap();
         let read = read_process(proc_dir.as_fd(), me, &NsKind::ALL, needs).unwrap();
