@@ -39,3 +39,27 @@ fn every_tool_has_help_with_an_example_and_a_version() {
         );
     }
 }
+
+/// Help and version that cannot be written are a failure, as in util-linux.
+#[test]
+fn help_and_version_into_a_full_disk_fail() {
+    for (tool, path) in [
+        ("rs-unshare", UNSHARE),
+        ("rs-nsenter", NSENTER),
+        ("rs-lsns", LSNS),
+        ("rs-pivot", PIVOT),
+    ] {
+        for flag in ["--help", "--version"] {
+            let mut c = std::process::Command::new(path);
+            c.arg(flag).stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            );
+            let out = c.output().unwrap();
+            let run = Run { output: out };
+            run.fails_as(tool, 1, "write error: No space left on device (ENOSPC)");
+        }
+    }
+}

@@ -133,3 +133,15 @@ fn an_unprivileged_caller_against_someone_elses_process() {
         "needs CAP_SYS_ADMIN in the user namespace that owns them",
     );
 }
+
+#[test]
+fn without_proc_the_message_says_so() {
+    require!(is_root(), "needs root");
+    let b = Boxed::start(Maker::RsUnshare, false, &["-u"], "true");
+    let script = format!(
+        "mount -t tmpfs none /proc && exec {NSENTER} -t {} -u true",
+        b.pid
+    );
+    let run = unshare(&["-m", "--propagation=private", "sh", "-c", &script]);
+    run.fails_as("rs-nsenter", 1, "/proc is not mounted here");
+}

@@ -163,6 +163,23 @@ fn a_new_root_on_a_shared_mount() {
     }
 }
 
+/// A mount point that is not UTF-8 does not hide the rule that was broken.
+#[test]
+fn a_new_root_on_a_shared_mount_whose_name_is_not_utf8() {
+    require!(can_run_unprivileged(), "needs root and the test user");
+    let dir = Scratch::new("pivot-bytes");
+    let d = format!("{}/caf\\351", dir.path.display());
+    let shown = format!("{}/caf\\xe9", dir.path.display());
+    for as_user in [false, true] {
+        let setup = format!(
+            "d=$(printf '{d}'); mkdir -p \"$d/old\" && mount -t tmpfs t \"$d\" && mkdir \"$d/old\" \
+             && mount --make-shared \"$d\" || exit 9"
+        );
+        let run = in_mount_ns(as_user, &setup, "\"$d\" \"$d/old\"");
+        refused(&run, 1, &format!("is on a shared mount ({shown}, shared:"));
+    }
+}
+
 #[test]
 fn a_command_not_in_the_new_root() {
     let Some(r) = setup() else { return };
@@ -192,6 +209,9 @@ fn keep_old_must_be_a_directory_inside_the_new_root() {
         for (dir, needle) in [
             ("/nonexistent", "No such file or directory"),
             ("/", "that is the new root itself"),
+            // Spelled as a directory inside, it is the root all the same.
+            ("proc/..", "that is the new root itself"),
+            ("/etc/../bin/..", "that is the new root itself"),
             ("../..", "it leaves the new root"),
             ("/etc/passwd", "Not a directory"),
             ("/bin/sh", "goes through a symlink"),
@@ -204,4 +224,23 @@ fn keep_old_must_be_a_directory_inside_the_new_root() {
             refused(&run, 1, needle);
         }
     }
+}
+
+#[test]
+fn the_current_root_is_named_as_such() {
+    require!(can_run_unprivileged(), "needs root and the test user");
+    for as_user in [false, true] {
+        let run = in_mount_ns(as_user, "", "--root / -- /bin/true");
+        refused(&run, 1, "new root '/': that is the current root already");
+        let run = in_mount_ns(as_user, "", "/ /tmp");
+        refused(&run, 1, "NEW_ROOT '/' is the current root itself");
+    }
+}
+
+#[test]
+fn too_few_descriptors_is_reported_as_such() {
+    let Some(r) = setup() else { return };
+    let script = format!("ulimit -n 4; exec {PIVOT} --root {r} -- /bin/true");
+    let run = unshare(&["-m", "sh", "-c", &script]);
+    run.fails_as("rs-pivot", 126, "Too many open files (EMFILE)");
 }

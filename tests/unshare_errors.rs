@@ -200,7 +200,22 @@ fn failures_after_the_bind_undo_it() {
         "cannot mount proc on /nonexistent-rsns",
     );
     both_modes(&["-U", "-S", "1000"], 1, "not mapped");
-    both_modes(&["-T", "--monotonic=-99999999999"], 1, "timens_offsets");
+    both_modes(
+        &["-T", "--monotonic=-99999999999"],
+        1,
+        "cannot go below zero",
+    );
+    both_modes(
+        &["-T", "--monotonic=9223372036854775807"],
+        1,
+        "may run at most 4611686018 seconds",
+    );
+    // execvp(3) finds no program with an empty name: 127, as unshare(1).
+    both_modes(
+        &["--", ""],
+        127,
+        "failed to execute : No such file or directory",
+    );
     both_modes(
         &["--", "no-such-program-rsns"],
         127,
@@ -317,4 +332,27 @@ fn unprivileged_without_subordinate_ids_names_the_file_and_user() {
     require!(!has_nobody, "nobody has subordinate ids here");
     let run = run(as_user(65534, 65534, UNSHARE, &["--map-auto", "true"]));
     run.fails_with(1, "no line for user 'nobody' (uid 65534) in /etc/subuid");
+}
+
+#[test]
+fn a_value_with_a_newline_stays_on_one_line() {
+    let run = unshare(&["--uts=a\nb", "true"]);
+    run.fails_with(1, "--uts=a\\x0ab: no such file");
+    let run = unshare(&["--map-users=0:1\n:2", "true"]);
+    run.fails_with(1, "\\x0a");
+}
+
+#[test]
+fn a_pid_file_that_is_a_directory_is_refused_before_the_program_runs() {
+    require!(is_root(), "needs root");
+    let dir = Scratch::new("pid-dir");
+    let ran = dir.join("ran");
+    let script = format!("touch {}", ran.display());
+    for fork in [&[][..], &["-f"][..]] {
+        let pid_file = format!("--pid-file={}", dir.path.display());
+        let mut args = fork.to_vec();
+        args.extend([pid_file.as_str(), "sh", "-c", &script]);
+        unshare(&args).fails_with(1, "is a directory; refusing to replace it");
+        assert!(!ran.exists(), "{fork:?}: the program ran");
+    }
 }

@@ -38,13 +38,19 @@ fn run() -> ! {
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
             {
-                eprintln!("rs-lsns: write to stdout: {e}");
+                usage::report(
+                    "rs-lsns",
+                    &format_args!(
+                        "write error: {}",
+                        rsns_core::error::errno_text(rsns_core::error::io_errno(&e))
+                    ),
+                );
                 std::process::exit(1);
             }
             std::process::exit(0);
         }
         Err(err) => {
-            eprintln!("rs-lsns: {err}");
+            usage::report("rs-lsns", &err);
             std::process::exit(1);
         }
     }

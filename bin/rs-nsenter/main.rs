@@ -20,7 +20,7 @@ fn run() -> ! {
     match rsns_core::nsenter::run(cli.into_options()) {
         Ok(outcome) => outcome.exit(),
         Err(err) => {
-            eprintln!("rs-nsenter: {err}");
+            usage::report("rs-nsenter", &err);
             std::process::exit(err.exit_status());
         }
     }

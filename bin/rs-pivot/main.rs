@@ -21,7 +21,7 @@ fn run() -> ! {
     match rsns_core::pivot::run(options) {
         Ok(()) => std::process::exit(0),
         Err(err) => {
-            eprintln!("rs-pivot: {err}");
+            usage::report("rs-pivot", &err);
             std::process::exit(err.exit_status());
         }
     }

@@ -19,7 +19,7 @@ fn run() -> ! {
     match rsns_core::unshare::run(options) {
         Ok(outcome) => outcome.exit(),
         Err(err) => {
-            eprintln!("rs-unshare: {err}");
+            usage::report("rs-unshare", &err);
             std::process::exit(err.exit_status());
         }
     }

@@ -20,7 +20,7 @@ tmp="$dest.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$tmp"
 mkdir -p "$tmp"
-for d in bin sbin usr/bin usr/sbin proc sys dev tmp etc root; do
+for d in bin sbin usr/bin usr/sbin proc sys dev tmp etc root mnt; do
     mkdir -p "$tmp/$d"
 done
 cp "$busybox" "$tmp/bin/busybox"

@@ -74,6 +74,8 @@ pub enum TargetError {
     Reused { pid: i32, wanted: u64, found: u64 },
     #[error("PID {0} exited while we were joining it")]
     Exited(i32),
+    #[error("/proc is not mounted here, and joining a process needs it (mount -t proc proc /proc)")]
+    NoProc,
     #[error("cannot open {what} of PID {pid}: {}", errno_text(*errno))]
     Proc {
         what: String,
@@ -125,6 +127,7 @@ impl Target {
             Mode::empty(),
         )
         .map_err(|e| match e {
+            Errno::ENOENT if !crate::process::proc_mounted() => TargetError::NoProc,
             Errno::ENOENT => TargetError::Exited(spec.pid),
             errno => TargetError::Proc {
                 what: "/proc/PID".into(),

@@ -67,7 +67,7 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
             ),
             match errno {
                 Errno::EINVAL | Errno::ERANGE => {
-                    fixed("the offset is out of range: a clock cannot go below zero")
+                    Some(offset_range_hint(&show(&inside.time_offsets)))
                 }
                 _ => fixed("offsets can be set only before any process enters the time namespace"),
             },
@@ -150,6 +150,28 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
     LaunchError::Step(SysError::new(what, errno).with_hint(hint))
 }
 
+/// The kernel keeps a clock of a time namespace between 0 and half of
+/// KTIME_MAX in seconds (kernel/time/namespace.c), whatever the offset.
+const TIMENS_SECONDS_MAX: i64 = i64::MAX / 1_000_000_000 / 2;
+
+/// Why offsets (`monotonic N 0` lines) were out of range.
+fn offset_range_hint(lines: &str) -> String {
+    let offsets: Vec<i64> = lines
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .collect();
+    if offsets.iter().any(|&o| o > 0) && offsets.iter().all(|&o| o >= 0) {
+        format!(
+            "the offset is out of range: a clock of a time namespace may run at most \
+             {TIMENS_SECONDS_MAX} seconds (about 146 years)"
+        )
+    } else {
+        "the offset is out of range: a clock cannot go below zero (a negative offset may be at \
+         most the clock's current value, see /proc/uptime), nor beyond about 146 years"
+            .into()
+    }
+}
+
 fn id_hint(errno: Errno, kind: IdKind, tool_hint: Option<&str>) -> Option<String> {
     match errno {
         Errno::EINVAL => Some(match tool_hint {
@@ -169,6 +191,16 @@ fn id_hint(errno: Errno, kind: IdKind, tool_hint: Option<&str>) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offset_hints_say_which_end_was_passed() {
+        assert!(
+            offset_range_hint("monotonic 9223372036854775807 0\n")
+                .contains("at most 4611686018 seconds")
+        );
+        assert!(offset_range_hint("monotonic -100000000 0\n").contains("cannot go below zero"));
+        assert!(offset_range_hint("boottime 5 0\nmonotonic -5 0\n").contains("below zero"));
+    }
 
     #[test]
     fn hints_for_namespace_creation() {

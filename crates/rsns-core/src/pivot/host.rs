@@ -1,6 +1,8 @@
-//! Is this the host's initial mount namespace? Its inode is fixed since
-//! Linux 6.18; before that we can rule it out from the user namespace, or
-//! compare with PID 1's when /proc lets us.
+//! Is this the host's initial mount namespace? Kernels that give initial
+//! namespaces fixed inodes (Linux 6.18) say so directly; we know the kernel
+//! does when any of our namespaces has such an inode (seen, not a version
+//! compared). Otherwise we rule it out from the user namespace, or compare
+//! with PID 1's when /proc lets us.
 
 use nix::errno::Errno;
 
@@ -10,8 +12,10 @@ use crate::error::{errno_text, io_errno};
 /// Fixed inode numbers of initial namespaces (include/linux/proc_ns.h).
 const USER_NS_INIT_INO: u64 = 0xEFFF_FFFD;
 const PID_NS_INIT_INO: u64 = 0xEFFF_FFFC;
-/// Since Linux 6.18; before, the initial mount namespace had a dynamic one.
+/// Since Linux 6.18; before, the initial mount and network namespaces had
+/// dynamic ones (allocated from 0xF0000000 up, so never these).
 const MNT_NS_INIT_INO: u64 = 0xEFFF_FFF8;
+const NET_NS_INIT_INO: u64 = 0xEFFF_FFF9;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Verdict {
@@ -29,8 +33,9 @@ struct Facts {
     pid: Option<u64>,
     /// PID 1's mount namespace, when readable.
     init_mnt: Result<u64, Errno>,
-    /// (major, minor) of the running kernel.
-    kernel: Option<(u32, u32)>,
+    /// Our network namespace: the initial one shows whether this kernel
+    /// gives initial namespaces fixed inodes.
+    net: Option<u64>,
 }
 
 fn decide(f: &Facts) -> Verdict {
@@ -43,7 +48,8 @@ fn decide(f: &Facts) -> Verdict {
     if mnt == MNT_NS_INIT_INO {
         return Verdict::Initial;
     }
-    if f.kernel.is_some_and(|k| k >= (6, 18)) {
+    // This kernel has fixed initial inodes, and ours is not the mount one.
+    if f.net == Some(NET_NS_INIT_INO) {
         return Verdict::NotInitial;
     }
     // The initial mount namespace belongs to the initial user namespace.
@@ -65,12 +71,6 @@ fn ns_inode(path: &str) -> Result<u64, Errno> {
         .ok_or(Errno::EINVAL)
 }
 
-fn kernel_version() -> Option<(u32, u32)> {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
-    let mut parts = release.trim().split(['.', '-']);
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-}
-
 /// True unless /proc shows a user namespace other than the initial one.
 pub(super) fn in_initial_user_ns() -> bool {
     ns_inode("/proc/self/ns/user")
@@ -85,7 +85,7 @@ fn mount_ns_verdict() -> Verdict {
         user: ns_inode("/proc/self/ns/user").ok(),
         pid: ns_inode("/proc/self/ns/pid").ok(),
         init_mnt: ns_inode("/proc/1/ns/mnt"),
-        kernel: kernel_version(),
+        net: ns_inode("/proc/self/ns/net").ok(),
     })
 }
 
@@ -120,7 +120,7 @@ mod tests {
             user: Some(USER_NS_INIT_INO),
             pid: Some(PID_NS_INIT_INO),
             init_mnt: Err(Errno::EACCES),
-            kernel: Some((6, 1)),
+            net: Some(4026532008),
         }
     }
 
@@ -128,16 +128,16 @@ mod tests {
     fn the_fixed_inode_is_the_initial_namespace() {
         let f = Facts {
             mnt: Ok(MNT_NS_INIT_INO),
-            kernel: Some((6, 18)),
+            net: Some(NET_NS_INIT_INO),
             ..facts()
         };
         assert_eq!(decide(&f), Verdict::Initial);
     }
 
     #[test]
-    fn from_6_18_any_other_inode_is_not() {
+    fn with_fixed_initial_inodes_any_other_mount_inode_is_not() {
         let f = Facts {
-            kernel: Some((7, 0)),
+            net: Some(NET_NS_INIT_INO),
             ..facts()
         };
         assert_eq!(decide(&f), Verdict::NotInitial);

@@ -27,6 +27,16 @@ use crate::sys;
 pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotError> {
     let new_root = &options.new_root;
     let root_fd = open_new_root(new_root)?;
+    // stat, not open: a descriptor short (ulimit -n) must not fail here.
+    let current = nix::sys::stat::stat(c"/").context(|| "stat /".into())?;
+    let new = fstat(root_fd.as_fd()).context(|| format!("stat {}", new_root.display()))?;
+    if (new.st_dev, new.st_ino) == (current.st_dev, current.st_ino) {
+        return Err(bad_root(
+            new_root,
+            "that is the current root already; give the directory that holds the box's root \
+             file system",
+        ));
+    }
     host::refuse_initial(options.force)?;
     let keep_old = match &options.keep_old {
         Some(dir) => Some(keep_old_dir(root_fd.as_fd(), new_root, dir)?),
@@ -119,10 +129,20 @@ fn keep_old_dir(root: BorrowedFd<'_>, new_root: &Path, dir: &Path) -> Result<CSt
         .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
     match openat2(root, name.as_c_str(), how) {
+        // Compare what it is, not how it is spelled: `proc/..` is the root.
+        Ok(fd) if same_file(fd.as_fd(), root) => Err(bad("that is the new root itself")),
         Ok(_) => Ok(name),
         Err(Errno::EXDEV) => Err(bad("it leaves the new root")),
         Err(Errno::ELOOP) => Err(bad("it goes through a symlink")),
         Err(e) => Err(bad(&errno_text(e))),
+    }
+}
+
+/// Whether two descriptors name the same directory (device and inode).
+fn same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
+    match (fstat(a), fstat(b)) {
+        (Ok(a), Ok(b)) => (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino),
+        _ => false,
     }
 }
 
