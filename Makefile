@@ -15,7 +15,7 @@ STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 BENCH   := target/bench
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test lint demo bench man completions install fuzz clean
+.PHONY: help deps build test lint demo bench man completions install fuzz conformance clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,10 @@ bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, 
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
 		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd --rootfs $(BENCH)/rootfs \
 		$(if $(ONLY),--only $(ONLY))
+
+conformance: build ## Run util-linux's own tests of unshare, nsenter and lsns against ours (as root)
+	@tests/support/deps.sh --conformance
+	tests/support/conformance.sh $(RELEASE) target/conformance
 
 FUZZ_DIR     := crates/rsns-fuzz
 FUZZ_TARGETS := idmap_spec subid_line proc_stat proc_status mountinfo lsns_filter names

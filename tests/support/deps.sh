@@ -22,6 +22,15 @@ command -v python3 >/dev/null 2>&1 || need="$need python3-minimal"
 if [ "${1:-}" = --bench ]; then
     command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 fi
+if [ "${1:-}" = --conformance ]; then
+    # util-linux's tests, built with meson: a compiler, its build tools (bison
+    # and flex for libsmartcols' filter parser) and what the scripts run.
+    for tool in cc:gcc meson:meson ninja:ninja-build bison:bison flex:flex \
+        pkg-config:pkg-config; do
+        command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
+    done
+    [ -e /usr/include/stdio.h ] || need="$need libc6-dev"
+fi
 if [ "${1:-}" = --fuzz ]; then
     command -v c++ >/dev/null 2>&1 || need="$need g++"
     # rustup and crates.io are package registries too; nothing else is fetched.
