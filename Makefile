@@ -3,19 +3,25 @@
 CARGO   ?= cargo
 PREFIX  ?= /usr/local
 DESTDIR ?=
-ROOTFS  ?= target/rootfs
+ROOTFS  ?= rootfs
 RUNS    ?= 400
 # make bench ONLY=lsns: one tool's tables (unshare, nsenter, lsns, pivot).
 ONLY    ?=
 # Release binaries are static (static-pie, glibc): no dynamic loader at
 # start-up, which is most of a namespace tool's run time (docs/performance.md).
-TARGET  := $(shell rustc -vV | sed -n 's/^host: //p')
-RELEASE := target/$(TARGET)/release
+TARGET  := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+# Where cargo builds: CARGO_TARGET_DIR or build.target-dir when set (cargo
+# metadata knows), else target/.
+TARGET_DIR := $(or $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | \
+	sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'),target)
+RELEASE := $(TARGET_DIR)/$(TARGET)/release
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
-BENCH   := target/bench
+BENCH   := $(TARGET_DIR)/bench
+NEED_CARGO = @command -v $(CARGO) >/dev/null 2>&1 || { echo "make: $(CARGO) not found: install \
+	Rust with rustup (https://rustup.rs) and open a new shell" >&2; exit 1; }
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test lint demo bench man completions install fuzz conformance clean
+.PHONY: help deps build test lint demo bench man completions install deb fuzz conformance clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,18 +31,20 @@ deps: ## Install the Debian packages the demo and the tests use, if missing
 
 TOOLS   := rs-unshare rs-nsenter rs-lsns rs-pivot
 
-build: ## Build the tools (optimized, static) into target/<host triple>/release
+build: deps ## Build the tools (optimized, static) into <target dir>/<host triple>/release
+	$(NEED_CARGO)
 	$(STATIC) $(CARGO) build --release --locked --target $(TARGET) $(TOOLS:%=--bin %)
 
-test: deps ## Run every test (as root: also the privileged and unprivileged cases)
+test: deps ## Run every test (as root: also the privileged and unprivileged cases); says what skipped
+	$(NEED_CARGO)
 	@tests/support/test-user.sh
-	$(CARGO) test --workspace --locked
+	@CARGO=$(CARGO) tests/support/run-tests.sh
 
 lint: ## Check formatting, and run clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-demo: deps build ## Build, make a busybox root file system, run a container one-liner
+demo: build ## Build, make a busybox root file system (./rootfs), run a container one-liner
 	@tests/support/mkrootfs.sh $(ROOTFS)
 	@tests/support/demo.sh $(RELEASE)/rs-unshare $(ROOTFS)
 
@@ -66,7 +74,7 @@ bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, 
 
 conformance: build ## Run util-linux's own tests of unshare, nsenter and lsns against ours (as root)
 	@tests/support/deps.sh --conformance
-	tests/support/conformance.sh $(RELEASE) target/conformance
+	tests/support/conformance.sh $(RELEASE) $(TARGET_DIR)/conformance
 
 FUZZ_DIR     := crates/rsns-fuzz
 FUZZ_TARGETS := idmap_spec subid_line proc_stat proc_status mountinfo lsns_filter names
@@ -82,12 +90,12 @@ fuzz: ## Fuzz every parser of untrusted text for FUZZ_SECONDS each (nightly, car
 			-- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 -print_final_stats=1 || exit 1; \
 	done
 
-GEN     := target/generated
+GEN     := $(TARGET_DIR)/generated
 
-man: ## Generate the man pages (from the clap definitions) into target/generated/man
+man: ## Generate the man pages (from the clap definitions) into <target dir>/generated/man
 	$(CARGO) run --locked -q -p rsns-docgen -- man $(GEN)/man
 
-completions: ## Generate bash, zsh and fish completions into target/generated/completions
+completions: ## Generate bash, zsh and fish completions into <target dir>/generated/completions
 	$(CARGO) run --locked -q -p rsns-docgen -- completions $(GEN)/completions
 
 install: build man completions ## Install the tools, man pages and completions under $(PREFIX) (PREFIX=/usr/local)
@@ -100,6 +108,10 @@ install: build man completions ## Install the tools, man pages and completions u
 	install -m 0644 $(GEN)/completions/bash/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 	install -m 0644 $(GEN)/completions/zsh/* $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
 	install -m 0644 $(GEN)/completions/fish/* $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
+
+deb: build man completions ## Build rsns_<version>_<arch>.deb (binaries, man pages, completions) into <target dir>/deb
+	@mkdir -p $(TARGET_DIR)/deb
+	@tests/support/mkdeb.sh $(RELEASE) $(GEN) $(TARGET_DIR)/deb
 
 clean: ## Remove everything cargo built
 	$(CARGO) clean

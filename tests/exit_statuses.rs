@@ -114,7 +114,7 @@ fn term_ends_the_program(line: &str) {
         .unwrap();
     let program = the_sleep(&marker);
     assert_ne!(program, us.id(), "{line}: we must be the program's parent");
-    cmd("kill", &["-TERM", &us.id().to_string()]);
+    kill_pid(us.id(), nix::sys::signal::Signal::SIGTERM);
     let status = us.wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{line}");
     assert!(wait_gone(program, 5), "{line}: the program outlived us");

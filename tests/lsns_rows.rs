@@ -150,7 +150,10 @@ fn a_namespace_kept_only_by_an_open_descriptor_is_listed() {
     assert_eq!(row["nprocs"], 0);
     assert_eq!(row["path"], format!("/proc/{pid}/fd/7"));
     let _ = holder.kill();
-    let _ = cmd("kill", &["-KILL", &pid]);
+    let _ = kill_pid(
+        pid.parse::<u32>().unwrap(),
+        nix::sys::signal::Signal::SIGKILL,
+    );
     let _ = holder.wait();
 }
 
@@ -251,7 +254,7 @@ fn seven_hundred_boxes_are_all_listed() {
         );
     }
     for pid in &boxes {
-        cmd("kill", &["-KILL", &pid.to_string()]);
+        kill_pid(*pid, nix::sys::signal::Signal::SIGKILL);
     }
     starter.wait().unwrap();
     assert_eq!(boxes.len(), 700, "not every box started");
@@ -299,7 +302,10 @@ fn a_namespace_held_by_a_descriptor_opened_through_its_file_is_listed() {
         assert_eq!(row["type"], "net", "{case}");
         assert_eq!(row["nprocs"], 0, "{case}");
         assert_eq!(row["path"], format!("/proc/{pid}/fd/7"), "{case}");
-        let _ = cmd("kill", &["-KILL", &pid]);
+        let _ = kill_pid(
+            pid.parse::<u32>().unwrap(),
+            nix::sys::signal::Signal::SIGKILL,
+        );
         let _ = holder.wait();
     }
 }

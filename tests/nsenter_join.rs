@@ -301,7 +301,10 @@ fn net_socket_enters_the_network_namespace_of_a_socket() {
     nsenter(&["-t", &pid, "-N", "1", "true"]).fails_as("rs-nsenter", 1, "is not a socket");
     nsenter(&["-t", &pid, "-N", "77", "true"]).fails_as("rs-nsenter", 1, "has no descriptor 77");
     let _ = child.kill();
-    let _ = cmd("kill", &["-KILL", &pid]);
+    let _ = kill_pid(
+        pid.parse::<u32>().unwrap(),
+        nix::sys::signal::Signal::SIGKILL,
+    );
     let _ = child.wait();
 }
 

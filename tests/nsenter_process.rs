@@ -43,12 +43,12 @@ fn stops_pass_through_both_ways() {
         std::thread::sleep(Duration::from_millis(5));
     };
     // The program stops: we stop too, so a shell sees the job stopped.
-    cmd("kill", &["-STOP", &program.to_string()]);
+    kill_pid(program, nix::sys::signal::Signal::SIGSTOP);
     wait_state(us.id(), 'T');
     // We are continued: the program goes on too.
-    cmd("kill", &["-CONT", &us.id().to_string()]);
+    kill_pid(us.id(), nix::sys::signal::Signal::SIGCONT);
     wait_state(program, 'S');
-    cmd("kill", &["-TERM", &program.to_string()]);
+    kill_pid(program, nix::sys::signal::Signal::SIGTERM);
     assert_eq!(shell_status(us.wait().unwrap()), 128 + 15);
 }
 
@@ -99,7 +99,7 @@ fn we_are_not_dumpable_once_inside() {
     let _ = us.kill();
     let _ = us.wait();
     for pid in processes_with(&marker) {
-        cmd("kill", &["-KILL", &pid.to_string()]);
+        kill_pid(pid, nix::sys::signal::Signal::SIGKILL);
     }
 }
 

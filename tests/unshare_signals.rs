@@ -151,7 +151,7 @@ fn without_kill_child_the_program_outlives_us() {
         alive(program),
         "unshare(1) semantics: only --kill-child kills"
     );
-    let _ = cmd("kill", &["-KILL", &program.to_string()]);
+    let _ = kill_pid(program, nix::sys::signal::Signal::SIGKILL);
     assert!(wait_gone(program, 5));
 }
 

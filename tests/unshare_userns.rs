@@ -245,7 +245,10 @@ fn owner_gives_the_namespace_to_another_user_in_both_modes() {
 }
 
 fn nix_kill(pid: &str) -> bool {
-    cmd("kill", &["-TERM", pid]).output.status.success()
+    kill_pid(
+        pid.parse::<u32>().unwrap(),
+        nix::sys::signal::Signal::SIGTERM,
+    )
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Scratch, UNSHARE, as_user, cmd, test_user};
+use super::{Scratch, UNSHARE, as_user, test_user};
 
 /// rs-unshare started in the background with a pid file; stdout collected.
 pub struct Background {
@@ -85,13 +85,10 @@ impl Background {
         std::fs::read_to_string(&self.out_file).unwrap_or_default()
     }
 
+    /// Sends `sig` (a name such as `TERM`) to rs-unshare.
     pub fn signal(&self, sig: &str) {
-        assert!(
-            cmd("kill", &[&format!("-{sig}"), &self.child.id().to_string()])
-                .output
-                .status
-                .success()
-        );
+        let signal: nix::sys::signal::Signal = format!("SIG{sig}").parse().unwrap();
+        assert!(super::kill_pid(self.child.id(), signal));
     }
 
     /// Waits up to `secs` for rs-unshare; returns its status and stdout.
@@ -104,7 +101,7 @@ impl Background {
             if Instant::now() > deadline {
                 let pid = self.program_pid();
                 let _ = self.child.kill();
-                let _ = cmd("kill", &["-KILL", &pid.to_string()]);
+                super::kill_pid(pid, nix::sys::signal::Signal::SIGKILL);
                 panic!("rs-unshare did not end within {secs}s");
             }
             std::thread::sleep(Duration::from_millis(10));

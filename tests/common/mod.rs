@@ -59,6 +59,12 @@ pub fn require(ok: bool, reason: &str) -> bool {
         panic!("RSNS_REQUIRE_ALL=1 but this test cannot run: {reason}");
     }
     eprintln!("SKIP: {reason}");
+    // make test counts the skips and says why (tests/support/run-tests.sh).
+    if let Some(log) = std::env::var_os("RSNS_SKIP_LOG")
+        && let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(log)
+    {
+        let _ = f.write_all(format!("{reason}\n").as_bytes());
+    }
     false
 }
 
@@ -497,11 +503,14 @@ impl Boxed {
     }
 }
 
+/// kill(2), without procps' kill(1), which a minimal system lacks.
+pub fn kill_pid(pid: u32, signal: nix::sys::signal::Signal) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal).is_ok()
+}
+
 impl Drop for Boxed {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &self.pid.to_string()])
-            .status();
+        kill_pid(self.pid, nix::sys::signal::Signal::SIGKILL);
         let _ = self.maker.kill();
         let _ = self.maker.wait();
     }

@@ -1,48 +1,52 @@
 #!/bin/sh
-# Installs the Debian packages the demo, the tests and the benchmark use, when
-# they are missing: busybox-static (the container's root file system), uidmap
-# (newuidmap/newgidmap), iproute2 (ip, for the network examples), python3 (the
-# PID-reuse test reads a pidfd's inode with it), with --bench a C compiler
-# for the benchmark's floor program, and with --fuzz a C++ compiler (libFuzzer),
-# a nightly toolchain and cargo-fuzz. util-linux (unshare, nsenter, setpriv,
-# script), bash and perl are part of every Debian system.
+# Installs the Debian packages the build, the demo, the tests and the
+# benchmark use, when they are missing: gcc and libc6-dev (Rust links with
+# cc, and the static build needs glibc's static libraries), busybox-static
+# (the container's root file system), uidmap (newuidmap/newgidmap), iproute2
+# (ip), procps (ps, kill), python3 (two tests use it); with --fuzz a C++ compiler, a nightly toolchain and
+# cargo-fuzz, with --conformance util-linux's build tools.
+#
+# Needs no Rust: as an ordinary user it runs apt-get through sudo, so a
+# `make demo` from your own shell asks for your password once, and sudo's
+# PATH (without ~/.cargo/bin) does not matter.
 set -eu
 
-if ! command -v cargo >/dev/null 2>&1; then
-    echo "deps: cargo not found: install Rust with rustup (https://rustup.rs)" >&2
-    exit 1
-fi
-
 need=""
+have() { command -v "$1" >/dev/null 2>&1; }
 bb=$(command -v busybox || true)
 if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then need="$need busybox-static"; fi
-command -v newuidmap >/dev/null 2>&1 || need="$need uidmap"
-command -v ip >/dev/null 2>&1 || need="$need iproute2"
-command -v python3 >/dev/null 2>&1 || need="$need python3-minimal"
-if [ "${1:-}" = --bench ]; then
-    command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
-fi
-if [ "${1:-}" = --conformance ]; then
-    # util-linux's tests, built with meson: a compiler, its build tools (bison
-    # and flex for libsmartcols' filter parser) and what the scripts run.
-    for tool in cc:gcc meson:meson ninja:ninja-build bison:bison flex:flex \
-        pkg-config:pkg-config; do
-        command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
-    done
-    [ -e /usr/include/stdio.h ] || need="$need libc6-dev"
-fi
-if [ "${1:-}" = --fuzz ]; then
-    command -v c++ >/dev/null 2>&1 || need="$need g++"
+have cc || need="$need gcc"
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/libc.a ] || need="$need libc6-dev"
+have newuidmap || need="$need uidmap"
+have ip || need="$need iproute2"
+have ps && [ -x /usr/bin/kill ] || need="$need procps"
+have python3 || need="$need python3-minimal"
+case "${1:-}" in
+--fuzz)
+    have c++ || need="$need g++"
     # rustup and crates.io are package registries too; nothing else is fetched.
     rustup toolchain list | grep -q '^nightly' || rustup toolchain install --profile minimal nightly
     cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
-fi
+    ;;
+--conformance)
+    # util-linux's tests, built with meson: its build tools (bison and flex
+    # for libsmartcols' filter parser) and what the test scripts run.
+    for tool in meson:meson ninja:ninja-build bison:bison flex:flex pkg-config:pkg-config; do
+        have "${tool%%:*}" || need="$need ${tool#*:}"
+    done
+    ;;
+esac
 [ -z "$need" ] && exit 0
 
-if [ "$(id -u)" != 0 ]; then
-    echo "deps: missing Debian packages:$need; run 'sudo make deps'" >&2
+if [ "$(id -u)" = 0 ]; then
+    sudo=""
+elif have sudo; then
+    echo "deps: missing Debian packages:$need; installing them with sudo" >&2
+    sudo="sudo"
+else
+    echo "deps: missing Debian packages:$need; run 'make deps' as root (there is no sudo)" >&2
     exit 1
 fi
 echo "deps: installing$need"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null

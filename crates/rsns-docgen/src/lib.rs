@@ -65,12 +65,58 @@ fn completion_path(dir: &Path, shell: Shell, name: &str) -> PathBuf {
     }
 }
 
+/// The values an option takes, where they are a known set: completions
+/// offer them instead of file names. Keyed by the long option name; an
+/// option a tool does not have is skipped. Free-form spellings (a signal
+/// number, a range `0:100000:65536`) still parse; these are the names.
+fn value_candidates() -> Vec<(&'static str, Vec<&'static str>)> {
+    use rsns_core::lsns::columns::Column;
+    use rsns_core::ns::NsKind;
+    let signals = nix::sys::signal::Signal::iterator()
+        .map(|s| s.as_str().trim_start_matches("SIG"))
+        .collect();
+    let words = |w: &[&'static str]| w.to_vec();
+    vec![
+        ("type", NsKind::ALL.iter().map(|k| k.proc_name()).collect()),
+        ("output", Column::ALL.iter().map(|c| c.name()).collect()),
+        ("tree", words(&["owner", "parent", "process"])),
+        ("kill-child", signals),
+        (
+            "propagation",
+            words(&["private", "shared", "slave", "unchanged"]),
+        ),
+        ("setgroups", words(&["allow", "deny"])),
+        ("map-users", words(&["auto", "subids", "all"])),
+        ("map-groups", words(&["auto", "subids", "all"])),
+        ("setuid", words(&["follow"])),
+        ("setgid", words(&["follow"])),
+    ]
+}
+
+/// `command` with the known value sets of [`value_candidates`] attached as
+/// possible values (for the completion scripts only; parsing is unchanged).
+pub fn with_value_candidates(mut command: clap::Command) -> clap::Command {
+    for (long, values) in value_candidates() {
+        let id = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(long))
+            .map(|a| a.get_id().clone());
+        if let Some(id) = id {
+            command = command.mut_arg(id, |arg| {
+                arg.value_parser(clap::builder::PossibleValuesParser::new(values))
+            });
+        }
+    }
+    command
+}
+
 /// Writes bash, zsh and fish completions for every tool into `dir/bash`,
 /// `dir/zsh` and `dir/fish`; returns the paths.
 pub fn write_completions(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-        for (mut command, _) in tools() {
+        for (command, _) in tools() {
+            let mut command = with_value_candidates(command);
             let name = command.get_name().to_string();
             let path = completion_path(dir, shell, &name);
             std::fs::create_dir_all(path.parent().expect("a directory"))?;
@@ -151,6 +197,57 @@ mod tests {
             .output()
             .expect("bash runs");
         assert_eq!(String::from_utf8_lossy(&out.stdout), "--mount-proc\n");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// What bash offers for the value after `WORDS...` (the last one is the
+    /// word being completed).
+    fn bash_values(dir: &Path, tool: &str, words: &[&str]) -> String {
+        let function = format!("_{}", tool.replace('-', "__"));
+        let all: Vec<String> = std::iter::once(tool.to_string())
+            .chain(words.iter().map(|w| format!("'{w}'")))
+            .collect();
+        let script = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; {function} {tool} '{}' '{}'; \
+             echo \"${{COMPREPLY[@]}}\"",
+            dir.join("bash").join(tool).display(),
+            all.join(" "),
+            words.len(),
+            words.last().unwrap(),
+            if words.len() > 1 {
+                words[words.len() - 2]
+            } else {
+                tool
+            },
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .expect("bash runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn completions_offer_the_values_an_option_takes() {
+        let dir = scratch("values");
+        write_completions(&dir).unwrap();
+        assert_eq!(
+            bash_values(&dir, "rs-lsns", &["-t", ""]),
+            "user mnt uts ipc net pid cgroup time"
+        );
+        assert_eq!(bash_values(&dir, "rs-lsns", &["-o", "NS"]), "NS NSFS");
+        assert_eq!(
+            bash_values(&dir, "rs-lsns", &["--tree", "p"]),
+            "parent process"
+        );
+        assert_eq!(
+            bash_values(&dir, "rs-unshare", &["--propagation", "s"]),
+            "shared slave"
+        );
+        assert!(
+            bash_values(&dir, "rs-unshare", &["--kill-child", "T"]).contains("TERM"),
+            "signals for --kill-child"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }
