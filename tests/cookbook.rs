@@ -32,6 +32,7 @@ use nix::unistd::Pid;
 
 const PAGE: &str = include_str!("../docs/cookbook.md");
 const ERRORS: &str = include_str!("../docs/errors.md");
+const README: &str = include_str!("../README.md");
 
 #[derive(Debug)]
 struct Block {
@@ -373,6 +374,10 @@ fn run_page(page: &'static str, text: &str, at_least: usize) -> Vec<String> {
         dir.join("tests"),
     )
     .unwrap();
+    // `make demo` leaves a busybox root file system at ./rootfs.
+    if let Some(rootfs) = rootfs() {
+        std::os::unix::fs::symlink(rootfs, dir.join("rootfs")).unwrap();
+    }
     blocks
         .iter()
         .flat_map(|block| run_block(block, &dir.path))
@@ -392,6 +397,18 @@ fn every_block_of_the_error_page_prints_what_it_shows() {
     require!(can_run_unprivileged(), "needs root and the test user");
     require!(has_command("newuidmap"), "needs newuidmap (uidmap)");
     let problems = run_page("errors.md", ERRORS, 3);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_block_of_the_readme_prints_what_it_shows() {
+    require!(can_map_subids(), "needs root, the test user and newuidmap");
+    require!(rootfs().is_some(), "needs busybox-static");
+    require!(
+        has_command("jq") && has_command("nsenter") && has_command("ip"),
+        "needs jq, util-linux nsenter and iproute2"
+    );
+    let problems = run_page("README.md", README, 6);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -522,7 +522,8 @@ pub fn rootfs() -> Option<PathBuf> {
     ROOTFS
         .get_or_init(|| {
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rootfs");
-            if dir.join("bin/busybox").exists() {
+            // /mnt came later: an older root file system is made again.
+            if dir.join("bin/busybox").exists() && dir.join("mnt").is_dir() {
                 return Some(dir);
             }
             let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/mkrootfs.sh");

@@ -3,7 +3,8 @@
 # benchmark use, when they are missing: gcc and libc6-dev (Rust links with
 # cc, and the static build needs glibc's static libraries), busybox-static
 # (the container's root file system), uidmap (newuidmap/newgidmap), iproute2
-# (ip), procps (ps, kill), python3 (two tests use it); with --fuzz a C++ compiler, a nightly toolchain and
+# (ip), procps (ps, kill), python3 (two tests use it), jq (a README
+# example); with --fuzz a C++ compiler, a nightly toolchain and
 # cargo-fuzz, with --conformance util-linux's build tools.
 #
 # Needs no Rust: as an ordinary user it runs apt-get through sudo, so a
@@ -21,6 +22,7 @@ have newuidmap || need="$need uidmap"
 have ip || need="$need iproute2"
 have ps && [ -x /usr/bin/kill ] || need="$need procps"
 have python3 || need="$need python3-minimal"
+have jq || need="$need jq"
 case "${1:-}" in
 --fuzz)
     have c++ || need="$need g++"
