@@ -306,7 +306,7 @@ fn run_block(block: &Block, dir: &Path) -> Vec<String> {
         .stderr(Stdio::piped());
     let child = cmd.spawn().expect("cannot run sh");
     let group = Pid::from_raw(child.id() as i32);
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + patience(120);
     let output = std::thread::scope(|s| {
         let waiter = s.spawn(|| child.wait_with_output());
         while !waiter.is_finished() {
@@ -361,7 +361,9 @@ fn run_block(block: &Block, dir: &Path) -> Vec<String> {
 }
 
 /// Runs every block of a page in one scratch directory; the problems found.
-fn run_page(page: &'static str, text: &str, at_least: usize) -> Vec<String> {
+/// With `rootfs`, the directory has the busybox root file system at
+/// ./rootfs, as `make demo` leaves it (the README's examples use it).
+fn run_page(page: &'static str, text: &str, at_least: usize, rootfs: bool) -> Vec<String> {
     let blocks = parse_page(page, text);
     assert!(
         blocks.len() >= at_least,
@@ -375,7 +377,7 @@ fn run_page(page: &'static str, text: &str, at_least: usize) -> Vec<String> {
     )
     .unwrap();
     // `make demo` leaves a busybox root file system at ./rootfs.
-    if let Some(rootfs) = rootfs() {
+    if let (true, Some(rootfs)) = (rootfs, common::rootfs()) {
         std::os::unix::fs::symlink(rootfs, dir.join("rootfs")).unwrap();
     }
     blocks
@@ -388,7 +390,7 @@ fn run_page(page: &'static str, text: &str, at_least: usize) -> Vec<String> {
 fn every_block_of_the_cookbook_prints_what_the_page_shows() {
     require!(can_run_unprivileged(), "needs root and the test user");
     require!(has_command("busybox"), "needs busybox-static");
-    let problems = run_page("cookbook.md", PAGE, 10);
+    let problems = run_page("cookbook.md", PAGE, 10, false);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -396,7 +398,7 @@ fn every_block_of_the_cookbook_prints_what_the_page_shows() {
 fn every_block_of_the_error_page_prints_what_it_shows() {
     require!(can_run_unprivileged(), "needs root and the test user");
     require!(has_command("newuidmap"), "needs newuidmap (uidmap)");
-    let problems = run_page("errors.md", ERRORS, 3);
+    let problems = run_page("errors.md", ERRORS, 3, false);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -408,7 +410,7 @@ fn every_block_of_the_readme_prints_what_it_shows() {
         has_command("jq") && has_command("nsenter") && has_command("ip"),
         "needs jq, util-linux nsenter and iproute2"
     );
-    let problems = run_page("README.md", README, 6);
+    let problems = run_page("README.md", README, 6, true);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -269,7 +269,7 @@ fn net_socket_enters_the_network_namespace_of_a_socket() {
         .args(["-c", &script])
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + patience(10);
     let pid = loop {
         let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
             .unwrap_or_default();
@@ -341,7 +341,7 @@ fn join_cgroup_moves_the_program_into_the_targets_cgroup() {
     );
     drop(b);
     // The group empties once the box and our program are gone.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + patience(5);
     while std::fs::remove_dir(&group).is_err() {
         assert!(
             std::time::Instant::now() < deadline,

@@ -13,7 +13,7 @@ fn state(pid: u32) -> char {
 }
 
 fn wait_state(pid: u32, want: char) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + patience(5);
     while state(pid) != want {
         assert!(
             Instant::now() < deadline,
@@ -34,7 +34,7 @@ fn stops_pass_through_both_ways() {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + patience(5);
     let program = loop {
         if let Some(pid) = processes_with(&marker).into_iter().find(|p| *p != us.id()) {
             break pid;
@@ -69,7 +69,7 @@ fn we_are_not_dumpable_once_inside() {
     .stdin(Stdio::null())
     .spawn()
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + patience(5);
     let parent = loop {
         let found = processes_with(&marker).into_iter().find(|p| {
             std::fs::read_to_string(format!("/proc/{p}/comm"))

@@ -45,7 +45,7 @@ fn children_of(parent: u32, program: u32) -> (usize, usize) {
 
 /// Polls until `done` holds for the (zombies, live) of `parent`; returns the last.
 fn settle(parent: u32, program: u32, done: impl Fn((usize, usize)) -> bool) -> (usize, usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + patience(30);
     loop {
         let now = children_of(parent, program);
         if done(now) || Instant::now() > deadline {

@@ -204,7 +204,7 @@ fn owner_gives_the_namespace_to_another_user_in_both_modes() {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + patience(10);
         while !pid_file.exists() {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!("rs-unshare {args:?} ended early: {status:?}");

@@ -53,7 +53,7 @@ impl Background {
 
     /// The program's PID, once the pid file shows it runs.
     pub fn program_pid(&self) -> u32 {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + super::patience(10);
         loop {
             if let Ok(text) = std::fs::read_to_string(&self.pid_file) {
                 return text.trim().parse().unwrap();
@@ -65,7 +65,7 @@ impl Background {
 
     /// Waits until the program printed `needle` (its traps are set, say).
     pub fn wait_output(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + super::patience(10);
         while !std::fs::read_to_string(&self.out_file).is_ok_and(|o| o.contains(needle)) {
             assert!(
                 Instant::now() < deadline,
@@ -93,7 +93,7 @@ impl Background {
 
     /// Waits up to `secs` for rs-unshare; returns its status and stdout.
     pub fn wait(mut self, secs: u64) -> (ExitStatus, String) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + super::patience(secs);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return (status, std::fs::read_to_string(&self.out_file).unwrap());
@@ -114,7 +114,7 @@ pub fn alive(pid: u32) -> bool {
 }
 
 pub fn wait_gone(pid: u32, secs: u64) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
+    let deadline = Instant::now() + super::patience(secs);
     while Instant::now() < deadline {
         if !alive(pid) {
             return true;

@@ -49,6 +49,19 @@ pub fn shell_status(status: std::process::ExitStatus) -> i32 {
         .unwrap_or_else(|| 128 + status.signal().unwrap())
 }
 
+/// How long to wait at most for something that takes `secs` seconds on
+/// an ordinary machine: RSNS_TIME_SCALE times more where everything is
+/// slower (the kernel matrix's emulated VMs set it). Only ever a limit on
+/// waiting; no test asserts a time.
+pub fn patience(secs: u64) -> std::time::Duration {
+    let scale = std::env::var("RSNS_TIME_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1u64)
+        .max(1);
+    std::time::Duration::from_secs(secs * scale)
+}
+
 /// Returns false (after saying why) when a test must skip; panics instead
 /// when RSNS_REQUIRE_ALL=1.
 pub fn require(ok: bool, reason: &str) -> bool {
@@ -397,7 +410,7 @@ pub fn processes_with(marker: &str) -> Vec<u32> {
 /// (a shell that becomes it, and the shell's forks, have the marker too).
 pub fn the_sleep(marker: &str) -> u32 {
     let want = format!("sleep\0{marker}\0");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + patience(10);
     loop {
         let found = processes_with(marker).into_iter().find(|pid| {
             std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes())
@@ -465,7 +478,7 @@ impl Boxed {
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + patience(10);
         loop {
             if let Some(pid) = Self::find_sleep(maker.id()) {
                 return Boxed { pid, maker };

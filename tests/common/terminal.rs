@@ -47,7 +47,7 @@ impl Terminal {
     }
 
     pub fn wait_for(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + super::patience(10);
         while !self.output.lock().unwrap().contains(needle) {
             assert!(
                 Instant::now() < deadline,
@@ -65,7 +65,7 @@ impl Terminal {
     }
 
     pub fn finish(mut self) -> (i32, String) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + super::patience(10);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 std::thread::sleep(Duration::from_millis(50));

@@ -76,12 +76,27 @@ pub enum TargetError {
     Exited(i32),
     #[error("/proc is not mounted here, and joining a process needs it (mount -t proc proc /proc)")]
     NoProc,
+    /// Before pidfs (Linux 6.9) every pidfd shares one inode: INODE would
+    /// match any process, so it is refused rather than trusted.
+    #[error(
+        "-t {0}:INODE needs Linux 6.9 or later (pidfs), where a pidfd's inode names one process; \
+         this kernel gives every pidfd the same inode, so it cannot tell a reused PID (use -t {0})"
+    )]
+    NoPidfs(i32),
     #[error("cannot open {what} of PID {pid}: {}", errno_text(*errno))]
     Proc {
         what: String,
         pid: i32,
         errno: Errno,
     },
+}
+
+/// Whether this pidfd lives on pidfs (Linux 6.9+), where its inode is the
+/// process's own; before, pidfds were anonymous inodes, one for all.
+fn pidfd_has_own_inode(pidfd: &OwnedFd) -> bool {
+    const PID_FS_MAGIC: libc::c_long = 0x5049_4446;
+    nix::sys::statfs::fstatfs(pidfd)
+        .is_ok_and(|fs| fs.filesystem_type().0 as libc::c_long == PID_FS_MAGIC)
 }
 
 /// A process held by a pidfd, with its checked /proc directory.
@@ -103,6 +118,9 @@ impl Target {
                 errno,
             },
         })?;
+        if spec.inode.is_some() && !pidfd_has_own_inode(&pidfd) {
+            return Err(TargetError::NoPidfs(spec.pid));
+        }
         if let Some(wanted) = spec.inode {
             let found = std::fs::File::from(pidfd.try_clone().map_err(|e| TargetError::Proc {
                 what: "a pidfd".into(),

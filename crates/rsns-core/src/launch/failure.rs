@@ -24,6 +24,10 @@ pub(crate) fn create_hint(set: NsSet, errno: Errno, euid: u32) -> Option<String>
             "a namespace limit was reached: see /proc/sys/user/max_*_namespaces, and user \
              namespaces nest at most 32 deep"
         }
+        Errno::EINVAL if set.contains(NsKind::Time) && !time_ns_supported() => {
+            "time namespaces need Linux 5.6 or later, built with CONFIG_TIME_NS; this kernel has \
+             none"
+        }
         Errno::EINVAL => {
             "the kernel refused the flags: a multi-threaded caller cannot create user or mount \
              namespaces, and this kernel may lack a namespace type (CONFIG_*_NS)"
@@ -34,6 +38,11 @@ pub(crate) fn create_hint(set: NsSet, errno: Errno, euid: u32) -> Option<String>
         _ => return None,
     };
     Some(text.to_string())
+}
+
+/// Whether this kernel has time namespaces: every process then shows one.
+fn time_ns_supported() -> bool {
+    std::path::Path::new("/proc/self/ns/time").exists()
 }
 
 /// The error for a failed step, with the values `inside` used.
@@ -59,6 +68,10 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
                 errno,
                 nix::unistd::geteuid().as_raw(),
             ),
+        ),
+        Step::TimeEnter => (
+            "cannot enter the new time namespace (setns time_for_children)".into(),
+            None,
         ),
         Step::TimeOffsets => (
             format!(

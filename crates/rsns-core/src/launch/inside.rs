@@ -41,10 +41,11 @@ pub(crate) enum Step {
     Sync,
     NewSession,
     InitFork,
+    TimeEnter,
 }
 
 impl Step {
-    const ALL: [Step; 17] = [
+    const ALL: [Step; 18] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -62,6 +63,7 @@ impl Step {
         Step::Sync,
         Step::NewSession,
         Step::InitFork,
+        Step::TimeEnter,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -133,6 +135,21 @@ impl Inside {
     /// the offsets (impossible once a process is inside); exec enters it.
     pub(crate) fn create_time_ns(&self) -> Result<(), StepFailure> {
         unshare(CloneFlags::from_bits_retain(libc::CLONE_NEWTIME)).map_err(at(Step::TimeNs))
+    }
+
+    /// After unshare(CLONE_NEWTIME) only our children would be in the new
+    /// time namespace (and, since Linux 6.x, what we exec); setns into it
+    /// puts this process there itself, on every kernel with time
+    /// namespaces (5.6+), once its offsets are written.
+    pub(crate) fn enter_time_ns(&self) -> Result<(), StepFailure> {
+        let fd = open(
+            c"/proc/self/ns/time_for_children",
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(at(Step::TimeEnter))?;
+        nix::sched::setns(fd, CloneFlags::from_bits_retain(libc::CLONE_NEWTIME))
+            .map_err(at(Step::TimeEnter))
     }
 
     pub(crate) fn write_time_offsets(&self) -> Result<(), StepFailure> {

@@ -70,6 +70,11 @@ fn setup(
     plan.inside
         .write_time_offsets()
         .map_err(|f| UnshareError::from(describe(&plan.inside, f)))?;
+    if set.contains(crate::ns::NsKind::Time) {
+        plan.inside
+            .enter_time_ns()
+            .map_err(|f| UnshareError::from(describe(&plan.inside, f)))?;
+    }
     plan.inside
         .set_propagation()
         .map_err(|f| UnshareError::from(describe(&plan.inside, f)))?;

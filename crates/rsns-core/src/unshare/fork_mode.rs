@@ -141,6 +141,7 @@ fn child_steps(
     if plan.namespaces.contains(NsKind::Time) {
         plan.inside.create_time_ns()?;
         plan.inside.write_time_offsets()?;
+        plan.inside.enter_time_ns()?;
     }
     plan.inside.set_propagation()?;
     let sync = |errno: Errno| StepFailure {

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Runs inside a kernel-matrix VM (kernel-matrix.sh): every test executable
+# listed in OUT/tests, one after the other, as root (the tests switch to the
+# unprivileged test user themselves). Writes OUT/results: one line per test
+# executable, `NAME PASSED FAILED STATUS`, the skips to OUT/skipped.log, the
+# output of each to OUT/log/NAME, and OUT/done last.
+# Usage: in-vm.sh OUT
+set -u
+out=${1:?usage: in-vm.sh OUT}
+mkdir -p "$out/log"
+: >"$out/results"
+: >"$out/skipped.log"
+chmod 666 "$out/skipped.log"
+uname -r >"$out/kernel"
+# The guest's root is the host's, read-only: scratch space is a tmpfs.
+mountpoint -q /tmp || mount -t tmpfs tmpfs /tmp
+export RSNS_SKIP_LOG="$out/skipped.log"
+export RUST_BACKTRACE=0
+# Emulated CPUs are several times slower: tests wait longer (never assert).
+export RSNS_TIME_SCALE=10
+while read -r exe; do
+    name=$(basename "$exe" | sed 's/-[0-9a-f]*$//')
+    # Two slow CPUs: two tests at a time.
+    "$exe" --test-threads=2 >"$out/log/$name" 2>&1
+    status=$?
+    passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')
+    failed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')
+    echo "$name $passed $failed $status" >>"$out/results"
+done <"$out/tests"
+date +%s >"$out/done"

@@ -1,0 +1,154 @@
+#!/bin/sh
+# make test-kernels: the test suite on the kernels people run, each booted
+# in a VM (qemu under TCG, through virtme-ng, with this machine's file system
+# shared read-only), plus the host's own kernel natively; one table at the end.
+#
+# Usage: kernel-matrix.sh WORKDIR [SERIES...]    (default: 5.10 6.1 6.12)
+#
+# Kernels are Debian's own: the newest linux-image-SERIES*-amd64 of the suite
+# that ships the series, fetched with apt-get download through a private
+# sources list and private package lists (the machine's apt setup is not
+# touched); their modules go under /lib/modules/VERSION, where the guest
+# finds them. The test executables are built once on the host
+# (cargo test --no-run) and run unchanged inside: as root, and as the
+# unprivileged test user where a test asks for it. /dev/kvm is not used: a
+# stock kernel hangs under it here, since this machine is a VM itself.
+set -eu
+work=${1:?usage: kernel-matrix.sh WORKDIR [SERIES...]}
+shift
+series=${*:-5.10 6.1 6.12}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+cargo=${CARGO:-cargo}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+# The suite that carries each series (newest first where two do).
+suites_of() {
+    case "$1" in
+    5.10) echo "bullseye-security bullseye" ;;
+    6.1) echo "bookworm-security bookworm" ;;
+    6.12) echo "trixie-security trixie bookworm-backports" ;;
+    *) echo "sid" ;;
+    esac
+}
+
+apt_private() {
+    apt-get -q -o Dir::Etc::SourceList="$work/apt/sources.list" \
+        -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists" \
+        -o Dir::Cache::Archives="$work/apt/archives" -o APT::Architecture=amd64 "$@"
+}
+apt_cache() {
+    apt-cache -o Dir::Etc::SourceList="$work/apt/sources.list" \
+        -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists" \
+        -o APT::Architecture=amd64 "$@"
+}
+
+# 1. The kernels.
+mkdir -p "$work/apt/lists/partial" "$work/apt/parts" "$work/apt/archives/partial" "$work/debs"
+: >"$work/apt/sources.list"
+for s in $series; do
+    for suite in $(suites_of "$s"); do
+        case "$suite" in
+        *-security) echo "deb http://deb.debian.org/debian-security $suite main" ;;
+        *) echo "deb http://deb.debian.org/debian $suite main" ;;
+        esac
+    done
+done | sort -u >"$work/apt/sources.list"
+apt_private update >/dev/null
+kernels=""
+for s in $series; do
+    # linux-image-6.1.0-57-amd64, linux-image-6.12.118+deb13-amd64: not -rt, -cloud or -dbg.
+    pkg=$(apt_cache search --names-only "^linux-image-$s\\.[0-9]+[-.+][-.+0-9a-z]*-amd64\$" |
+        awk '{print $1}' | grep -v -e '-rt-' -e '-cloud-' -e dbg | sort -V | tail -1)
+    if [ -z "$pkg" ]; then
+        echo "kernel-matrix: no linux-image-$s*-amd64 in $(suites_of "$s")" >&2
+        exit 1
+    fi
+    deb=$(ls "$work/debs/${pkg}_"*.deb 2>/dev/null | head -1 || true)
+    if [ -z "$deb" ]; then
+        (cd "$work/debs" && apt_private download "$pkg" >/dev/null 2>&1)
+        deb=$(ls "$work/debs/${pkg}_"*.deb | head -1)
+    fi
+    dir="$work/kernels/$pkg"
+    if ! [ -d "$dir" ]; then
+        mkdir -p "$dir"
+        dpkg -x "$deb" "$dir"
+    fi
+    for m in "$dir"/lib/modules/* "$dir"/usr/lib/modules/*; do
+        [ -d "$m" ] || continue
+        version=${m##*/}
+        if ! [ -d "/lib/modules/$version" ]; then
+            mkdir -p /lib/modules
+            cp -a "$m" "/lib/modules/$version"
+            depmod "$version"
+        fi
+    done
+    kernels="$kernels $(ls "$dir"/boot/vmlinuz-*)"
+done
+
+# 2. The tests, built once; the root file system they use, made once.
+"$here/tests/support/test-user.sh"
+tests=$($cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | grep -v '/build/' | sort)
+target_tmp=$($cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/tmp
+[ -x "$target_tmp/rootfs/bin/busybox" ] && [ -d "$target_tmp/rootfs/mnt" ] ||
+    "$here/tests/support/mkrootfs.sh" "$target_tmp/rootfs" >/dev/null
+
+# 3. Each kernel in a VM, then the host natively.
+row() {
+    # kernel passed failed skipped-summary seconds
+    printf '| %-22s | %6s | %6s | %-60s | %6s |\n' "$1" "$2" "$3" "$4" "$5"
+}
+summary=""
+run_in() {
+    out=$1
+    passed=$(awk '{s+=$2} END {print s+0}' "$out/results")
+    failed=$(awk '{s+=$3} END {print s+0}' "$out/results")
+    skips=$(sort "$out/skipped.log" | uniq -c | sort -rn | awk '{n=$1; $1=""; printf "%s%d:%s", sep, n, $0; sep="; "}')
+    nskip=$(wc -l <"$out/skipped.log")
+    echo "$passed $failed $nskip ${skips:-none}"
+}
+status=0
+for k in $kernels host; do
+    if [ "$k" = host ]; then
+        name="host $(uname -r)"
+        out="$work/out/host"
+    else
+        name=$(basename "$k" | sed 's/^vmlinuz-//')
+        out="$work/out/$name"
+    fi
+    rm -rf "$out"
+    mkdir -p "$out"
+    chmod 777 "$out"
+    echo "$tests" >"$out/tests"
+    start=$(date +%s)
+    if [ "$k" = host ]; then
+        "$here/tests/support/in-vm.sh" "$out"
+    else
+        timeout 3000 vng --run="$k" --disable-kvm --cpus=2 --memory=3G --rwdir="$out" \
+            --exec="$here/tests/support/in-vm.sh $out" >"$work/vm-$name.log" 2>&1 || true
+    fi
+    seconds=$(($(date +%s) - start))
+    if ! [ -f "$out/done" ]; then
+        echo "kernel-matrix: $name did not finish; see $work/vm-$name.log" >&2
+        summary="$summary$(row "$name" "-" "-" "did not finish" "$seconds")
+"
+        status=1
+        continue
+    fi
+    set -- $(run_in "$out")
+    passed=$1 failed=$2 nskip=$3
+    shift 3
+    [ "$failed" = 0 ] || status=1
+    summary="$summary$(row "$name" "$passed" "$failed" "$nskip ($*)" "$seconds")
+"
+    if [ "$failed" != 0 ]; then
+        grep -l "FAILED\|panicked" "$out"/log/* 2>/dev/null | sed "s|^|  failures in |" >&2 || true
+    fi
+done
+echo
+row kernel passed failed "skipped (reasons)" seconds
+row ---------------------- ------ ------ ------------------------------------------------------------ ------
+printf '%s' "$summary"
+exit "$status"
