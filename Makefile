@@ -21,7 +21,7 @@ NEED_CARGO = @command -v $(CARGO) >/dev/null 2>&1 || { echo "make: $(CARGO) not 
 	Rust with rustup (https://rustup.rs) and open a new shell" >&2; exit 1; }
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test lint demo bench man completions install deb fuzz conformance clean
+.PHONY: help deps build test lint demo bench man completions install deb fuzz conformance test-kernels clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,14 @@ bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, 
 conformance: build ## Run util-linux's own tests of unshare, nsenter and lsns against ours (as root)
 	@tests/support/deps.sh --conformance
 	tests/support/conformance.sh $(RELEASE) $(TARGET_DIR)/conformance
+
+# make test-kernels KERNELS="6.1 5.10": the series to boot (default all).
+KERNELS ?= 5.10 6.1 6.12
+
+test-kernels: deps ## The tests on Debian's kernels 5.10, 6.1 and 6.12 in VMs, and the host's; one table (as root)
+	$(NEED_CARGO)
+	@tests/support/deps.sh --kernels
+	CARGO=$(CARGO) tests/support/kernel-matrix.sh $(TARGET_DIR)/kernels $(KERNELS)
 
 FUZZ_DIR     := crates/rsns-fuzz
 FUZZ_TARGETS := idmap_spec subid_line proc_stat proc_status mountinfo lsns_filter names

@@ -49,6 +49,16 @@ fn json_lists_the_same_namespaces_as_the_table() {
 /// util-linux lsns's output. lsns 2.38 exits 1 without a word when a process
 /// vanishes under it in mid-scan, which the other tests running beside this
 /// one make likely; that is its race, not ours, so it gets a few tries.
+/// rs-lsns with `args` and these variables set.
+fn lsns_env(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let mut c = std::process::Command::new(LSNS);
+    c.args(args);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    run(c).ok()
+}
+
 fn util_linux_lsns(args: &[&str]) -> String {
     for _ in 0..5 {
         let run = cmd("lsns", args);
@@ -109,7 +119,15 @@ fn the_default_table_matches_util_linux_layout() {
     let theirs = util_linux_lsns(&[&ino]);
     let ours = lsns(&[&ino]).ok();
     assert_eq!(ours, theirs);
-    assert!(ours.contains("└─sleep 600"), "{ours}");
+    // Drawn as the locale allows, as util-linux does.
+    let utf8 = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .is_some_and(|l| l.to_ascii_lowercase().replace('-', "").contains("utf8"));
+    let end = if utf8 { "└─" } else { "`-" };
+    assert!(ours.contains(&format!("{end}sleep 600")), "{ours}");
+    let ascii = lsns_env(&[&ino], &[("LC_ALL", "C")]);
+    assert!(ascii.contains("`-sleep 600"), "{ascii}");
 }
 
 #[test]

@@ -82,7 +82,7 @@ fn the_hosts_initial_mount_namespace_is_refused() {
 fn without_proc_it_cannot_tell_and_force_goes_ahead() {
     let Some(r) = setup() else { return };
     let script = format!(
-        "umount -l /proc || exit 9\n\
+        "mount -t tmpfs none /proc || exit 9\n\
          {PIVOT} --root {r} -- /bin/echo refused-run\n\
          echo status=$?\n\
          exec {PIVOT} --force --root {r} -- /bin/echo forced-run"
@@ -240,7 +240,9 @@ fn the_current_root_is_named_as_such() {
 #[test]
 fn too_few_descriptors_is_reported_as_such() {
     let Some(r) = setup() else { return };
-    let script = format!("ulimit -n 4; exec {PIVOT} --root {r} -- /bin/true");
+    // Descriptors 0 to 3 only, with 3 free whatever the caller passed down:
+    // room for the new root, none for the command's lookup.
+    let script = format!("exec 3>&-; ulimit -n 4; exec {PIVOT} --root {r} -- /bin/true");
     let run = unshare(&["-m", "sh", "-c", &script]);
     run.fails_as("rs-pivot", 126, "Too many open files (EMFILE)");
 }

@@ -110,6 +110,14 @@ pub fn has_command(name: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Whether pidfds have inodes of their own here (pidfs, Linux 6.9+):
+/// before, the pidfds of two processes share one.
+pub fn pidfs() -> bool {
+    let script = "import os; print(os.fstat(os.pidfd_open(os.getpid())).st_ino \
+                  != os.fstat(os.pidfd_open(os.getppid())).st_ino)";
+    cmd("python3", &["-c", script]).ok().trim() == "True"
+}
+
 /// The unprivileged user the tests switch to (tests/support/test-user.sh).
 pub fn test_user() -> Option<(u32, u32)> {
     static USER: OnceLock<Option<(u32, u32)>> = OnceLock::new();

@@ -5,7 +5,8 @@
 # (the container's root file system), uidmap (newuidmap/newgidmap), iproute2
 # (ip), procps (ps, kill), python3 (two tests use it), jq (a README
 # example); with --fuzz a C++ compiler, a nightly toolchain and
-# cargo-fuzz, with --conformance util-linux's build tools.
+# cargo-fuzz, with --conformance util-linux's build tools, with --kernels
+# what the kernel matrix's VMs need.
 #
 # Needs no Rust: as an ordinary user it runs apt-get through sudo, so a
 # `make demo` from your own shell asks for your password once, and sudo's
@@ -29,6 +30,13 @@ case "${1:-}" in
     # rustup and crates.io are package registries too; nothing else is fetched.
     rustup toolchain list | grep -q '^nightly' || rustup toolchain install --profile minimal nightly
     cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+    ;;
+--kernels)
+    # The kernel matrix: qemu (TCG), depmod for the kernels' modules, and a
+    # Python venv for virtme-ng from PyPI.
+    have qemu-system-x86_64 || need="$need qemu-system-x86"
+    have depmod || need="$need kmod"
+    python3 -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv"
     ;;
 --conformance)
     # util-linux's tests, built with meson: its build tools (bison and flex

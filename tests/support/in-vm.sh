@@ -14,6 +14,9 @@ chmod 666 "$out/skipped.log"
 uname -r >"$out/kernel"
 # The guest's root is the host's, read-only: scratch space is a tmpfs.
 mountpoint -q /tmp || mount -t tmpfs tmpfs /tmp
+# Modules a test uses that a user namespace cannot load on demand (overlay
+# for the cookbook's layers, veth and tun for the network tests).
+for m in overlay veth tun; do modprobe -q "$m" 2>/dev/null || true; done
 export RSNS_SKIP_LOG="$out/skipped.log"
 export RUST_BACKTRACE=0
 # Emulated CPUs are several times slower: tests wait longer (never assert).

@@ -43,6 +43,13 @@ apt_cache() {
         -o APT::Architecture=amd64 "$@"
 }
 
+# 0. virtme-ng, from PyPI, in a virtual environment of its own.
+if ! [ -x "$work/venv/bin/vng" ]; then
+    python3 -m venv "$work/venv"
+    "$work/venv/bin/pip" install -q virtme-ng
+fi
+vng="$work/venv/bin/vng"
+
 # 1. The kernels.
 mkdir -p "$work/apt/lists/partial" "$work/apt/parts" "$work/apt/archives/partial" "$work/debs"
 : >"$work/apt/sources.list"
@@ -86,12 +93,15 @@ for s in $series; do
     kernels="$kernels $(ls "$dir"/boot/vmlinuz-*)"
 done
 
-# 2. The tests, built once; the root file system they use, made once.
+# 2. The tests, built once into a target directory of the matrix's own (a
+# rebuild on the host while a VM runs must not swap its binaries); the root
+# file system they use, made once.
 "$here/tests/support/test-user.sh"
-tests=$($cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
+export CARGO_TARGET_DIR="$work/target"
+tests=$(cd "$here" && $cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | grep -v '/build/' | sort)
-target_tmp=$($cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/tmp
+[ -n "$tests" ] || { echo "kernel-matrix: the tests did not build" >&2; exit 1; }
+target_tmp="$CARGO_TARGET_DIR/tmp"
 [ -x "$target_tmp/rootfs/bin/busybox" ] && [ -d "$target_tmp/rootfs/mnt" ] ||
     "$here/tests/support/mkrootfs.sh" "$target_tmp/rootfs" >/dev/null
 
@@ -126,7 +136,7 @@ for k in $kernels host; do
     if [ "$k" = host ]; then
         "$here/tests/support/in-vm.sh" "$out"
     else
-        timeout 3000 vng --run="$k" --disable-kvm --cpus=2 --memory=3G --rwdir="$out" \
+        timeout 3000 "$vng" --run="$k" --disable-kvm --cpus=2 --memory=3G --rwdir="$out" \
             --exec="$here/tests/support/in-vm.sh $out" >"$work/vm-$name.log" 2>&1 || true
     fi
     seconds=$(($(date +%s) - start))

@@ -182,6 +182,7 @@ fn grid(
     draw: bool,
 ) -> Grid {
     let tree_col = tree_column(tree);
+    let ascii = !rows::utf8_locale();
     let lines = rows::tree_order(rows)
         .into_iter()
         .map(|(r, lasts)| {
@@ -194,7 +195,7 @@ fn grid(
                         cell = render::table::escape_controls(&cell);
                     }
                     if draw && Some(c) == tree_col {
-                        rows::tree_prefix(&lasts) + &cell
+                        rows::tree_prefix(&lasts, ascii) + &cell
                     } else {
                         cell
                     }

@@ -183,16 +183,34 @@ pub fn tree_order(rows: &[Row]) -> Vec<(usize, Vec<bool>)> {
 }
 
 /// The tree drawing before a cell: `│ ` or two spaces for each ancestor
-/// level, then `├─` or `└─`.
-pub fn tree_prefix(lasts: &[bool]) -> String {
+/// level, then `├─` or `└─`; with `ascii` (a locale that is not UTF-8),
+/// `| `, `|-` and `` `- ``, as util-linux draws it there.
+pub fn tree_prefix(lasts: &[bool], ascii: bool) -> String {
+    let (bar, branch, end) = if ascii {
+        ("| ", "|-", "`-")
+    } else {
+        ("│ ", "├─", "└─")
+    };
     let mut prefix = String::new();
     if let Some((own, ancestors)) = lasts.split_last() {
         for &last in ancestors {
-            prefix.push_str(if last { "  " } else { "│ " });
+            prefix.push_str(if last { "  " } else { bar });
         }
-        prefix.push_str(if *own { "└─" } else { "├─" });
+        prefix.push_str(if *own { end } else { branch });
     }
     prefix
+}
+
+/// Whether the locale's characters are UTF-8, as setlocale(LC_ALL, "")
+/// would decide from LC_ALL, LC_CTYPE and LANG (the first one set).
+pub fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .is_some_and(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("utf-8") || l.contains("utf8")
+        })
 }
 
 #[cfg(test)]
@@ -221,7 +239,7 @@ mod tests {
         ];
         let order: Vec<(usize, String)> = tree_order(&rows)
             .into_iter()
-            .map(|(r, lasts)| (r, tree_prefix(&lasts)))
+            .map(|(r, lasts)| (r, tree_prefix(&lasts, false)))
             .collect();
         assert_eq!(
             order,
@@ -233,5 +251,7 @@ mod tests {
                 (2, String::new()),
             ]
         );
+        assert_eq!(tree_prefix(&[false, true], true), "| `-");
+        assert_eq!(tree_prefix(&[true, false], true), "  |-");
     }
 }

@@ -36,6 +36,8 @@ struct Facts {
     /// Our network namespace: the initial one shows whether this kernel
     /// gives initial namespaces fixed inodes.
     net: Option<u64>,
+    /// The parent mount ID of `/`, from mountinfo.
+    root_parent: Option<u64>,
 }
 
 fn decide(f: &Facts) -> Verdict {
@@ -56,12 +58,33 @@ fn decide(f: &Facts) -> Verdict {
     if f.user.is_some_and(|u| u != USER_NS_INIT_INO) {
         return Verdict::NotInitial;
     }
-    match f.init_mnt {
-        Ok(init) if init == mnt => Verdict::Initial,
-        Ok(_) if f.pid == Some(PID_NS_INIT_INO) => Verdict::NotInitial,
-        Ok(_) => Verdict::Unknown("PID 1 here is not the host's init".into()),
-        Err(e) => Verdict::Unknown(format!("/proc/1/ns/mnt: {}", errno_text(e))),
+    let why = match f.init_mnt {
+        Ok(init) if init == mnt => return Verdict::Initial,
+        Ok(_) if f.pid == Some(PID_NS_INIT_INO) => return Verdict::NotInitial,
+        Ok(_) => "PID 1 here is not the host's init".to_string(),
+        Err(e) => format!("/proc/1/ns/mnt: {}", errno_text(e)),
+    };
+    // The root of the initial mount namespace sits on the kernel's first
+    // mount, rootfs, which has mount ID 1 and never goes away; a new mount
+    // namespace has a copy of rootfs under its root, with another ID.
+    match f.root_parent {
+        Some(ROOTFS_MOUNT_ID) => Verdict::Initial,
+        Some(_) => Verdict::NotInitial,
+        None => Verdict::Unknown(format!("{why}, and / is not in /proc/self/mountinfo")),
     }
+}
+
+/// The mount ID of rootfs, the first mount the kernel makes.
+const ROOTFS_MOUNT_ID: u64 = 1;
+
+/// The parent mount ID of `/` in our mountinfo (the topmost mount there).
+fn root_parent() -> Option<u64> {
+    let text = crate::mountinfo::read_own().ok()?;
+    crate::mountinfo::parse(&text)
+        .into_iter()
+        .rev()
+        .find(|m| m.mount_point == std::path::Path::new("/"))
+        .map(|m| m.parent)
 }
 
 fn ns_inode(path: &str) -> Result<u64, Errno> {
@@ -86,6 +109,7 @@ fn mount_ns_verdict() -> Verdict {
         pid: ns_inode("/proc/self/ns/pid").ok(),
         init_mnt: ns_inode("/proc/1/ns/mnt"),
         net: ns_inode("/proc/self/ns/net").ok(),
+        root_parent: root_parent(),
     })
 }
 
@@ -121,6 +145,7 @@ mod tests {
             pid: Some(PID_NS_INIT_INO),
             init_mnt: Err(Errno::EACCES),
             net: Some(4026532008),
+            root_parent: None,
         }
     }
 
@@ -166,6 +191,17 @@ mod tests {
         };
         assert!(matches!(decide(&boxed_pid_1), Verdict::Unknown(_)));
         assert!(matches!(decide(&facts()), Verdict::Unknown(w) if w.contains("EACCES")));
+        // Then the mount under /: rootfs (ID 1) only in the initial namespace.
+        let on_rootfs = Facts {
+            root_parent: Some(1),
+            ..boxed_pid_1.clone()
+        };
+        assert_eq!(decide(&on_rootfs), Verdict::Initial);
+        let on_a_copy = Facts {
+            root_parent: Some(71),
+            ..boxed_pid_1
+        };
+        assert_eq!(decide(&on_a_copy), Verdict::NotInitial);
     }
 
     #[test]
