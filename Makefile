@@ -29,7 +29,7 @@ help: ## List the targets
 deps: ## Install the Debian packages the demo and the tests use, if missing
 	@tests/support/deps.sh
 
-TOOLS   := rs-unshare rs-nsenter rs-lsns rs-pivot
+TOOLS   := rs-unshare rs-nsenter rs-lsns rs-pivot rs-cgroup
 
 build: deps ## Build the tools (optimized, static) into <target dir>/<host triple>/release
 	$(NEED_CARGO)

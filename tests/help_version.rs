@@ -13,6 +13,7 @@ fn every_tool_has_help_with_an_example_and_a_version() {
         ("rs-nsenter", NSENTER, "--preserve-credentials"),
         ("rs-lsns", LSNS, "--filter"),
         ("rs-pivot", PIVOT, "--keep-old"),
+        ("rs-cgroup", CGROUP, "--memory"),
     ] {
         for flag in ["--help", "-h"] {
             let help = cmd(path, &[flag]);
@@ -48,6 +49,7 @@ fn help_and_version_into_a_full_disk_fail() {
         ("rs-nsenter", NSENTER),
         ("rs-lsns", LSNS),
         ("rs-pivot", PIVOT),
+        ("rs-cgroup", CGROUP),
     ] {
         for flag in ["--help", "--version"] {
             let mut c = std::process::Command::new(path);

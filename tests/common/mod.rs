@@ -28,6 +28,7 @@ pub const UNSHARE: &str = env!("CARGO_BIN_EXE_rs-unshare");
 pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
 pub const LSNS: &str = env!("CARGO_BIN_EXE_rs-lsns");
 pub const PIVOT: &str = env!("CARGO_BIN_EXE_rs-pivot");
+pub const CGROUP: &str = env!("CARGO_BIN_EXE_rs-cgroup");
 
 /// (short flag, /proc/self/ns name) for every kind, as both tools spell them.
 pub const KINDS: [(&str, &str); 8] = [

@@ -25,6 +25,10 @@ mod lsns_cli;
 #[path = "../../../bin/rs-pivot/cli.rs"]
 mod pivot_cli;
 
+#[allow(dead_code)]
+#[path = "../../../bin/rs-cgroup/cli.rs"]
+mod cgroup_cli;
+
 /// A tool's command model and its manual section, as util-linux files them
 /// (unshare and nsenter in 1, lsns and pivot_root in 8).
 pub fn tools() -> Vec<(clap::Command, &'static str)> {
@@ -33,6 +37,7 @@ pub fn tools() -> Vec<(clap::Command, &'static str)> {
         (nsenter_cli::Cli::command(), "1"),
         (lsns_cli::Cli::command(), "8"),
         (pivot_cli::Cli::command(), "8"),
+        (cgroup_cli::Cli::command(), "1"),
     ]
 }
 
@@ -149,7 +154,13 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["rs-unshare.1", "rs-nsenter.1", "rs-lsns.8", "rs-pivot.8"]
+            [
+                "rs-unshare.1",
+                "rs-nsenter.1",
+                "rs-lsns.8",
+                "rs-pivot.8",
+                "rs-cgroup.1"
+            ]
         );
         for (page, option) in pages.iter().zip([
             "mount\\-proc",
@@ -175,8 +186,14 @@ mod tests {
     fn completions_for_bash_zsh_and_fish() {
         let dir = scratch("completions");
         let files = write_completions(&dir).unwrap();
-        assert_eq!(files.len(), 12);
-        for tool in ["rs-unshare", "rs-nsenter", "rs-lsns", "rs-pivot"] {
+        assert_eq!(files.len(), 15);
+        for tool in [
+            "rs-unshare",
+            "rs-nsenter",
+            "rs-lsns",
+            "rs-pivot",
+            "rs-cgroup",
+        ] {
             let bash = std::fs::read_to_string(dir.join("bash").join(tool)).unwrap();
             let function = format!("_{}", tool.replace('-', "__"));
             assert!(bash.contains(&format!("complete -F {function} ")), "{bash}");

@@ -1,6 +1,11 @@
 //! cgroup v2: where the unified hierarchy is mounted, and which group a
 //! process is in. Paths are bytes throughout (a group may be named anything).
 
+pub mod group;
+pub mod limits;
+pub mod run;
+pub mod stats;
+
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};

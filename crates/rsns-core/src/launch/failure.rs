@@ -69,6 +69,10 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
                 nix::unistd::geteuid().as_raw(),
             ),
         ),
+        Step::JoinCgroup => (
+            "cannot move into the cgroup (write cgroup.procs)".into(),
+            None,
+        ),
         Step::TimeEnter => (
             "cannot enter the new time namespace (setns time_for_children)".into(),
             None,

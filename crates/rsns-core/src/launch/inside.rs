@@ -42,10 +42,11 @@ pub(crate) enum Step {
     NewSession,
     InitFork,
     TimeEnter,
+    JoinCgroup,
 }
 
 impl Step {
-    const ALL: [Step; 18] = [
+    const ALL: [Step; 19] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -64,6 +65,7 @@ impl Step {
         Step::NewSession,
         Step::InitFork,
         Step::TimeEnter,
+        Step::JoinCgroup,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -95,7 +97,7 @@ fn at(step: Step) -> impl Fn(Errno) -> StepFailure {
 
 /// Everything the inside steps need, prepared before any fork.
 #[derive(Debug)]
-pub(crate) struct Inside {
+pub struct Inside {
     /// Text for /proc/self/timens_offsets, when offsets were given.
     pub time_offsets: Option<CString>,
     /// For a new mount namespace; `unchanged` does nothing.
@@ -122,7 +124,32 @@ pub(crate) struct Inside {
     /// to push input into (TIOCSTI). Only in a forked child, which never
     /// leads a process group, so setsid cannot fail with EPERM.
     pub new_session: bool,
+    /// A cgroup's cgroup.procs: the child moves itself there first (where
+    /// the kernel cannot start it inside with clone3).
+    pub join_cgroup: Option<OwnedFd>,
     pub exec: ExecPlan,
+}
+
+/// The last steps for a program run as it is: no root, ids or namespaces.
+pub fn plain_inside(exec: ExecPlan) -> Inside {
+    Inside {
+        time_offsets: None,
+        propagation: None,
+        root: None,
+        wd: None,
+        proc_mount: None,
+        proc_private_first: false,
+        setgid: None,
+        setuid: None,
+        keep_caps: None,
+        death_signal: None,
+        unmapped_id_hint: None,
+        parent_pidfd: None,
+        signal_mask: None,
+        new_session: false,
+        join_cgroup: None,
+        exec,
+    }
 }
 
 /// Our command name between "about to exec" and the exec. Exec sets the
@@ -207,6 +234,9 @@ impl Inside {
 
     /// Every step before exec but the signal mask (an init keeps its own).
     pub(crate) fn prepare_exec(&self) -> Result<(), StepFailure> {
+        if let Some(procs) = &self.join_cgroup {
+            write(procs.as_fd(), b"0").map_err(at(Step::JoinCgroup))?;
+        }
         if let Some(root) = &self.root {
             chroot(root.as_c_str()).map_err(at(Step::Chroot))?;
             chdir(c"/").map_err(at(Step::Chroot))?;

@@ -13,6 +13,7 @@ mod inside;
 
 pub(crate) use failure::{create_hint, describe};
 pub(crate) use init::{program_outcome, run_as_init};
+pub use inside::plain_inside;
 pub(crate) use inside::{EXEC_TOKEN, Inside, Step, StepFailure};
 
 use nix::errno::Errno;
@@ -165,9 +166,18 @@ pub(crate) fn fork_and_exec(
     inside: &mut Inside,
     policy: ForwardPolicy,
 ) -> Result<Outcome, LaunchError> {
+    fork_and_exec_with(inside, policy, &mut || sys::fork_into(0))
+}
+
+/// [`fork_and_exec`] with another way to fork (into a cgroup, say).
+pub(crate) fn fork_and_exec_with(
+    inside: &mut Inside,
+    policy: ForwardPolicy,
+    fork: &mut dyn FnMut() -> Result<Forked, Errno>,
+) -> Result<Outcome, LaunchError> {
     inside.signal_mask = Some(block_supervised()?);
     let (status_rx, status_tx) = channel().context(|| "socketpair".into())?;
-    match sys::fork_into(0).context(|| "fork".into())? {
+    match fork().context(|| "fork".into())? {
         Forked::Child => {
             drop(status_rx);
             let failure = inside.finish(Some(&status_tx));

@@ -161,6 +161,7 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
         parent_pidfd: None,
         signal_mask: None,
         new_session: opts.new_session,
+        join_cgroup: None,
         exec,
     };
     // A PID namespace applies to children: fork so the program is inside it.

@@ -229,6 +229,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         parent_pidfd: None,
         signal_mask: None,
         new_session: opts.new_session,
+        join_cgroup: None,
         exec,
     };
     Ok(Plan {

@@ -1,0 +1,242 @@
+//! rs-cgroup: a new cgroup v2 group with limits, the program started inside
+//! it (clone3 CLONE_INTO_CGROUP, so not one instruction runs outside), and a
+//! clean end: whatever the program left running is killed and the group
+//! removed.
+
+use std::ffi::OsString;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open};
+use nix::sys::signal::Signal;
+use nix::sys::stat::Mode;
+
+use super::group::{Group, controllers, enable_controllers};
+use super::limits::Limit;
+use super::stats::{Stats, StatsFormat};
+use crate::error::SysError;
+use crate::exec::{ExecPlan, ProgramEnv};
+use crate::launch::{LaunchError, fork_and_exec_with, plain_inside};
+use crate::process::Outcome;
+use crate::supervise::ForwardPolicy;
+use crate::sys;
+use crate::text::safe_path;
+
+#[derive(Debug, Clone, Default)]
+pub struct CgroupOptions {
+    /// Interface files to write, in order.
+    pub limits: Vec<Limit>,
+    /// `--parent`: the group to create ours under.
+    pub parent: Option<PathBuf>,
+    /// `--name`: default `rsns-PID`.
+    pub name: Option<String>,
+    /// `--join`: run in this existing group (no limits, nothing removed).
+    pub join: Option<PathBuf>,
+    /// `--keep`: leave the group and what runs in it.
+    pub keep: bool,
+    pub stats: Option<StatsFormat>,
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+}
+
+impl CgroupError {
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            CgroupError::Launch(e) => e.exit_status(),
+            _ => 1,
+        }
+    }
+}
+
+/// The default parent for root: `rsns` at the top of the hierarchy, a group
+/// with no processes of its own, so controllers can pass through it (the
+/// top itself is exempt from the no-internal-processes rule).
+const DEFAULT_PARENT: &str = "rsns";
+
+/// Whether `dir` is a directory of a cgroup2 file system.
+fn is_cgroup2(dir: &Path) -> bool {
+    nix::sys::statfs::statfs(dir)
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
+}
+
+/// Removes a group we made unless disarmed: a failure leaves nothing.
+struct Cleanup<'a>(Option<&'a Group>);
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        if let Some(group) = self.0 {
+            let _ = group.empty();
+            let _ = group.remove();
+        }
+    }
+}
+
+/// Runs the program as `opts` asks and returns how it ended (after the
+/// group was emptied and removed).
+pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
+    let mount = super::v2_mount().ok_or_else(|| {
+        CgroupError::Usage(
+            "no cgroup2 file system is mounted (rs-cgroup manages cgroup v2 only; mount one \
+             with: mount -t cgroup2 none /sys/fs/cgroup)"
+                .into(),
+        )
+    })?;
+    let exec = ExecPlan::command(&opts.command, ProgramEnv::Inherit)
+        .map_err(|e| CgroupError::Usage(e.to_string()))?;
+    let group = match &opts.join {
+        Some(dir) => {
+            if !is_cgroup2(dir) {
+                return Err(CgroupError::Usage(format!(
+                    "--join={}: not a cgroup v2 group",
+                    safe_path(dir)
+                )));
+            }
+            Group {
+                dir: dir.clone(),
+                owned: false,
+            }
+        }
+        None => make_group(&mount, &opts)?,
+    };
+    let mut cleanup = Cleanup(group.owned.then_some(&group));
+    group.apply(&opts.limits)?;
+
+    let mut inside = plain_inside(exec);
+    let dir_fd = open(
+        group.dir.as_path(),
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| SysError::new(format!("open {}", safe_path(&group.dir)), e))?;
+    let procs = group.dir.join("cgroup.procs");
+    // The child also writes itself into cgroup.procs before exec: where
+    // clone3 placed it there already that is a no-op, and where the kernel
+    // has no CLONE_INTO_CGROUP (before 5.7) it is how it gets in.
+    inside.join_cgroup = Some(
+        open(
+            procs.as_path(),
+            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| SysError::new(format!("open {}", safe_path(&procs)), e))?,
+    );
+    let mut fork = || match sys::fork_into_cgroup(dir_fd.as_fd()) {
+        Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL) => {
+            tracing::debug!("no CLONE_INTO_CGROUP: the child joins before exec");
+            sys::fork_into(0)
+        }
+        other => other,
+    };
+    let policy = ForwardPolicy {
+        forward_sigint: true,
+        ..ForwardPolicy::default()
+    };
+    let start = Instant::now();
+    let outcome = fork_and_exec_with(&mut inside, policy, &mut fork);
+    let wall = start.elapsed();
+    let outcome = outcome?;
+    let stats = Stats::read(&group, wall);
+    tracing::debug!(?outcome, ?stats, "program ended");
+    cleanup.0 = None;
+    if group.owned && !opts.keep {
+        group.empty()?;
+        group.remove()?;
+    }
+    if let Some(format) = opts.stats {
+        eprintln!("rs-cgroup: {}", stats.render(format));
+    }
+    if outcome == Outcome::Signaled(Signal::SIGKILL) && stats.oom_kills.is_some_and(|n| n > 0) {
+        let limit = opts
+            .limits
+            .iter()
+            .find(|l| l.file == "memory.max")
+            .map_or(String::new(), |l| format!(" ({} bytes)", l.value));
+        eprintln!(
+            "rs-cgroup: {}: killed by the OOM killer: the group ran out of memory at its \
+             limit{limit}",
+            crate::text::safe(inside.exec.display().as_bytes())
+        );
+    }
+    Ok(outcome)
+}
+
+/// Creates the group under `--parent` (or the default), with the
+/// controllers its limits need enabled on the way down.
+fn make_group(mount: &Path, opts: &CgroupOptions) -> Result<Group, CgroupError> {
+    let parent = match &opts.parent {
+        Some(p) => p.clone(),
+        None if nix::unistd::geteuid().is_root() => {
+            let p = mount.join(DEFAULT_PARENT);
+            match std::fs::create_dir(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(SysError::new(
+                        format!("cannot create the cgroup {}", safe_path(&p)),
+                        crate::error::io_errno(&e),
+                    )
+                    .into());
+                }
+            }
+            p
+        }
+        None => {
+            return Err(CgroupError::Usage(
+                "as an ordinary user, give --parent a cgroup delegated to you (for example the \
+                 one `systemd-run --user --scope -p Delegate=yes sh` puts its shell in)"
+                    .into(),
+            ));
+        }
+    };
+    if !is_cgroup2(&parent) {
+        return Err(CgroupError::Usage(format!(
+            "--parent={}: not a group of the cgroup v2 hierarchy (mounted at {})",
+            safe_path(&parent),
+            safe_path(mount)
+        )));
+    }
+    let mut wanted: Vec<&str> = opts.limits.iter().filter_map(Limit::controller).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let available = controllers(&parent);
+    let top = controllers(mount);
+    for c in &wanted {
+        if !available.iter().any(|a| a == c) && !top.iter().any(|a| a == c) {
+            let msg = if super::group::bound_to_v1(c) {
+                format!(
+                    "the {c} controller is bound to cgroup v1 on this machine, not to the cgroup \
+                     v2 hierarchy at {}: rs-cgroup manages cgroup v2 only",
+                    safe_path(mount)
+                )
+            } else {
+                format!(
+                    "the {c} controller is not available under {} (see its cgroup.controllers)",
+                    safe_path(&parent)
+                )
+            };
+            return Err(CgroupError::Usage(msg));
+        }
+    }
+    enable_controllers(mount, &parent, &wanted)?;
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("rsns-{}", std::process::id()));
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(CgroupError::Usage(format!(
+            "--name={name}: a group name is one path component"
+        )));
+    }
+    Ok(Group::create(&parent, &name)?)
+}

@@ -1,0 +1,233 @@
+//! rs-cgroup: the program starts inside a new cgroup v2 group, whatever it
+//! leaves running is killed at the end, the group is removed, the statuses
+//! are the program's; limits as the kernel shows them where this kernel's
+//! cgroup v2 hierarchy has the controllers (the kernel matrix's VMs), and a
+//! clear refusal where they are bound to cgroup v1 (this host).
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+
+/// The cgroup2 mount, and the default parent rs-cgroup uses as root.
+fn v2() -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mounts: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" - cgroup2 "))
+        .filter_map(|l| l.split(' ').nth(4))
+        .collect();
+    let mount = mounts
+        .iter()
+        .find(|m| **m == "/sys/fs/cgroup")
+        .or_else(|| mounts.first())?;
+    Some(PathBuf::from(mount))
+}
+
+fn setup() -> Option<PathBuf> {
+    let mount = v2();
+    if !require(
+        is_root() && mount.is_some(),
+        "needs root and a cgroup v2 hierarchy",
+    ) {
+        return None;
+    }
+    mount
+}
+
+/// Whether the v2 hierarchy offers this controller (not so on this host,
+/// where cpu, memory and pids are bound to cgroup v1).
+fn has_controller(mount: &std::path::Path, name: &str) -> bool {
+    std::fs::read_to_string(mount.join("cgroup.controllers"))
+        .is_ok_and(|c| c.split_whitespace().any(|n| n == name))
+}
+
+fn cgroup(args: &[&str]) -> Run {
+    cmd(CGROUP, args)
+}
+
+fn unique(name: &str) -> String {
+    format!("rsns-test-{name}-{}", std::process::id())
+}
+
+#[test]
+fn the_program_runs_inside_a_new_group_that_is_gone_after() {
+    let Some(mount) = setup() else { return };
+    let name = unique("inside");
+    let out = cgroup(&["--name", &name, "--", "cat", "/proc/self/cgroup"]).ok();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("0::"))
+        .unwrap_or_default();
+    assert_eq!(line, format!("0::/rsns/{name}"), "{out}");
+    assert!(!mount.join("rsns").join(&name).exists(), "the group stayed");
+}
+
+#[test]
+fn what_the_program_leaves_running_is_killed() {
+    let Some(mount) = setup() else { return };
+    let marker = marker_sleep();
+    // A daemon that double-forks into its own session: still in the group.
+    let script = format!("setsid sh -c 'sleep {marker} &' & wait; echo started");
+    let name = unique("daemon");
+    let out = cgroup(&["--name", &name, "--", "sh", "-c", &script]).ok();
+    assert_eq!(out, "started\n");
+    assert!(
+        processes_with(&marker).is_empty(),
+        "the daemon outlived the group"
+    );
+    assert!(!mount.join("rsns").join(&name).exists());
+}
+
+#[test]
+fn the_status_is_the_programs() {
+    let Some(_) = setup() else { return };
+    assert_eq!(cgroup(&["sh", "-c", "exit 3"]).code(), 3);
+    let killed = cgroup(&["sh", "-c", "kill -TERM $$"]);
+    assert_eq!(killed.signal(), Some(15));
+    cgroup(&["no-such-program-rsns"]).fails_as(
+        "rs-cgroup",
+        127,
+        "failed to execute no-such-program-rsns",
+    );
+    cgroup(&["/etc/passwd"]).fails_as("rs-cgroup", 126, "Permission denied");
+}
+
+#[test]
+fn keep_leaves_the_group_and_join_runs_in_it() {
+    let Some(mount) = setup() else { return };
+    let name = unique("keep");
+    cgroup(&["--keep", "--name", &name, "true"]).ok();
+    let dir = mount.join("rsns").join(&name);
+    assert!(dir.is_dir(), "--keep removed the group");
+    let join = format!("--join={}", dir.display());
+    let out = cgroup(&[&join, "cat", "/proc/self/cgroup"]).ok();
+    assert!(out.contains(&format!("0::/rsns/{name}\n")), "{out}");
+    assert!(dir.is_dir(), "--join removed a group it did not make");
+    std::fs::remove_dir(&dir).unwrap();
+}
+
+#[test]
+fn stats_in_json_have_the_documented_keys() {
+    let Some(_) = setup() else { return };
+    let run = cgroup(&[
+        "--stats=json",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done",
+    ]);
+    run.ok();
+    let line = run.stderr();
+    let json: serde_json::Value =
+        serde_json::from_str(line.trim().strip_prefix("rs-cgroup: ").unwrap()).unwrap();
+    for key in [
+        "wall_s",
+        "cpu_user_s",
+        "cpu_system_s",
+        "memory_peak_bytes",
+        "oom_kills",
+        "pids_peak",
+    ] {
+        assert!(json.get(key).is_some(), "no {key}: {json}");
+    }
+    assert!(json["wall_s"].as_f64().unwrap() > 0.0);
+    assert!(
+        json["cpu_user_s"].as_f64().unwrap() + json["cpu_system_s"].as_f64().unwrap() > 0.0,
+        "{json}"
+    );
+}
+
+#[test]
+fn bad_input_names_the_value_and_leaves_no_group() {
+    let Some(mount) = setup() else { return };
+    let name = unique("bad");
+    let named = format!("--name={name}");
+    for (args, needle) in [
+        (&["--memory=12XB", "true"][..], "'12XB' is not a size"),
+        (
+            &["--pids=-3", "true"][..],
+            "'-3' is not a number of processes",
+        ),
+        (&["--cpus=0", "true"][..], "'0' is not a number of CPUs"),
+        (
+            &[named.as_str(), "--set=nosuch.file=1", "true"][..],
+            "nosuch",
+        ),
+        (
+            &[named.as_str(), "--set=cgroup.nosuch=1", "true"][..],
+            "cgroup.nosuch",
+        ),
+        (
+            &["--parent=/nonexistent-rsns", "true"][..],
+            "--parent=/nonexistent-rsns",
+        ),
+        (&["--name=a/b", "true"][..], "one path component"),
+    ] {
+        cgroup(args).fails_as("rs-cgroup", 1, needle);
+        assert!(
+            !mount.join("rsns").join(&name).exists(),
+            "{args:?} left the group"
+        );
+    }
+}
+
+#[test]
+fn an_ordinary_user_without_parent_is_told_what_to_do() {
+    require!(can_run_unprivileged(), "needs root and the test user");
+    let (uid, gid) = test_user().unwrap();
+    run(as_user(uid, gid, CGROUP, &["true"])).fails_as(
+        "rs-cgroup",
+        1,
+        "give --parent a cgroup delegated to you",
+    );
+}
+
+/// Limits where the controllers are in cgroup v2 (the VMs); the refusal
+/// where they are bound to cgroup v1 (this host).
+#[test]
+fn memory_and_pids_limits_as_the_kernel_shows_them() {
+    let Some(mount) = setup() else { return };
+    if !has_controller(&mount, "memory") || !has_controller(&mount, "pids") {
+        cgroup(&["--memory=64M", "true"]).fails_as(
+            "rs-cgroup",
+            1,
+            "rs-cgroup manages cgroup v2 only",
+        );
+        return;
+    }
+    // The interface files say what was asked.
+    let name = unique("limits");
+    let script = format!(
+        "cat /sys/fs/cgroup/rsns/{name}/memory.max /sys/fs/cgroup/rsns/{name}/pids.max \
+         /sys/fs/cgroup/rsns/{name}/cpu.max 2>/dev/null || cat {0}/rsns/{name}/memory.max \
+         {0}/rsns/{name}/pids.max {0}/rsns/{name}/cpu.max",
+        mount.display()
+    );
+    let out = cgroup(&[
+        "--memory=64M",
+        "--pids=16",
+        "--cpus=0.5",
+        "--name",
+        &name,
+        "sh",
+        "-c",
+        &script,
+    ])
+    .ok();
+    assert_eq!(out, "67108864\n16\n50000 100000\n");
+    // Past --pids, fork fails.
+    let forks = "for i in $(seq 1 40); do sleep 5 & done 2>/dev/null; echo $(jobs -p | wc -l)";
+    let out = cgroup(&["--pids=8", "sh", "-c", forks]).ok();
+    let started: u32 = out.trim().parse().unwrap();
+    assert!(started < 8, "{started} processes started under --pids=8");
+    // Past --memory, the OOM killer: 137 and one line saying so.
+    let hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
+    let run = cgroup(&["--memory=32M", "--swap=0", "sh", "-c", hog]);
+    assert_eq!(run.signal(), Some(9), "{}", run.stdout());
+    assert!(
+        run.stderr().contains("killed by the OOM killer"),
+        "{}",
+        run.stderr()
+    );
+}
