@@ -41,6 +41,9 @@ struct Block {
     /// 1-based line of the opening fence.
     line: usize,
     as_root: bool,
+    /// `needs=FEATURE` on the fence: the kernel feature the block shows
+    /// (a kernel without it skips the block, saying so).
+    needs: Option<String>,
     commands: Vec<Step>,
 }
 
@@ -58,11 +61,12 @@ fn parse_page(page: &'static str, text: &str) -> Vec<Block> {
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let Some(block) = current.as_mut() else {
-            if line.trim_end() == "```console" {
+            if let Some(info) = line.trim_end().strip_prefix("```console") {
                 current = Some(Block {
                     page,
                     line: n,
                     as_root: false,
+                    needs: info.trim().strip_prefix("needs=").map(str::to_string),
                     commands: Vec::new(),
                 });
             }
@@ -282,8 +286,35 @@ fn trim_blank_tail(lines: &[String]) -> &[String] {
     &lines[..end]
 }
 
+/// Whether this kernel has what a block `needs`, tried the way the block
+/// uses it; why not, if not.
+fn missing_feature(needs: &str) -> Option<String> {
+    match needs {
+        "userns-overlay" => {
+            let dir = Scratch::new("probe-overlay");
+            let script = "mkdir l u w m && mount -t overlay o -o lowerdir=l,upperdir=u,workdir=w m";
+            let mut c = match test_user() {
+                Some((uid, gid)) => as_user(uid, gid, UNSHARE, &["-Urm", "sh", "-c", script]),
+                None => {
+                    let mut c = Command::new(UNSHARE);
+                    c.args(["-Urm", "sh", "-c", script]);
+                    c
+                }
+            };
+            let ok = c.current_dir(&dir.path).output().is_ok_and(|o| o.status.success());
+            (!ok).then(|| "overlayfs in a user namespace needs Linux 5.11".to_string())
+        }
+        other => Some(format!("unknown feature '{other}'")),
+    }
+}
+
 /// Runs a block; returns what went wrong, if anything.
 fn run_block(block: &Block, dir: &Path) -> Vec<String> {
+    if let Some(why) = block.needs.as_deref().and_then(missing_feature) {
+        // A skip: counted and reported, and a failure under RSNS_REQUIRE_ALL.
+        require(false, &format!("{}:{}: {why}", block.page, block.line));
+        return Vec::new();
+    }
     let bin_dir = Path::new(UNSHARE).parent().unwrap();
     let path = format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", bin_dir.display());
     let text = script(block);
