@@ -105,7 +105,11 @@ target_tmp="$CARGO_TARGET_DIR/tmp"
 [ -x "$target_tmp/rootfs/bin/busybox" ] && [ -d "$target_tmp/rootfs/mnt" ] ||
     "$here/tests/support/mkrootfs.sh" "$target_tmp/rootfs" >/dev/null
 
-# 3. Each kernel in a VM, then the host natively.
+# 3. Each kernel in a VM, then the host natively. Two load tests of rs-lsns
+# (700 boxes; a scan under namespace churn) test our scan, not the kernel's
+# features, and take a quarter of an hour each on an emulated CPU: the VMs
+# skip them, the host runs them (and make test does everywhere).
+vm_skip="--skip seven_hundred_boxes_are_all_listed --skip a_scan_under_churn_always_succeeds_and_stays_consistent"
 row() {
     # kernel passed failed skipped-summary seconds
     printf '| %-22s | %6s | %6s | %-60s | %6s |\n' "$1" "$2" "$3" "$4" "$5"
@@ -134,10 +138,11 @@ for k in $kernels host; do
     echo "$tests" >"$out/tests"
     start=$(date +%s)
     if [ "$k" = host ]; then
-        "$here/tests/support/in-vm.sh" "$out"
+        RSNS_VM_SKIP="" "$here/tests/support/in-vm.sh" "$out"
     else
         timeout 3000 "$vng" --run="$k" --disable-kvm --cpus=2 --memory=3G --rwdir="$out" \
-            --exec="$here/tests/support/in-vm.sh $out" >"$work/vm-$name.log" 2>&1 || true
+            --exec="RSNS_VM_SKIP='$vm_skip' $here/tests/support/in-vm.sh $out" \
+            >"$work/vm-$name.log" 2>&1 || true
     fi
     seconds=$(($(date +%s) - start))
     if ! [ -f "$out/done" ]; then
