@@ -301,7 +301,10 @@ fn missing_feature(needs: &str) -> Option<String> {
                     c
                 }
             };
-            let ok = c.current_dir(&dir.path).output().is_ok_and(|o| o.status.success());
+            let ok = c
+                .current_dir(&dir.path)
+                .output()
+                .is_ok_and(|o| o.status.success());
             (!ok).then(|| "overlayfs in a user namespace needs Linux 5.11".to_string())
         }
         other => Some(format!("unknown feature '{other}'")),

@@ -70,7 +70,10 @@ fn conflicting_modes_are_refused() {
 fn verbose_logs_on_stderr_only() {
     // A thread's ID given to -p is one thing -v reports, on every kernel.
     let tid = nix::unistd::gettid().as_raw();
-    require!(tid != std::process::id() as i32, "the test runs on the main thread");
+    require!(
+        tid != std::process::id() as i32,
+        "the test runs on the main thread"
+    );
     let tid = tid.to_string();
     let quiet = lsns(&["-p", &tid, "-o", "NS"]);
     let loud = lsns(&["-v", "-p", &tid, "-o", "NS"]);

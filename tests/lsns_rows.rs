@@ -134,7 +134,9 @@ fn a_namespace_kept_only_by_an_open_descriptor_is_listed() {
     // ends: only the descriptor keeps the namespace.
     let marker = marker_sleep();
     let script = format!(
-        "{UNSHARE} -u sleep 30 & box=$!; sleep 0.2; exec 7</proc/$box/ns/uts; kill $box; wait $box; exec sleep {marker}"
+        "{UNSHARE} -u sleep 30 & box=$!; \
+         until [ \"$(readlink /proc/$box/ns/uts)\" != \"$(readlink /proc/self/ns/uts)\" ]; do sleep 0.05; done; \
+         exec 7</proc/$box/ns/uts; kill $box; wait $box; exec sleep {marker}"
     );
     let mut holder = std::process::Command::new("sh")
         .args(["-c", &script])
