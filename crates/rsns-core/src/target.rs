@@ -279,6 +279,20 @@ mod tests {
     fn our_own_process_as_a_target() {
         let me = std::process::id() as i32;
         let inode = pidfd_inode(Pid::from_raw(me)).unwrap();
+        let pidfd = sys::pidfd_open(Pid::from_raw(me)).unwrap();
+        if !pidfd_has_own_inode(&pidfd) {
+            // Before pidfs every pidfd has this inode: INODE is refused.
+            let err = Target::open(TargetSpec {
+                pid: me,
+                inode: Some(inode),
+            })
+            .unwrap_err();
+            assert!(
+                matches!(err, TargetError::NoPidfs(pid) if pid == me),
+                "{err}"
+            );
+            return;
+        }
         let target = Target::open(TargetSpec {
             pid: me,
             inode: Some(inode),
