@@ -98,9 +98,13 @@ done
 # file system they use, made once.
 "$here/tests/support/test-user.sh"
 export CARGO_TARGET_DIR="$work/target"
-# Test executables only ("test":true in the profile), not the tools themselves.
+# Test executables only (built with the test profile), not the tools.
 tests=$(cd "$here" && $cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
-    grep '"test":true' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | sort)
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["profile"]["test"] and m.get("executable"):
+        print(m["executable"])' | sort)
 [ -n "$tests" ] || { echo "kernel-matrix: the tests did not build" >&2; exit 1; }
 target_tmp="$CARGO_TARGET_DIR/tmp"
 [ -x "$target_tmp/rootfs/bin/busybox" ] && [ -d "$target_tmp/rootfs/mnt" ] ||
