@@ -215,12 +215,20 @@ fn memory_and_pids_limits_as_the_kernel_shows_them() {
     // Past --pids, fork fails (the shell says so and gives up), and what
     // it had started is gone with the group.
     let marker = marker_sleep();
-    let forks = format!("i=0; while [ $i -lt 40 ]; do sleep {marker} & i=$((i+1)); done; echo all-started");
+    let forks =
+        format!("i=0; while [ $i -lt 40 ]; do sleep {marker} & i=$((i+1)); done; echo all-started");
     let run = cgroup(&["--pids=8", "sh", "-c", &forks]);
     assert_ne!(run.code(), 0, "{}", run.stdout());
     assert!(!run.stdout().contains("all-started"));
-    assert!(run.stderr().to_lowercase().contains("fork"), "{}", run.stderr());
-    assert!(processes_with(&marker).is_empty(), "sleeps outlived the group");
+    assert!(
+        run.stderr().to_lowercase().contains("fork"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        processes_with(&marker).is_empty(),
+        "sleeps outlived the group"
+    );
     // Past --memory, the OOM killer: 137 and one line saying so.
     let hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
     let run = cgroup(&["--memory=32M", "--swap=0", "sh", "-c", hog]);
