@@ -175,9 +175,13 @@ fn ctrl_c_in_a_terminal_reaches_the_program_once() {
 #[test]
 fn ctrl_c_ends_a_pid_namespace_init() {
     require!(is_root() && has_command("script"), "needs root and script");
-    let mut term = Terminal::start(&format!("{UNSHARE} -pf sh -c 'echo ready; exec sleep 100'"));
+    let marker = marker_sleep();
+    let mut term = Terminal::start(&format!(
+        "{UNSHARE} -pf sh -c 'echo ready; exec sleep {marker}'"
+    ));
     term.wait_for("ready");
-    std::thread::sleep(Duration::from_millis(100));
+    // PID 1 is the sleep itself by now, not the shell on its way to it.
+    the_sleep(&marker);
     term.ctrl_c();
     let (code, out) = term.finish();
     assert_eq!(code, 128 + 2, "{out:?}");
