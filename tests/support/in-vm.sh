@@ -14,8 +14,13 @@ mkdir -p "$out/log"
 : >"$out/skipped.log"
 chmod 666 "$out/skipped.log"
 uname -r >"$out/kernel"
-# The guest's root is the host's, read-only: scratch space is a tmpfs.
-mountpoint -q /tmp || mount -t tmpfs tmpfs /tmp
+# The guest's root is the host's, read-only, and virtme-ng's /tmp is an
+# overlay on it, which overlayfs refuses as an upper layer (the cookbook's
+# image layers): scratch space is a tmpfs of its own. Only in the VM: on the
+# host this would hide /tmp.
+if [ "${RSNS_IN_VM:-}" = 1 ]; then
+    mount -t tmpfs tmpfs /tmp
+fi
 # Modules a test uses that a user namespace cannot load on demand (overlay
 # for the cookbook's layers, veth and tun for the network tests).
 for m in overlay veth tun; do modprobe -q "$m" 2>/dev/null || true; done
