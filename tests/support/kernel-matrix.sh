@@ -110,7 +110,9 @@ target_tmp="$CARGO_TARGET_DIR/tmp"
 [ -x "$target_tmp/rootfs/bin/busybox" ] && [ -d "$target_tmp/rootfs/mnt" ] ||
     "$here/tests/support/mkrootfs.sh" "$target_tmp/rootfs" >/dev/null
 
-# 3. Each kernel in a VM, then the host natively. Two load tests of rs-lsns
+# 3. Each kernel in a VM, then the host natively. In a VM a test may skip
+# for a feature the kernel lacks (the table says which and why), so CI's
+# RSNS_REQUIRE_ALL=1 applies to the host's row only. Two load tests of rs-lsns
 # (700 boxes; a scan under namespace churn) test our scan, not the kernel's
 # features, and take a quarter of an hour each on an emulated CPU: the VMs
 # skip them, the host runs them (and make test does everywhere).
@@ -146,7 +148,7 @@ for k in $kernels host; do
         RSNS_VM_SKIP="" "$here/tests/support/in-vm.sh" "$out"
     else
         timeout 3000 "$vng" --run="$k" --disable-kvm --cpus=2 --memory=3G --rwdir="$out" \
-            --exec="RSNS_IN_VM=1 RSNS_VM_SKIP='$vm_skip' $here/tests/support/in-vm.sh $out" \
+            --exec="RSNS_IN_VM=1 RSNS_REQUIRE_ALL=0 RSNS_VM_SKIP='$vm_skip' $here/tests/support/in-vm.sh $out" \
             >"$work/vm-$name.log" 2>&1 || true
     fi
     seconds=$(($(date +%s) - start))
