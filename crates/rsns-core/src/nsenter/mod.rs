@@ -144,25 +144,15 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     }
 
     let mut inside = Inside {
-        time_offsets: None,
-        propagation: None,
-        root: None,
-        wd: None,
-        proc_mount: None,
-        proc_private_first: false,
         setgid: gid.map(Gid::from_raw),
         setuid: uid.map(Uid::from_raw),
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
-        death_signal: None,
         unmapped_id_hint: Some(
             "entering a user namespace sets uid and gid 0 unless told otherwise: keep yours with \
              --preserve-credentials, or choose mapped ones with -S and -G",
         ),
-        parent_pidfd: None,
-        signal_mask: None,
         new_session: opts.new_session,
-        join_cgroup: None,
-        exec,
+        ..crate::launch::plain_inside(exec)
     };
     // A PID namespace applies to children: fork so the program is inside it.
     // A new session needs a child too: a process group leader cannot have one.

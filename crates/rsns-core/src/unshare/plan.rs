@@ -225,12 +225,8 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         setuid: opts.setuid.map(Uid::from_raw),
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
         death_signal: opts.kill_child,
-        unmapped_id_hint: None,
-        parent_pidfd: None,
-        signal_mask: None,
         new_session: opts.new_session,
-        join_cgroup: None,
-        exec,
+        ..crate::launch::plain_inside(exec)
     };
     Ok(Plan {
         mode: if fork { Mode::Fork } else { Mode::Exec },
