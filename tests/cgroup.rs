@@ -212,6 +212,25 @@ fn memory_and_pids_limits_as_the_kernel_shows_them() {
     ])
     .ok();
     assert_eq!(out, "67108864\n16\n50000 100000\n");
+    // Every other limit option, each in its own file.
+    let script = format!(
+        "d={}$(sed -n 's/^0:://p' /proc/self/cgroup); \
+         cat $d/memory.high $d/memory.swap.max $d/cpu.weight $d/cpuset.cpus; \
+         sed -n 's/^default //p' $d/io.weight",
+        mount.display()
+    );
+    let out = cgroup(&[
+        "--memory-high=48M",
+        "--swap=0",
+        "--cpu-weight=50",
+        "--cpuset=0",
+        "--io-weight=200",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .ok();
+    assert_eq!(out, "50331648\n0\n50\n0\n200\n");
     // Past --pids, fork fails (the shell says so and gives up), and what
     // it had started is gone with the group.
     let marker = marker_sleep();
