@@ -258,3 +258,180 @@ fn memory_and_pids_limits_as_the_kernel_shows_them() {
         run.stderr()
     );
 }
+
+/// With `rs-unshare -C` the box sees its own group as `/`; `rs-nsenter -c`
+/// joins that group from outside (and `-C` its view of it).
+#[test]
+fn a_box_sees_its_group_as_root_and_nsenter_joins_it() {
+    let Some(mount) = setup() else { return };
+    let dir = Scratch::new("cgroup-box");
+    let pid_file = dir.join("pid");
+    let out_file = dir.join("out");
+    let name = unique("box");
+    let pid_arg = format!("--pid-file={}", pid_file.display());
+    let mut child = std::process::Command::new(CGROUP)
+        .args(["--name", &name, "--", UNSHARE, "-C", &pid_arg])
+        .args(["sh", "-c", "cat /proc/self/cgroup; exec sleep 60"])
+        .stdout(std::fs::File::create(&out_file).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + patience(10);
+    let pid = loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file) {
+            break text.trim().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no pid file");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let group = format!("0::/rsns/{name}\n");
+    let host_view = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(host_view.contains(&group), "{host_view}");
+    // Joined the group, seen from the host's cgroup namespace...
+    let joined = cmd(NSENTER, &["-t", &pid, "-c", "cat", "/proc/self/cgroup"]).ok();
+    assert!(joined.contains(&group), "{joined}");
+    // ... and with the box's namespace too, as the box sees it.
+    let inside = cmd(
+        NSENTER,
+        &["-t", &pid, "-c", "-C", "cat", "/proc/self/cgroup"],
+    )
+    .ok();
+    assert!(inside.contains("0::/\n"), "{inside}");
+    kill_pid(pid.parse().unwrap(), nix::sys::signal::Signal::SIGKILL);
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    let seen = std::fs::read_to_string(&out_file).unwrap();
+    assert!(seen.contains("0::/\n"), "the box saw {seen}");
+    assert!(!mount.join("rsns").join(&name).exists(), "the group stayed");
+}
+
+/// A delegated subtree, as systemd's Delegate=yes makes one: the group and
+/// its cgroup.procs, cgroup.subtree_control and cgroup.threads are the
+/// user's, and the user's process sits in a leaf below it (so the group
+/// has no processes of its own and may hand controllers down).
+struct Delegated {
+    dir: PathBuf,
+    leaf: PathBuf,
+}
+
+impl Delegated {
+    fn new(mount: &std::path::Path, uid: u32, gid: u32, controllers: &[&str]) -> Delegated {
+        for c in controllers {
+            std::fs::write(mount.join("cgroup.subtree_control"), format!("+{c}")).unwrap();
+        }
+        let dir = mount.join(unique("delegated"));
+        std::fs::create_dir(&dir).unwrap();
+        let chown = |p: &std::path::Path| std::os::unix::fs::chown(p, Some(uid), Some(gid));
+        for file in [
+            "",
+            "cgroup.procs",
+            "cgroup.subtree_control",
+            "cgroup.threads",
+        ] {
+            chown(&dir.join(file)).unwrap();
+        }
+        let leaf = dir.join("caller");
+        std::fs::create_dir(&leaf).unwrap();
+        Delegated { dir, leaf }
+    }
+
+    /// rs-cgroup run as the user from the leaf (moved there as root, then
+    /// privileges dropped), with `--parent` the delegated group.
+    fn run_as_user(&self, uid: u32, gid: u32, args: &[&str]) -> Run {
+        let script = format!(
+            "echo $$ > '{}/cgroup.procs' && exec setpriv --reuid={uid} --regid={gid} \
+             --clear-groups -- \"$@\"",
+            self.leaf.display()
+        );
+        let parent = format!("--parent={}", self.dir.display());
+        let mut c = std::process::Command::new("sh");
+        c.args(["-c", &script, "sh", CGROUP, &parent]).args(args);
+        run(c)
+    }
+
+    /// The groups rs-cgroup left below the delegated one, but the leaf.
+    fn left(&self) -> Vec<String> {
+        std::fs::read_dir(&self.dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir() && e.path() != self.leaf)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
+impl Drop for Delegated {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.leaf);
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// An ordinary user under a delegated group: the program runs in a new
+/// group below it, what it leaves is killed, the group is removed; and,
+/// where cgroup v2 has the controllers, the limits hold.
+#[test]
+fn an_ordinary_user_works_under_a_delegated_group() {
+    let Some(mount) = setup() else { return };
+    require!(can_run_unprivileged(), "needs root and the test user");
+    let (uid, gid) = test_user().unwrap();
+    let limits = has_controller(&mount, "memory") && has_controller(&mount, "pids");
+    let wanted: &[&str] = if limits { &["memory", "pids"] } else { &[] };
+    let delegated = Delegated::new(&mount, uid, gid, wanted);
+    let marker = marker_sleep();
+    let script = format!(
+        "id -u; sed -n 's/^0:://p' /proc/self/cgroup; setsid sh -c 'sleep {marker} &' & wait"
+    );
+    let out = delegated
+        .run_as_user(uid, gid, &["--name=mine", "sh", "-c", &script])
+        .ok();
+    let base = delegated
+        .dir
+        .strip_prefix(&mount)
+        .unwrap()
+        .display()
+        .to_string();
+    assert_eq!(out, format!("{uid}\n/{base}/mine\n"));
+    assert!(
+        processes_with(&marker).is_empty(),
+        "the daemon outlived the group"
+    );
+    assert!(delegated.left().is_empty(), "left {:?}", delegated.left());
+    if !limits {
+        return;
+    }
+    let script = "d=$(sed -n 's/^0:://p' /proc/self/cgroup); \
+                  cat /sys/fs/cgroup$d/memory.max /sys/fs/cgroup$d/pids.max";
+    let script = script.replace("/sys/fs/cgroup", &mount.display().to_string());
+    let out = delegated
+        .run_as_user(
+            uid,
+            gid,
+            &["--memory=64M", "--pids=16", "sh", "-c", &script],
+        )
+        .ok();
+    assert_eq!(out, "67108864\n16\n");
+    let hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
+    let run = delegated.run_as_user(uid, gid, &["--memory=32M", "sh", "-c", hog]);
+    assert_eq!(run.signal(), Some(9), "{}", run.stdout());
+    assert!(
+        run.stderr().contains("killed by the OOM killer"),
+        "{}",
+        run.stderr()
+    );
+    assert!(delegated.left().is_empty(), "left {:?}", delegated.left());
+}
+
+/// Outside a delegated subtree an ordinary user gets EACCES, with how to get
+/// one; nothing is left.
+#[test]
+fn an_ordinary_user_is_refused_a_group_not_theirs() {
+    let Some(mount) = setup() else { return };
+    require!(can_run_unprivileged(), "needs root and the test user");
+    let (uid, gid) = test_user().unwrap();
+    let parent = format!("--parent={}", mount.join("rsns").display());
+    std::fs::create_dir_all(mount.join("rsns")).unwrap();
+    run(as_user(uid, gid, CGROUP, &[&parent, "true"])).fails_as("rs-cgroup", 1, "Delegate=yes");
+}

@@ -168,11 +168,15 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
 
 fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
     let usage = |text: &str| Err(NsenterError::Usage(text.into()));
-    let asked =
-        opts.all || !opts.namespaces.is_empty() || opts.net_socket.is_some() || opts.user_parent;
+    // Joining the target's cgroup is a thing to do on its own.
+    let asked = opts.all
+        || !opts.namespaces.is_empty()
+        || opts.net_socket.is_some()
+        || opts.user_parent
+        || opts.join_cgroup;
     if !asked {
         return usage(
-            "no namespace to enter: use -a, or name one (-m -u -i -n -p -U -C -T, --net-socket, --user-parent)",
+            "no namespace to enter: use -a, or name one (-m -u -i -n -p -U -C -T, --net-socket, --user-parent), or -c to join the target's cgroup",
         );
     }
     if opts.new_session && opts.no_fork {
