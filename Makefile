@@ -21,7 +21,7 @@ NEED_CARGO = @command -v $(CARGO) >/dev/null 2>&1 || { echo "make: $(CARGO) not 
 	Rust with rustup (https://rustup.rs) and open a new shell" >&2; exit 1; }
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test lint demo bench man completions install deb fuzz conformance test-kernels clean
+.PHONY: help deps build test lint demo bench man completions install deb fuzz conformance test-kernels test-fresh clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,7 +48,7 @@ demo: build ## Build, make a busybox root file system (./rootfs), run a containe
 	@tests/support/mkrootfs.sh $(ROOTFS)
 	@tests/support/demo.sh $(RELEASE)/rs-unshare $(ROOTFS)
 
-bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, as ratios (as root)
+bench: build ## Time and peak RSS against util-linux, cgroup-tools and a C floor, as ratios (as root)
 	@tests/support/deps.sh --bench
 	$(CARGO) build --release --locked --target $(TARGET) -p rsns-bench
 	cc -O2 -Wall -o $(RELEASE)/rsns-floor crates/rsns-bench/floor.c
@@ -67,10 +67,15 @@ bench: build ## Time and peak RSS against util-linux unshare, nsenter and lsns, 
 	@# The rs-pivot row runs the no-op inside a root file system, at the same path.
 	tests/support/mkrootfs.sh $(BENCH)/rootfs >/dev/null
 	mkdir -p $(BENCH)/rootfs$(abspath $(BENCH)) && cp $(BENCH)/rsns-nop $(BENCH)/rootfs$(abspath $(BENCH))/
-	$(RELEASE)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
+	cp $(RELEASE)/rsns-bench $(BENCH)/
+	$(BENCH)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
 		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd --rootfs $(BENCH)/rootfs \
-		$(if $(ONLY),--only $(ONLY))
+		$(if $(ONLY),--only $(ONLY)); status=$$?; \
+	if [ -z "$(ONLY)" -o "$(ONLY)" = cgroup ] && ! $(BENCH)/rsns-bench --cgroup-possible 2>/dev/null; then \
+		tests/support/deps.sh --kernels && \
+		tests/support/bench-vm.sh $(TARGET_DIR)/kernels $(BENCH) $(RUNS) || status=1; \
+	fi; exit $$status
 
 conformance: build ## Run util-linux's own tests of unshare, nsenter and lsns against ours (as root)
 	@tests/support/deps.sh --conformance
@@ -83,6 +88,13 @@ test-kernels: deps ## The tests on Debian's kernels 5.10, 6.1 and 6.12 in VMs, a
 	$(NEED_CARGO)
 	@tests/support/deps.sh --kernels
 	CARGO=$(CARGO) tests/support/kernel-matrix.sh $(TARGET_DIR)/kernels $(KERNELS)
+
+# make test-fresh FRESH=trixie: the Debian release to install (and its kernel).
+FRESH ?= bookworm
+
+test-fresh: ## The README's make demo and make test on a freshly installed Debian, in a VM (as root; ~1 h)
+	@tests/support/deps.sh --fresh
+	tests/support/test-fresh.sh $(TARGET_DIR)/fresh $(TARGET_DIR)/kernels $(FRESH)
 
 FUZZ_DIR     := crates/rsns-fuzz
 FUZZ_TARGETS := idmap_spec subid_line proc_stat proc_status mountinfo lsns_filter names

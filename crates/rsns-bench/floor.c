@@ -16,6 +16,10 @@
  *                            unshare(CLONE_NEWNS), make / private, bind ROOT
  *                            onto itself, pivot_root(".", "."), detach the
  *                            old root, exec (what rs-pivot --root does)
+ *   rsns-floor cgroup DIR [FILE=VALUE...] -- PROG...
+ *                            mkdir(DIR), write each limit to DIR/FILE,
+ *                            clone3(CLONE_INTO_CGROUP), exec, wait,
+ *                            rmdir(DIR) (what rs-cgroup does)
  *   rsns-floor join PID PROG...
  *                            pidfd_open(PID), setns(pidfd, MNT|UTS|IPC|NET|PID),
  *                            fork, exec, wait (what nsenter -t PID -a needs
@@ -28,7 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdint.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,6 +59,43 @@ static int wait_for(pid_t pid)
 static pid_t clone_into(int flags)
 {
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+/* clone3's arguments up to the cgroup field (Linux 5.7). */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+
+static int in_cgroup(int argc, char **argv)
+{
+	const char *dir = argv[2];
+	char path[4096];
+	int i = 3;
+	if (mkdir(dir, 0755))
+		return 1;
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		char *eq = strchr(argv[i], '=');
+		if (!eq)
+			return 2;
+		snprintf(path, sizeof path, "%s/%.*s", dir, (int)(eq - argv[i]), argv[i]);
+		put(path, eq + 1);
+	}
+	if (i + 1 >= argc)
+		return 2;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct clone3_args args = { .flags = 0x200000000ULL /* CLONE_INTO_CGROUP */,
+				    .exit_signal = SIGCHLD,
+				    .cgroup = (uint64_t)fd };
+	pid_t pid = fd < 0 ? -1 : (pid_t)syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0) {
+		execvp(argv[i + 1], argv + i + 1);
+		_exit(127);
+	}
+	int status = pid < 0 ? 1 : wait_for(pid);
+	while (rmdir(dir) && errno == EBUSY)
+		;
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -107,6 +151,8 @@ int main(int argc, char **argv)
 		execvp(prog[0], prog);
 		return 127;
 	}
+	if (!strcmp(mode, "cgroup") && argc >= 5)
+		return in_cgroup(argc, argv);
 	if (!strcmp(mode, "join") && argc >= 4) {
 		int pidfd = (int)syscall(SYS_pidfd_open, atoi(argv[2]), 0);
 		prog = argv + 3;

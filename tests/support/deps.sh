@@ -6,7 +6,8 @@
 # (ip), procps (ps, kill), python3 (two tests use it), jq (a README
 # example); with --fuzz a C++ compiler, a nightly toolchain and
 # cargo-fuzz, with --conformance util-linux's build tools, with --kernels
-# what the kernel matrix's VMs need.
+# what the kernel matrix's VMs need, with --fresh what make test-fresh
+# needs, with --bench cgroup-tools.
 #
 # Needs no Rust: as an ordinary user it runs apt-get through sudo, so a
 # `make demo` from your own shell asks for your password once, and sudo's
@@ -31,12 +32,21 @@ case "${1:-}" in
     rustup toolchain list | grep -q '^nightly' || rustup toolchain install --profile minimal nightly
     cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
     ;;
---kernels)
-    # The kernel matrix: qemu (TCG), depmod for the kernels' modules, and a
-    # Python venv for virtme-ng from PyPI.
+--bench)
+    # The rs-cgroup table's other side.
+    have cgcreate || need="$need cgroup-tools"
+    ;;
+--kernels | --fresh)
+    # The VMs (kernel matrix, test-fresh): qemu (TCG), depmod for the
+    # kernels' modules, and a Python venv for virtme-ng from PyPI; for
+    # test-fresh, debootstrap and mkfs.ext4 for the fresh machine's disk.
     have qemu-system-x86_64 || need="$need qemu-system-x86"
     have depmod || need="$need kmod"
     python3 -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv"
+    if [ "$1" = --fresh ]; then
+        have debootstrap || need="$need debootstrap"
+        have mkfs.ext4 || need="$need e2fsprogs"
+    fi
     ;;
 --conformance)
     # util-linux's tests, built with meson: its build tools (bison and flex

@@ -13,7 +13,7 @@
 //!
 //! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
 //!                   [--nop PATH] [--rss PATH] [--scan-floor PATH] [--herd PATH]
-//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot]
+//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot|cgroup]
 //! DIR holds rs-unshare, rs-nsenter, rs-lsns and rs-pivot (ours) or unshare,
 //! nsenter and lsns (theirs). The pivot row runs `true` and the no-op program
 //! inside the root file system given by --rootfs, at the same paths.
@@ -21,6 +21,7 @@
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+mod cgroup;
 mod lsns;
 
 const PROGRAM: &str = "true";
@@ -38,7 +39,7 @@ struct Options {
     herd: String,
     /// A busybox root file system for the rs-pivot row.
     rootfs: String,
-    /// `--only unshare|nsenter|lsns|pivot`: one tool's tables.
+    /// `--only unshare|nsenter|lsns|pivot|cgroup`: one tool's tables.
     only: Option<String>,
 }
 
@@ -87,10 +88,11 @@ fn absolute(mut opts: Options) -> Result<Options, String> {
         &mut opts.herd,
         &mut opts.rootfs,
     ] {
-        *path = std::fs::canonicalize(&*path)
-            .map_err(|e| format!("{path}: {e}"))?
-            .display()
-            .to_string();
+        // Paths a table does not use may not exist (in the VM, say): each
+        // table's first run names a missing one.
+        if let Ok(full) = std::fs::canonicalize(&*path) {
+            *path = full.display().to_string();
+        }
     }
     Ok(opts)
 }
@@ -149,6 +151,16 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn main() -> ExitCode {
+    // For the Makefile: can this machine run the rs-cgroup table?
+    if std::env::args().nth(1).as_deref() == Some("--cgroup-possible") {
+        return match cgroup::possible() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("rsns-bench: {why}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let opts = match parse_options().and_then(absolute) {
         Ok(opts) => opts,
         Err(e) => {
@@ -169,12 +181,21 @@ fn main() -> ExitCode {
 /// Runs each command `runs` times, rotating which goes first every round so
 /// drift on the machine hits all alike; the median time of each, in ms.
 fn alternated_medians(argvs: &[Vec<String>], runs: usize) -> Result<Vec<f64>, String> {
-    let n = argvs.len();
+    alternated(argvs, runs, |argv| run_once(argv))
+}
+
+/// The same for anything `run` times (a sequence of commands, say).
+fn alternated<T>(
+    items: &[T],
+    runs: usize,
+    run: impl Fn(&T) -> Result<f64, String>,
+) -> Result<Vec<f64>, String> {
+    let n = items.len();
     let mut times: Vec<Vec<f64>> = (0..n).map(|_| Vec::with_capacity(runs)).collect();
     for round in 0..runs {
         for k in 0..n {
             let which = (round + k) % n;
-            times[which].push(run_once(&argvs[which])?);
+            times[which].push(run(&items[which])?);
         }
     }
     Ok(times.iter_mut().map(|t| median(t)).collect())
@@ -319,6 +340,22 @@ fn bench(opts: &Options) -> Result<bool, String> {
         missed.extend(table(opts, "pivot", &[row], None)?);
     }
 
+    if wanted("cgroup") {
+        match cgroup::possible() {
+            Ok(()) => missed.extend(cgroup::bench(
+                &cgroup::Tools {
+                    ours: ours("rs-cgroup"),
+                    floor: opts.floor.clone(),
+                },
+                opts.runs,
+            )?),
+            Err(why) if opts.only.is_none() => {
+                println!("\nrs-cgroup: not measured here ({why}); make bench runs it in a VM")
+            }
+            Err(why) => return Err(format!("rs-cgroup: {why}")),
+        }
+    }
+
     if wanted("lsns") {
         missed.extend(lsns::bench(&lsns::Tools {
             ours: ours("rs-lsns"),
@@ -331,7 +368,7 @@ fn bench(opts: &Options) -> Result<bool, String> {
 
     println!(
         "\ntargets: ours/util-linux <= 1.00 and peak RSS ours <= util-linux everywhere; \
-         ours/floor <= 1.10 for unshare; lsns: >= 3x faster at 1,000, >= 5x faster \
+         ours/floor <= 1.10 for unshare and cgroup, cgroup faster than cgroup-tools; lsns: >= 3x faster at 1,000, >= 5x faster \
          and ours/floor <= 1.5 at 5,000"
     );
     if missed.is_empty() {

@@ -1,0 +1,33 @@
+#!/bin/sh
+# make bench's rs-cgroup table where the host cannot run it (its memory and
+# pids controllers are in cgroup v1): in a VM booting Debian's 6.12 kernel,
+# whose cgroup v2 has every controller, with this machine's file system
+# shared read-only so the same binaries run. Under emulation (TCG) every
+# figure is several times slower than on the host; the ratios are what the
+# table is for.
+#
+# Usage: bench-vm.sh WORKDIR BENCH-DIR RUNS
+#   WORKDIR: where kernels.sh keeps the kernels (the kernel matrix's too);
+#   BENCH-DIR: make bench's copies (ours/rs-cgroup, rsns-floor, rsns-bench).
+set -eu
+work=${1:?usage: bench-vm.sh WORKDIR BENCH-DIR RUNS}
+bench=$(cd "${2:?}" && pwd)
+runs=${3:?}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+series=${BENCH_KERNEL:-6.12}
+kernel=$("$here/tests/support/kernels.sh" "$work" "$series")
+work=$(cd "$work" && pwd)
+out="$work/bench-out"
+rm -rf "$out"
+mkdir -p "$out"
+echo "rs-cgroup: in a VM on Debian's $series kernel (TCG: times are emulated, ratios count)"
+timeout 3000 "$work/venv/bin/vng" --run="$kernel" --disable-kvm --cpus=2 --memory=2G \
+    --rwdir="$out" --exec="$bench/rsns-bench --only cgroup --runs $runs --ours $bench/ours \
+        --floor $bench/rsns-floor >$out/table 2>&1; echo \$? >$out/status" \
+    >"$work/vm-bench.log" 2>&1 || true
+if ! [ -f "$out/status" ]; then
+    echo "bench-vm: the VM did not finish; see $work/vm-bench.log" >&2
+    exit 1
+fi
+cat "$out/table"
+exit "$(cat "$out/status")"
