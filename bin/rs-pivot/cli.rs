@@ -4,14 +4,16 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
-use clap::{ArgAction, CommandFactory, Parser};
-use rsns_core::pivot::{PivotOptions, RootOptions};
+use clap::{ArgAction, ArgMatches, CommandFactory, Parser};
+use rsns_core::pivot::{ExtraMount, PivotOptions, RootOptions, RootSetup};
 
 const EXAMPLES: &str = "\
 Examples:
   cd new_root && rs-pivot . old && exec chroot . sh     pivot_root(8)'s recipe
   rs-unshare -Urm rs-pivot --root rootfs -- /bin/sh     a shell in rootfs, no host mount left
   rs-pivot --root rootfs --keep-old=/mnt -- ls /mnt     the old root stays at /mnt
+  rs-unshare -Urpfm rs-pivot --root rootfs --dev --proc --sys --ro --tmpfs=/tmp -- sh
+                                                        a container's whole root
 
 Exit status: 0 (NEW_ROOT PUT_OLD); with --root the command's, 126 if it cannot
 run, 127 if it is not found; 1 for our own errors.
@@ -34,6 +36,29 @@ pub struct Cli {
     /// With --root: keep the old root mounted at DIR (inside NEW_ROOT) instead of detaching it
     #[arg(long = "keep-old", value_name = "DIR", requires = "root")]
     pub keep_old: Option<PathBuf>,
+    /// With --root: a fresh minimal /dev (null, zero, full, random, urandom, tty, pts, shm)
+    #[arg(long = "dev", requires = "root")]
+    pub dev: bool,
+    /// With --root: a new proc at /proc (needs a new PID namespace), kernel files read-only or masked
+    #[arg(long = "proc", requires = "root")]
+    pub proc: bool,
+    /// With --root: /sys read-only
+    #[arg(long = "sys", requires = "root")]
+    pub sys: bool,
+    /// With --root: a tmpfs at DIR in the new root (repeatable)
+    #[arg(long = "tmpfs", value_name = "DIR", requires = "root", action = ArgAction::Append)]
+    pub tmpfs: Vec<PathBuf>,
+    /// With --root: bind the host's SRC at DST in the new root (repeatable)
+    #[arg(long = "bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+          value_parser = parse_bind)]
+    pub bind: Vec<(PathBuf, PathBuf)>,
+    /// With --root: bind the host's SRC at DST in the new root, read-only (repeatable)
+    #[arg(long = "ro-bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+          value_parser = parse_bind)]
+    pub ro_bind: Vec<(PathBuf, PathBuf)>,
+    /// With --root: the image itself read-only (tmpfs and binds keep their own mode)
+    #[arg(long = "ro", requires = "root")]
+    pub ro: bool,
     /// Run even in the host's initial mount namespace
     #[arg(long = "force")]
     pub force: bool,
@@ -49,14 +74,63 @@ pub struct Cli {
     pub args: Vec<OsString>,
 }
 
+/// `SRC:DST`, split at the first colon.
+fn parse_bind(value: &str) -> Result<(PathBuf, PathBuf), String> {
+    match value.split_once(':') {
+        Some((src, dst)) if !src.is_empty() && !dst.is_empty() => {
+            Ok((PathBuf::from(src), PathBuf::from(dst)))
+        }
+        _ => Err(format!(
+            "'{value}' is not SRC:DST (a host path, a colon, a path in the new root)"
+        )),
+    }
+}
+
 impl Cli {
-    pub fn into_options(self) -> Result<PivotOptions, clap::Error> {
+    /// `matches` gives the order of --tmpfs, --bind and --ro-bind on the
+    /// command line, which is the order they are mounted in.
+    pub fn into_options(self, matches: &ArgMatches) -> Result<PivotOptions, clap::Error> {
         if let Some(new_root) = self.root {
+            let index = |id: &str| -> Vec<usize> {
+                matches
+                    .indices_of(id)
+                    .map(|i| i.collect())
+                    .unwrap_or_default()
+            };
+            let mut mounts: Vec<(usize, ExtraMount)> = Vec::new();
+            mounts.extend(
+                index("tmpfs")
+                    .into_iter()
+                    .zip(self.tmpfs)
+                    .map(|(i, dst)| (i, ExtraMount::Tmpfs(dst))),
+            );
+            for (id, list, read_only) in
+                [("bind", self.bind, false), ("ro_bind", self.ro_bind, true)]
+            {
+                mounts.extend(index(id).into_iter().zip(list).map(|(i, (src, dst))| {
+                    (
+                        i,
+                        ExtraMount::Bind {
+                            src,
+                            dst,
+                            read_only,
+                        },
+                    )
+                }));
+            }
+            mounts.sort_by_key(|(i, _)| *i);
             return Ok(PivotOptions::Root(RootOptions {
                 new_root,
                 keep_old: self.keep_old,
                 command: self.args,
                 force: self.force,
+                setup: RootSetup {
+                    dev: self.dev,
+                    proc: self.proc,
+                    sys: self.sys,
+                    mounts: mounts.into_iter().map(|(_, m)| m).collect(),
+                    read_only: self.ro,
+                },
             }));
         }
         let mut args = self.args.into_iter();
@@ -91,9 +165,11 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<PivotOptions, clap::Error> {
+        use clap::FromArgMatches;
         let mut all = vec!["rs-pivot"];
         all.extend(args);
-        Cli::try_parse_from(all)?.into_options()
+        let matches = Cli::command().try_get_matches_from(all)?;
+        Cli::from_arg_matches(&matches)?.into_options(&matches)
     }
 
     #[test]
@@ -112,6 +188,7 @@ mod tests {
                 keep_old: keep.map(PathBuf::from),
                 command: command.iter().map(OsString::from).collect(),
                 force,
+                setup: RootSetup::default(),
             })
         };
         assert_eq!(
@@ -126,6 +203,46 @@ mod tests {
             parse(&["--root", "rootfs", "--keep-old=/mnt"]).unwrap(),
             root(&[], Some("/mnt"), false)
         );
+    }
+
+    #[test]
+    fn extra_mounts_keep_their_command_line_order() {
+        let PivotOptions::Root(options) = parse(&[
+            "--root=r",
+            "--ro-bind=/a:/x",
+            "--tmpfs=/t",
+            "--bind",
+            "/b:/y:z",
+            "--dev",
+            "--ro",
+        ])
+        .unwrap() else {
+            panic!("not --root")
+        };
+        let bind = |src: &str, dst: &str, read_only| ExtraMount::Bind {
+            src: src.into(),
+            dst: dst.into(),
+            read_only,
+        };
+        assert_eq!(
+            options.setup.mounts,
+            [
+                bind("/a", "/x", true),
+                ExtraMount::Tmpfs("/t".into()),
+                bind("/b", "/y:z", false)
+            ]
+        );
+        assert!(options.setup.dev && options.setup.read_only && !options.setup.proc);
+    }
+
+    #[test]
+    fn a_bind_needs_both_sides() {
+        for bad in ["--bind=/a", "--bind=:/x", "--ro-bind=/a:"] {
+            let err = parse(&["--root=r", bad]).unwrap_err();
+            assert!(err.to_string().contains("is not SRC:DST"), "{bad}: {err}");
+        }
+        let err = parse(&["--dev", "a", "b"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
     }
 
     #[test]

@@ -13,10 +13,10 @@ rsns_core::tool_main!(run);
 
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
-    let (cli, _) = usage::parse::<cli::Cli>("rs-pivot", std::env::args_os());
+    let (cli, matches) = usage::parse::<cli::Cli>("rs-pivot", std::env::args_os());
     rsns_core::logging::init(cli.verbose);
     let options = cli
-        .into_options()
+        .into_options(&matches)
         .unwrap_or_else(|e| usage::usage_exit("rs-pivot", e));
     match rsns_core::pivot::run(options) {
         Ok(()) => std::process::exit(0),

@@ -670,6 +670,34 @@ pub fn ambient_raise(cap: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// mount_setattr(2) with AT_RECURSIVE: makes the mount at `dir` and every
+/// mount below it read-only (Linux 5.12+; ENOSYS before).
+pub fn make_tree_read_only(dir: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let attr = libc::mount_attr {
+        attr_set: libc::MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: the path is a NUL-terminated empty string, `attr` is a valid
+    // mount_attr that outlives the call, and its size is passed with it.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dir.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,3 +733,4 @@ mod tests {
         assert_eq!(err, Errno::ESRCH);
     }
 }
+

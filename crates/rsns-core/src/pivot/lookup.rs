@@ -15,6 +15,23 @@ use nix::unistd::{AccessFlags, faccessat};
 
 use crate::ids::parse_passwd_line;
 
+/// openat2(2), again while it answers EAGAIN: with RESOLVE_IN_ROOT or
+/// RESOLVE_BENEATH and a `..` in the path, the kernel gives up when any
+/// rename or mount anywhere raced with the lookup, and asks us to retry.
+pub(in crate::pivot) fn openat2_retrying<P: ?Sized + nix::NixPath>(
+    dir: BorrowedFd<'_>,
+    path: &P,
+    how: OpenHow,
+) -> Result<OwnedFd, Errno> {
+    let mut tries = 0;
+    loop {
+        match openat2(dir, path, how) {
+            Err(Errno::EAGAIN) if tries < 1000 => tries += 1,
+            other => return other,
+        }
+    }
+}
+
 /// Opens `path` inside `root` as if `root` were `/`.
 pub(super) fn open_in_root(
     root: BorrowedFd<'_>,
@@ -24,7 +41,7 @@ pub(super) fn open_in_root(
     let how = OpenHow::new()
         .flags(flags | OFlag::O_CLOEXEC)
         .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    openat2(root, path, how)
+    openat2_retrying(root, path, how)
 }
 
 /// Like execvp(3) will after the pivot: the first candidate that is an

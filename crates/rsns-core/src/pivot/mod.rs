@@ -10,11 +10,13 @@ mod host;
 mod lookup;
 mod root;
 mod rules;
+mod setup;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub use error::PivotError;
+pub use setup::{ExtraMount, RootSetup};
 
 /// What rs-pivot was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,8 @@ pub struct RootOptions {
     /// Empty: the shell.
     pub command: Vec<OsString>,
     pub force: bool,
+    /// /dev, /proc, /sys, binds and a read-only image, mounted before the pivot.
+    pub setup: RootSetup,
 }
 
 /// Runs what was asked. `Swap` returns once the pivot is done; `Root`

@@ -12,13 +12,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
 
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, OpenHow, ResolveFlag, open, openat2};
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, open};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::{Mode, fstat};
 use nix::unistd::{chdir, pivot_root};
 
-use super::lookup::{find_executable, shell_in_root};
-use super::{PivotError, RootOptions, host, rules};
+use super::lookup::{find_executable, openat2_retrying, shell_in_root};
+use super::{PivotError, RootOptions, host, rules, setup};
 use crate::error::{Context, SysError, errno_text};
 use crate::exec::{ExecPlan, ProgramEnv, exec_failure_status};
 use crate::mount::set_propagation;
@@ -44,12 +44,34 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
     };
     let mut plan = exec_plan(root_fd.as_fd(), options)?;
     check_command(root_fd.as_fd(), new_root, &plan, options.command.is_empty())?;
+    let setup = &options.setup;
+    let checked = if setup.is_empty() {
+        None
+    } else {
+        Some(setup::check(root_fd.as_fd(), setup)?)
+    };
 
     // From here on the mount namespace changes.
     set_propagation(MsFlags::MS_REC | MsFlags::MS_PRIVATE)
         .context(|| "make every mount private (mount --make-rprivate /)".into())?;
-    let mut bound = bind_unless_mount_point(root_fd.as_fd(), new_root)?;
+    // With mounts to make, the new root is always a bind of our own: one
+    // detach undoes everything made under it.
+    let mut bound = match checked {
+        Some(_) => {
+            bind(new_root)?;
+            true
+        }
+        None => bind_unless_mount_point(root_fd.as_fd(), new_root)?,
+    };
     drop(root_fd);
+    if let Some(checked) = &checked {
+        let done =
+            setup::open_root(new_root).and_then(|root| setup::apply(root.as_fd(), setup, checked));
+        if let Err(e) = done {
+            let _ = umount2(new_root.as_path(), MntFlags::MNT_DETACH);
+            return Err(e);
+        }
+    }
     let mut pivoted = pivot_into(new_root, keep_old.as_deref());
     if matches!(pivoted, Err(Errno::EINVAL)) && !bound {
         // A mount point copied from a more privileged mount namespace is
@@ -128,7 +150,7 @@ fn keep_old_dir(root: BorrowedFd<'_>, new_root: &Path, dir: &Path) -> Result<CSt
     let how = OpenHow::new()
         .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
-    match openat2(root, name.as_c_str(), how) {
+    match openat2_retrying(root, name.as_c_str(), how) {
         // Compare what it is, not how it is spelled: `proc/..` is the root.
         Ok(fd) if same_file(fd.as_fd(), root) => Err(bad("that is the new root itself")),
         Ok(_) => Ok(name),

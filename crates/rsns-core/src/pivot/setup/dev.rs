@@ -1,0 +1,125 @@
+//! `--dev`: a fresh minimal /dev. A tmpfs with null, zero, full, random,
+//! urandom and tty bound from the host's nodes (mknod is refused in a user
+//! namespace; a bind is not), a new devpts instance with /dev/ptmx pointing
+//! into it, a tmpfs at /dev/shm, and the fd, stdin, stdout and stderr links.
+//! No other device of the host is there.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+
+use nix::fcntl::{OFlag, open, openat};
+use nix::mount::MsFlags;
+use nix::sys::stat::{Mode, SFlag, fstat, major, minor, mkdirat};
+use nix::unistd::symlinkat;
+
+use super::dest::{self, bind, mount_fs, mount_tmpfs, open_dir};
+use crate::error::SysError;
+use crate::pivot::PivotError;
+
+/// The nodes, with the device numbers they must have on the host.
+const NODES: [(&str, u64, u64); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
+/// The host's /dev/NAME, checked to be the character device it claims.
+pub(super) fn host_node(name: &'static str) -> Result<OwnedFd, PivotError> {
+    let (_, want_major, want_minor) = NODES
+        .iter()
+        .copied()
+        .find(|(n, _, _)| *n == name)
+        .expect("a known node");
+    let path = Path::new("/dev").join(name);
+    let fd = open(
+        &path,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| SysError::new(format!("--dev: open the host's {}", path.display()), e))?;
+    let st = fstat(fd.as_fd()).map_err(|e| SysError::new("fstat", e))?;
+    let is_char = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFCHR;
+    if !is_char || (major(st.st_rdev), minor(st.st_rdev)) != (want_major, want_minor) {
+        return Err(PivotError::Refused(format!(
+            "the host's {} is not the {name} device ({want_major}:{want_minor}); refusing to bind it",
+            path.display()
+        )));
+    }
+    Ok(fd)
+}
+
+pub(super) fn host_nodes() -> Result<Vec<(&'static str, OwnedFd)>, PivotError> {
+    NODES
+        .iter()
+        .map(|(name, _, _)| Ok((*name, host_node(name)?)))
+        .collect()
+}
+
+fn sys(what: String) -> impl FnOnce(nix::errno::Errno) -> PivotError {
+    move |e| SysError::new(format!("--dev: {what}"), e).into()
+}
+
+pub(super) fn mount_dev(
+    root: BorrowedFd<'_>,
+    nodes: &[(&'static str, OwnedFd)],
+) -> Result<(), PivotError> {
+    let dev_dir = open_dir(root, "--dev", Path::new("/dev"))?;
+    mount_tmpfs("--dev", dev_dir.as_fd(), "mode=0755", false)?;
+    // The tmpfs now covers the image's /dev: open it again to be in it.
+    let dev = open_dir(root, "--dev", Path::new("/dev"))?;
+    let dev = open(
+        &dest::fd_path(dev.as_fd()),
+        OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys("open the new /dev".into()))?;
+    for (name, host) in nodes {
+        let file = openat(
+            dev.as_fd(),
+            *name,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o666),
+        )
+        .map_err(sys(format!("create /dev/{name}")))?;
+        bind("--dev", host.as_fd(), file.as_fd())?;
+    }
+    mkdirat(dev.as_fd(), "pts", Mode::from_bits_truncate(0o755))
+        .map_err(sys("mkdir /dev/pts".into()))?;
+    let pts = openat(
+        dev.as_fd(),
+        "pts",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys("open /dev/pts".into()))?;
+    mount_fs(
+        c"devpts",
+        pts.as_fd(),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some(c"newinstance,ptmxmode=0666,mode=0620"),
+    )
+    .map_err(sys("mount a new devpts instance on /dev/pts".into()))?;
+    symlinkat("pts/ptmx", dev.as_fd(), "ptmx").map_err(sys("link /dev/ptmx".into()))?;
+    mkdirat(dev.as_fd(), "shm", Mode::from_bits_truncate(0o1777))
+        .map_err(sys("mkdir /dev/shm".into()))?;
+    let shm = openat(
+        dev.as_fd(),
+        "shm",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys("open /dev/shm".into()))?;
+    mount_tmpfs("--dev", shm.as_fd(), "mode=1777", false)?;
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        symlinkat(target, dev.as_fd(), link).map_err(sys(format!("link /dev/{link}")))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! rs-pivot --root with --dev, --proc, --sys, --tmpfs, --bind, --ro-bind and
+//! --ro: what the box sees, as the kernel shows it (mount table, device
+//! numbers, read-only file systems), as root and as an ordinary user in a
+//! user namespace; images whose /dev, /mnt or /proc are symlinks to host
+//! paths never get a mount there; a failure halfway leaves no mount.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn sh(unprivileged: bool, script: &str) -> Run {
+    match (unprivileged, test_user()) {
+        (true, Some((uid, gid))) => run(as_user(uid, gid, "sh", &["-c", script])),
+        _ => cmd("sh", &["-c", script]),
+    }
+}
+
+fn can(as_user: bool) -> bool {
+    if as_user {
+        require(can_run_unprivileged(), "needs root and the test user")
+    } else {
+        require(is_root(), "needs root")
+    }
+}
+
+/// A copy of the busybox root file system this test may change.
+fn own_rootfs(scratch: &Scratch) -> Option<String> {
+    let r = rootfs_or_skip()?;
+    let copy = scratch.join("rootfs");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&r)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Some(copy.display().to_string())
+}
+
+/// `MOUNT_POINT FSTYPE ro|rw` for each mount the box sees.
+const MOUNTS: &str = r#"awk '{for (i = 7; $i != "-"; i++); split($6, o, ","); print $5, $(i + 1), o[1]}' /proc/self/mountinfo"#;
+
+#[test]
+fn dev_proc_sys_tmpfs_and_ro_as_the_kernel_shows_them() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let Some(r) = rootfs_or_skip() else { return };
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        let script = format!(
+            "echo pid=$$; ls /dev | tr '\\n' ' '; echo; ls /dev/pts; readlink /dev/ptmx; \
+             stat -c '%t:%T' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /proc/keys; \
+             head -c 3 /dev/zero | od -An -tx1; echo x > /dev/null && echo null-takes-writes; \
+             echo x > /tmp/t && echo tmp-writable; echo x > /etc/t || echo etc-read-only; \
+             echo 1 > /proc/sys/kernel/hostname || echo proc-sys-read-only; {MOUNTS}"
+        );
+        let run = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} {PIVOT} --root {r} --dev --proc --sys --tmpfs=/tmp --ro -- \
+                 /bin/sh -c \"$0\"",
+            )
+            .replace("\"$0\"", &shell_quote(&script)),
+        );
+        let out = run.ok();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "pid=1", "{out}");
+        assert_eq!(
+            lines[1].trim(),
+            "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero",
+            "{out}"
+        );
+        // A new devpts instance: none of the host's terminals.
+        assert_eq!(lines[2], "ptmx", "{out}");
+        assert_eq!(lines[3], "pts/ptmx", "{out}");
+        assert_eq!(
+            lines[4..11],
+            ["1:3", "1:5", "1:7", "1:8", "1:9", "5:0", "1:3"],
+            "{out}"
+        );
+        assert_eq!(lines[11].trim(), "00 00 00");
+        assert_eq!(
+            lines[12..14],
+            ["null-takes-writes", "tmp-writable"],
+            "{out}"
+        );
+        assert!(out.contains("etc-read-only\n"), "{out}");
+        assert!(out.contains("proc-sys-read-only\n"), "{out}");
+        let mounts: Vec<&str> = lines[14..]
+            .iter()
+            .copied()
+            .filter(|l| !l.ends_with("-read-only"))
+            .collect();
+        for want in [
+            "/ ext4 ro",
+            "/dev tmpfs rw",
+            "/dev/null devtmpfs rw",
+            "/dev/pts devpts rw",
+            "/dev/shm tmpfs rw",
+            "/proc proc rw",
+            "/proc/sys proc ro",
+            "/proc/keys devtmpfs rw",
+            "/sys sysfs ro",
+            "/tmp tmpfs rw",
+        ] {
+            let (point, rest) = want.split_once(' ').unwrap();
+            let found = mounts.iter().find(|m| m.split(' ').next() == Some(point));
+            // The image's own file system type varies; its mode does not.
+            let found = found.map(|m| {
+                if point == "/" {
+                    format!("/ ext4 {}", m.rsplit(' ').next().unwrap())
+                } else {
+                    m.to_string()
+                }
+            });
+            assert_eq!(found.as_deref(), Some(want), "{rest}: {out}");
+        }
+        assert!(
+            stderr_has(&run, "/etc/t: Read-only file system"),
+            "{}",
+            run.stderr()
+        );
+    }
+}
+
+fn stderr_has(run: &Run, needle: &str) -> bool {
+    run.stderr().contains(needle)
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[test]
+fn binds_reach_the_host_and_ro_binds_do_not() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let scratch = Scratch::new("pivot-bind");
+        let Some(r) = own_rootfs(&scratch) else {
+            return;
+        };
+        let shared = scratch.join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::write(shared.join("from-host"), "hello\n").unwrap();
+        std::fs::set_permissions(&shared, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+            .unwrap();
+        let file = scratch.join("one-file");
+        std::fs::write(&file, "a file\n").unwrap();
+        std::fs::create_dir(format!("{r}/srv")).unwrap();
+        std::fs::write(format!("{r}/etc/motd"), "image\n").unwrap();
+        let flags = if as_user { "-Urm" } else { "-m" };
+        let s = shared.display();
+        let f = file.display();
+        let out = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} {PIVOT} --root {r} --bind={s}:/srv --ro-bind={s}:/mnt \
+                 --ro-bind={f}:/etc/motd -- /bin/sh -c 'cat /srv/from-host /etc/motd; \
+                 echo w > /srv/from-box && echo bind-writable; \
+                 echo w > /mnt/nope 2>/dev/null || echo ro-bind-read-only; \
+                 echo w > /etc/motd 2>/dev/null || echo file-read-only'"
+            ),
+        )
+        .ok();
+        assert_eq!(
+            out,
+            "hello\na file\nbind-writable\nro-bind-read-only\nfile-read-only\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(shared.join("from-box")).unwrap(),
+            "w\n"
+        );
+        assert!(!shared.join("nope").exists());
+        assert_eq!(
+            std::fs::read_to_string(format!("{r}/etc/motd")).unwrap(),
+            "image\n"
+        );
+    }
+}
+
+/// Images whose mount points are symlinks to the host's paths: refused,
+/// and nothing is mounted there or anywhere under the image.
+#[test]
+fn a_hostile_image_never_gets_a_mount_on_the_host() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let scratch = Scratch::new("pivot-hostile");
+        let Some(r) = own_rootfs(&scratch) else {
+            return;
+        };
+        let victim = scratch.join("victim");
+        std::fs::create_dir(&victim).unwrap();
+        std::fs::create_dir(scratch.join("src")).unwrap();
+        std::fs::write(victim.join("precious"), "keep\n").unwrap();
+        let v = victim.display().to_string();
+        for dir in ["dev", "mnt", "proc", "sys"] {
+            std::fs::remove_dir(format!("{r}/{dir}")).unwrap();
+            std::os::unix::fs::symlink(&v, format!("{r}/{dir}")).unwrap();
+        }
+        // A symlink halfway along a path, and one to a host file.
+        std::os::unix::fs::symlink(&v, format!("{r}/tmp/up")).unwrap();
+        std::os::unix::fs::symlink(victim.join("precious"), format!("{r}/etc/null")).unwrap();
+        let src = scratch.join("src").display().to_string();
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        for (option, needle) in [
+            ("--dev".to_string(), "'/dev' is a symlink in the new root"),
+            ("--proc".to_string(), "'/proc' is a symlink in the new root"),
+            ("--sys".to_string(), "'/sys' is a symlink in the new root"),
+            (
+                format!("--bind={src}:/mnt"),
+                "'/mnt' is a symlink in the new root",
+            ),
+            (
+                format!("--tmpfs=/tmp/up/x"),
+                "goes through a symlink in the new root",
+            ),
+            (
+                format!("--ro-bind=/dev/null:/etc/null"),
+                "'/etc/null' is a symlink",
+            ),
+            (format!("--tmpfs=/dev/shm"), "goes through a symlink"),
+        ] {
+            let script = format!(
+                "{PIVOT} --root {r} {option} -- /bin/true; echo status=\\$?; \
+                 grep -c -e ' {v}' -e ' {r}' /proc/self/mountinfo"
+            );
+            let run = sh(as_user, &format!("{UNSHARE} {flags} sh -c \"{script}\""));
+            assert_eq!(run.stdout(), "status=1\n0\n", "{option}: {}", run.stderr());
+            let err = run.stderr();
+            assert!(
+                err.starts_with("rs-pivot: ") && err.contains(needle),
+                "{option}: {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_to_string(victim.join("precious")).unwrap(),
+            "keep\n"
+        );
+    }
+}
+
+/// A failure after the first mount (a bind into /proc/x, which the image
+/// has but the new proc does not) undoes every mount made before it.
+#[test]
+fn a_failure_halfway_leaves_no_mount() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let scratch = Scratch::new("pivot-halfway");
+        let Some(r) = own_rootfs(&scratch) else {
+            return;
+        };
+        std::fs::create_dir(format!("{r}/proc/x")).unwrap();
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        let script = format!(
+            "{PIVOT} --root {r} --dev --proc --sys --tmpfs=/tmp --bind=/tmp:/proc/x -- /bin/true; \
+             echo status=\\$?; grep -c ' {r}' /proc/self/mountinfo"
+        );
+        let run = sh(as_user, &format!("{UNSHARE} {flags} sh -c \"{script}\""));
+        assert_eq!(run.stdout(), "status=1\n0\n", "{}", run.stderr());
+        assert!(
+            run.stderr()
+                .contains("--bind=/tmp:/proc/x: '/proc/x' does not exist in the new root"),
+            "{}",
+            run.stderr()
+        );
+    }
+}
+
+#[test]
+fn proc_needs_a_pid_namespace_of_its_own() {
+    if !can(false) {
+        return;
+    }
+    let Some(r) = rootfs_or_skip() else { return };
+    let script = format!(
+        "{PIVOT} --root {r} --proc -- /bin/true; echo status=$?; grep -c ' {r}' /proc/self/mountinfo"
+    );
+    let run = cmd(UNSHARE, &["-m", "sh", "-c", &script]);
+    assert_eq!(run.stdout(), "status=1\n0\n");
+    assert!(
+        run.stderr().contains("--proc needs a new PID namespace"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn bad_mount_options_name_the_value() {
+    for (args, needle) in [
+        (&["--root=/", "--bind=/etc"][..], "'/etc' is not SRC:DST"),
+        (&["--dev", "a", "b"][..], "--root"),
+        (
+            &["--root=/nonexistent-rsns", "--tmpfs=/tmp"][..],
+            "/nonexistent-rsns",
+        ),
+    ] {
+        let run = cmd(PIVOT, args);
+        assert_eq!(run.code(), 1, "{args:?}");
+        assert!(run.stderr().contains(needle), "{args:?}: {}", run.stderr());
+    }
+    let _ = Path::new("/");
+}
