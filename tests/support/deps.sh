@@ -4,10 +4,11 @@
 # cc, and the static build needs glibc's static libraries), busybox-static
 # (the container's root file system), uidmap (newuidmap/newgidmap), iproute2
 # (ip), procps (ps, kill), python3 (two tests use it), jq (a README
-# example); with --fuzz a C++ compiler, a nightly toolchain and
-# cargo-fuzz, with --conformance util-linux's build tools, with --kernels
-# what the kernel matrix's VMs need, with --fresh what make test-fresh
-# needs, with --bench cgroup-tools.
+# example), passt (pasta: the cookbook's network for an ordinary user);
+# with --fuzz a C++ compiler, a nightly toolchain and cargo-fuzz, with
+# --conformance util-linux's build tools, with --kernels what the kernel
+# matrix's VMs need, with --fresh what make test-fresh needs, with --bench
+# cgroup-tools.
 #
 # Needs no Rust: as an ordinary user it runs apt-get through sudo, so a
 # `make demo` from your own shell asks for your password once, and sudo's
@@ -25,6 +26,7 @@ have ip || need="$need iproute2"
 have ps && [ -x /usr/bin/kill ] || need="$need procps"
 have python3 || need="$need python3-minimal"
 have jq || need="$need jq"
+have pasta || need="$need passt"
 case "${1:-}" in
 --fuzz)
     have c++ || need="$need g++"

@@ -32,7 +32,9 @@ while read -r exe; do
     name=$(basename "$exe" | sed 's/-[0-9a-f]*$//')
     # Two slow CPUs: two tests at a time.
     # shellcheck disable=SC2086 # one --skip NAME pair per word
-    "$exe" --test-threads=2 $RSNS_VM_SKIP >"$out/log/$name" 2>&1
+    # Signals a shell that started us in the background ignores (SIGINT,
+    # SIGQUIT) would stay ignored in the tests: give them back their default.
+    env --default-signal "$exe" --test-threads=2 $RSNS_VM_SKIP >"$out/log/$name" 2>&1
     status=$?
     passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')
     failed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')

@@ -4,12 +4,11 @@
 # shared read-only), plus the host's own kernel natively; one table at the end.
 #
 # Usage: kernel-matrix.sh WORKDIR [SERIES...]    (default: 5.10 6.1 6.12)
+# RSNS_MATRIX_ONLY="cgroup cookbook": only these test executables (while
+# working on them; the matrix is the whole suite).
 #
-# Kernels are Debian's own: the newest linux-image-SERIES*-amd64 of the suite
-# that ships the series, fetched with apt-get download through a private
-# sources list and private package lists (the machine's apt setup is not
-# touched); their modules go under /lib/modules/VERSION, where the guest
-# finds them. The test executables are built once on the host
+# Kernels are Debian's own (tests/support/kernels.sh fetches them, without
+# touching the machine's apt setup). The test executables are built once on the host
 # (cargo test --no-run) and run unchanged inside: as root, and as the
 # unprivileged test user where a test asks for it. /dev/kvm is not used: a
 # stock kernel hangs under it here, since this machine is a VM itself.
@@ -22,76 +21,9 @@ cargo=${CARGO:-cargo}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
-# The suite that carries each series (newest first where two do).
-suites_of() {
-    case "$1" in
-    5.10) echo "bullseye-security bullseye" ;;
-    6.1) echo "bookworm-security bookworm" ;;
-    6.12) echo "trixie-security trixie bookworm-backports" ;;
-    *) echo "sid" ;;
-    esac
-}
-
-apt_private() {
-    apt-get -q -o Dir::Etc::SourceList="$work/apt/sources.list" \
-        -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists" \
-        -o Dir::Cache::Archives="$work/apt/archives" -o APT::Architecture=amd64 "$@"
-}
-apt_cache() {
-    apt-cache -o Dir::Etc::SourceList="$work/apt/sources.list" \
-        -o Dir::Etc::SourceParts="$work/apt/parts" -o Dir::State::Lists="$work/apt/lists" \
-        -o APT::Architecture=amd64 "$@"
-}
-
-# 0. virtme-ng, from PyPI, in a virtual environment of its own.
-if ! [ -x "$work/venv/bin/vng" ]; then
-    python3 -m venv "$work/venv"
-    "$work/venv/bin/pip" install -q virtme-ng
-fi
+# 0-1. virtme-ng and the kernels (tests/support/kernels.sh).
+kernels=$("$here/tests/support/kernels.sh" "$work" $series)
 vng="$work/venv/bin/vng"
-
-# 1. The kernels.
-mkdir -p "$work/apt/lists/partial" "$work/apt/parts" "$work/apt/archives/partial" "$work/debs"
-: >"$work/apt/sources.list"
-for s in $series; do
-    for suite in $(suites_of "$s"); do
-        case "$suite" in
-        *-security) echo "deb http://deb.debian.org/debian-security $suite main" ;;
-        *) echo "deb http://deb.debian.org/debian $suite main" ;;
-        esac
-    done
-done | sort -u >"$work/apt/sources.list"
-apt_private update >/dev/null
-kernels=""
-for s in $series; do
-    # linux-image-6.1.0-57-amd64, linux-image-6.12.118+deb13-amd64: not -rt, -cloud or -dbg.
-    pkg=$(apt_cache search --names-only "^linux-image-$s\\.[0-9]+[-.+][-.+0-9a-z]*-amd64\$" |
-        awk '{print $1}' | grep -v -e '-rt-' -e '-cloud-' -e dbg | sort -V | tail -1)
-    if [ -z "$pkg" ]; then
-        echo "kernel-matrix: no linux-image-$s*-amd64 in $(suites_of "$s")" >&2
-        exit 1
-    fi
-    deb=$(ls "$work/debs/${pkg}_"*.deb 2>/dev/null | head -1 || true)
-    if [ -z "$deb" ]; then
-        (cd "$work/debs" && apt_private download "$pkg" >/dev/null 2>&1)
-        deb=$(ls "$work/debs/${pkg}_"*.deb | head -1)
-    fi
-    dir="$work/kernels/$pkg"
-    if ! [ -d "$dir" ]; then
-        mkdir -p "$dir"
-        dpkg -x "$deb" "$dir"
-    fi
-    for m in "$dir"/lib/modules/* "$dir"/usr/lib/modules/*; do
-        [ -d "$m" ] || continue
-        version=${m##*/}
-        if ! [ -d "/lib/modules/$version" ]; then
-            mkdir -p /lib/modules
-            cp -a "$m" "/lib/modules/$version"
-            depmod "$version"
-        fi
-    done
-    kernels="$kernels $(ls "$dir"/boot/vmlinuz-*)"
-done
 
 # 2. The tests, built once into a target directory of the matrix's own (a
 # rebuild on the host while a VM runs must not swap its binaries); the root
@@ -105,6 +37,9 @@ for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["profile"]["test"] and m.get("executable"):
         print(m["executable"])' | sort)
+if [ -n "${RSNS_MATRIX_ONLY:-}" ]; then
+    tests=$(for t in $RSNS_MATRIX_ONLY; do echo "$tests" | grep "/${t}-[0-9a-f]*\$"; done)
+fi
 [ -n "$tests" ] || { echo "kernel-matrix: the tests did not build" >&2; exit 1; }
 target_tmp="$CARGO_TARGET_DIR/tmp"
 [ -x "$target_tmp/rootfs/bin/busybox" ] && [ -d "$target_tmp/rootfs/mnt" ] ||

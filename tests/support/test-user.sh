@@ -17,3 +17,10 @@ for file in /etc/subuid /etc/subgid; do
     touch "$file"
     grep -q "^$user:" "$file" || echo "$user:200000:65536" >>"$file"
 done
+# pasta (the cookbook's network for an ordinary user's box) opens
+# /dev/net/tun, which Debian's udev rules make 0666. A machine without udev
+# (a container, a minimal VM) leaves the kernel's 0600: give it udev's mode.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+    echo "test-user: /dev/net/tun is $(stat -c %a /dev/net/tun); making it 0666, as udev does" >&2
+    chmod 0666 /dev/net/tun
+fi

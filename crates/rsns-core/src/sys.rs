@@ -733,4 +733,3 @@ mod tests {
         assert_eq!(err, Errno::ESRCH);
     }
 }
-
