@@ -56,6 +56,13 @@ mkdir -p "$stage/lib/modules"
 cp -a "/lib/modules/$version" "$stage/lib/modules/"
 git -C "$here" bundle create "$stage/root/rsns.bundle" HEAD >/dev/null 2>&1
 echo "fresh-$release" >"$stage/etc/hostname"
+# The network, as Debian's installer would have set it up: virtme-ng
+# configures it only with a busybox in the guest's PATH, which would hide
+# a missing busybox-static from make deps. A static busybox outside PATH
+# brings the interface up (qemu's user-mode network: 10.0.2.0/24).
+mkdir -p "$stage/opt/rsns-vm"
+cp "$(command -v busybox)" "$stage/opt/rsns-vm/busybox"
+echo "nameserver 10.0.2.3" >"$stage/etc/resolv.conf"
 cp "$here/tests/support/fresh-guest.sh" "$stage/root/fresh-guest.sh"
 image="$work/disk.img"
 rm -f "$image"
