@@ -64,20 +64,23 @@ mkdir -p "$stage/opt/rsns-vm"
 cp "$(command -v busybox)" "$stage/opt/rsns-vm/busybox"
 echo "nameserver 10.0.2.3" >"$stage/etc/resolv.conf"
 cp "$here/tests/support/fresh-guest.sh" "$stage/root/fresh-guest.sh"
+# virtme-ng mounts the results directory at its host path: make the point.
+out="$work/out"
+mkdir -p "$stage$out"
 image="$work/disk.img"
 rm -f "$image"
 mkfs.ext4 -q -F -L root -d "$stage" "$image" 16G
 rm -rf "$stage"
 
-# 3. Boot it; the guest writes its results to the shared directory.
-out="$work/out"
+# 3. Boot it, its disk read-write (it is ours, made for this run); the
+# guest writes its results to the shared directory.
 rm -rf "$out"
 mkdir -p "$out"
 chmod 777 "$out"
 echo "test-fresh: Debian $release, kernel $version, in a VM (TCG: several times slower than the host)"
 start=$(date +%s)
 timeout 7200 "$kwork/venv/bin/vng" --run="$kernel" --root-disk="$image" --root-fstype=ext4 \
-    --disable-kvm --cpus=2 --memory=6G --network=user --rwdir="$out" \
+    --rw --disable-kvm --cpus=2 --memory=6G --network=user --rwdir="$out" \
     --exec="sh -l /root/fresh-guest.sh $out" >"$work/vm.log" 2>&1 || true
 echo "test-fresh: the VM ran $(($(date +%s) - start)) s"
 if ! [ -f "$out/done" ]; then
