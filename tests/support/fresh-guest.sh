@@ -1,11 +1,38 @@
 #!/bin/sh
-# Runs inside make test-fresh's VM (test-fresh.sh), as root on the fresh
-# machine, from a login shell (so PATH has ~/.cargo/bin, as rustup sets it
-# up). Writes OUT/results, one line per step: `STEP ok|FAILED SECONDS s`,
-# each step's output to OUT/STEP.log, and OUT/done last.
+# Runs inside make test-fresh's VM (test-fresh.sh), started by its PID 1:
+# first what systemd and an installer would have set up (the mounts, the
+# hostname, the network), then, as root in /root from a login shell (so PATH
+# has ~/.cargo/bin, as rustup sets it up), each step. Writes OUT/results, one
+# line per step: `STEP ok|FAILED(STATUS) SECONDS s`, each step's output to
+# OUT/STEP.log, and OUT/done last.
 # Usage: fresh-guest.sh OUT
 set -u
 out=${1:?usage: fresh-guest.sh OUT}
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8
+bb=/opt/rsns-vm/busybox
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=755 tmpfs /run
+for l in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/proc/self/fd/2; do
+    ln -sf "${l#*:}" "/dev/${l%%:*}"
+done
+hostname -F /etc/hostname
+# qemu's user-mode network: the first interface but lo.
+$bb ip link set lo up
+for dev in /sys/class/net/*; do
+    dev=${dev##*/}
+    [ "$dev" = lo ] && continue
+    $bb ip link set "$dev" up
+    $bb ip addr add 10.0.2.15/24 dev "$dev"
+    $bb ip route add default via 10.0.2.2
+    break
+done
+mkdir -p "$out"
 : >"$out/results"
 step() {
     name=$1
@@ -15,17 +42,6 @@ step() {
     echo "$name $result $(($(date +%s) - start)) s" >>"$out/results"
     [ "$result" = ok ]
 }
-# The network (see test-fresh.sh): the first interface but lo.
-bb=/opt/rsns-vm/busybox
-for dev in /sys/class/net/*; do
-    dev=${dev##*/}
-    [ "$dev" = lo ] && continue
-    $bb ip link set lo up
-    $bb ip link set "$dev" up
-    $bb ip addr add 10.0.2.15/24 dev "$dev"
-    $bb ip route add default via 10.0.2.2
-    break
-done
 {
     uname -r
     cat /etc/debian_version
@@ -35,6 +51,8 @@ done
 } >"$out/machine.txt" 2>&1
 
 cd /root || exit 1
+# As a login shell would have it (rustup's line in ~/.profile).
+. /root/.profile
 step clone git clone /root/rsns.bundle rsns &&
     cd rsns &&
     step make-demo make demo &&

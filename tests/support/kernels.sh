@@ -84,8 +84,8 @@ for s in "$@"; do
         if ! [ -d "/lib/modules/$version" ]; then
             mkdir -p /lib/modules
             cp -a "$m" "/lib/modules/$version"
-            depmod "$version"
         fi
+        [ -s "/lib/modules/$version/modules.dep" ] || depmod "$version"
     done
     ls "$dir"/boot/vmlinuz-*
 done
