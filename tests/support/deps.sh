@@ -41,13 +41,15 @@ case "${1:-}" in
 --kernels | --fresh)
     # The VMs (kernel matrix, test-fresh): qemu (TCG), depmod for the
     # kernels' modules, and a Python venv for virtme-ng from PyPI; for
-    # test-fresh, debootstrap and mkfs.ext4 for the fresh machine's disk.
+    # test-fresh, debootstrap and mkfs.ext4 for the fresh machine's disk,
+    # cpio for its initramfs.
     have qemu-system-x86_64 || need="$need qemu-system-x86"
     have depmod || need="$need kmod"
     python3 -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv"
     if [ "$1" = --fresh ]; then
         have debootstrap || need="$need debootstrap"
         have mkfs.ext4 || need="$need e2fsprogs"
+        have cpio || need="$need cpio"
     fi
     ;;
 --conformance)
