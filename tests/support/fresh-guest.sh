@@ -51,8 +51,11 @@ step() {
 } >"$out/machine.txt" 2>&1
 
 cd /root || exit 1
-# As a login shell would have it (rustup's line in ~/.profile).
+# As a login shell would have it (rustup's line in ~/.profile), which
+# Debian's .profile writes for a shell without set -u.
+set +u
 . /root/.profile
+set -u
 step clone git clone /root/rsns.bundle rsns &&
     cd rsns &&
     step make-demo make demo &&
