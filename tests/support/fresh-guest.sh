@@ -22,6 +22,7 @@ for l in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/p
     ln -sf "${l#*:}" "/dev/${l%%:*}"
 done
 hostname -F /etc/hostname
+update-ca-certificates >/dev/null 2>&1
 # qemu's user-mode network: the first interface but lo.
 $bb ip link set lo up
 for dev in /sys/class/net/*; do

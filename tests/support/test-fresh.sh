@@ -60,6 +60,12 @@ cp -a "/lib/modules/$version" "$stage/lib/modules/"
 git -C "$here" bundle create "$stage/root/rsns.bundle" HEAD >/dev/null 2>&1
 echo "fresh-$release" >"$stage/etc/hostname"
 echo "nameserver 10.0.2.3" >"$stage/etc/resolv.conf"
+# The host's local certificate authorities (a network that inspects TLS, as
+# some CI networks do, needs them; the guest runs update-ca-certificates).
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    mkdir -p "$stage/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$stage/usr/local/share/ca-certificates/"
+fi
 # What an installer and systemd would have done: PID 1 (vm-init.pl, perl is
 # in every Debian), the mounts and the network (with a static busybox kept
 # outside PATH, so a busybox-static missing from make deps is not hidden).
