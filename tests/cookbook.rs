@@ -332,6 +332,31 @@ fn missing_feature(needs: &str) -> Option<String> {
                     .to_string()
             })
         }
+        "binfmt-userns" => {
+            let probe = run_as_block_user(UNSHARE, &["-Urm", "--mount-binfmt", "true"]);
+            if !probe {
+                Some("binfmt_misc in a user namespace needs Linux 6.7".to_string())
+            } else if !Path::new("/usr/bin/qemu-aarch64-static").exists() {
+                Some("needs qemu-user-static (/usr/bin/qemu-aarch64-static)".to_string())
+            } else {
+                let dir = Scratch::new("probe-foreign");
+                let script = concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/support/foreign-busybox.sh"
+                );
+                let ok = Command::new(script)
+                    .arg(dir.join("arm64"))
+                    .env("RSNS_FOREIGN_CACHE", foreign_cache())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                (!ok).then(|| {
+                    "cannot fetch Debian's arm64 busybox-static (no network, and not cached)"
+                        .to_string()
+                })
+            }
+        }
         "cgroup2-controllers" => {
             let missing: Vec<&str> = ["memory", "pids", "cpu"]
                 .into_iter()
@@ -346,6 +371,30 @@ fn missing_feature(needs: &str) -> Option<String> {
         }
         other => Some(format!("unknown feature '{other}'")),
     }
+}
+
+/// Where foreign-busybox.sh keeps what it fetched: in the target
+/// directory, which the kernel matrix's VMs share (read-only, and without a
+/// network: the host's runs fill it first).
+fn foreign_cache() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("foreign")
+}
+
+/// Runs a command as a block of `$` prompts would (the test user); success.
+fn run_as_block_user(program: &str, args: &[&str]) -> bool {
+    let mut c = match test_user() {
+        Some((uid, gid)) => as_user(uid, gid, program, args),
+        None => {
+            let mut c = Command::new(program);
+            c.args(args);
+            c
+        }
+    };
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The controllers of the cgroup2 mount's root, if one is mounted.
@@ -426,6 +475,7 @@ fn run_block(block: &Block, dir: &Path) -> Vec<String> {
         .env("PATH", &path)
         .env("LC_ALL", "C")
         .env("SHELL", "/bin/sh")
+        .env("RSNS_FOREIGN_CACHE", foreign_cache())
         .current_dir(dir)
         .process_group(0)
         .stdin(Stdio::null())

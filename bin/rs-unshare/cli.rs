@@ -79,6 +79,13 @@ pub struct Cli {
     #[arg(long = "mount-proc", value_name = "DIR", num_args = 0..=1, require_equals = true,
           default_missing_value = "/proc")]
     pub mount_proc: Option<PathBuf>,
+    /// Mount a binfmt_misc of the new user namespace's own at DIR (default /proc/sys/fs/binfmt_misc); Linux 6.7+
+    #[arg(long = "mount-binfmt", value_name = "DIR", num_args = 0..=1, require_equals = true,
+          default_missing_value = "/proc/sys/fs/binfmt_misc")]
+    pub mount_binfmt: Option<PathBuf>,
+    /// Register a binfmt_misc interpreter, :name:type:offset:magic:mask:interpreter:flags (implies --mount-binfmt); repeatable
+    #[arg(short = 'l', long = "load-interp", value_name = "SPEC", action = ArgAction::Append)]
+    pub load_interp: Vec<String>,
     /// Propagation of the new mount namespace: private (default), shared, slave or unchanged
     #[arg(long = "propagation", value_name = "MODE", value_parser = parse_propagation)]
     pub propagation: Option<Propagation>,
@@ -270,6 +277,8 @@ impl Cli {
             init: self.init,
             new_session: self.new_session,
             mount_proc: self.mount_proc,
+            mount_binfmt: self.mount_binfmt,
+            load_interp: self.load_interp,
             propagation: self.propagation,
             map_user,
             map_group,

@@ -95,6 +95,32 @@ pub fn mount_proc(dir: &CStr) -> Result<(), Errno> {
     )
 }
 
+/// A binfmt_misc instance at `dir`: in a user namespace of its own (Linux
+/// 6.7+), that namespace's, empty; else the host's.
+pub fn mount_binfmt(dir: &CStr) -> Result<(), Errno> {
+    mount(
+        Some(c"binfmt_misc"),
+        dir,
+        Some(c"binfmt_misc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&CStr>,
+    )
+}
+
+/// One definition written to binfmt_misc's register file, in one write.
+pub fn register_binfmt(register: &CStr, rule: &CStr) -> Result<(), Errno> {
+    let fd = nix::fcntl::open(
+        register,
+        nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let bytes = rule.to_bytes();
+    match nix::unistd::write(&fd, bytes)? {
+        n if n == bytes.len() => Ok(()),
+        _ => Err(Errno::EIO),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

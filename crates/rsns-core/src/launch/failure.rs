@@ -120,6 +120,35 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
             format!("cannot make {} private", show(&inside.proc_mount)),
             None,
         ),
+        Step::MountBinfmt => (
+            format!(
+                "cannot mount binfmt_misc on {}",
+                show(&inside.binfmt.as_ref().map(|b| b.dir.clone()))
+            ),
+            match errno {
+                Errno::EPERM | Errno::ENODEV => fixed(
+                    "a binfmt_misc instance of a user namespace's own needs Linux 6.7 (and \
+                     CONFIG_BINFMT_MISC)",
+                ),
+                Errno::ENOENT => fixed("the mount point does not exist (inside the new root?)"),
+                _ => None,
+            },
+        ),
+        Step::LoadInterp => (
+            "cannot register the --load-interp definition".to_string(),
+            match errno {
+                Errno::EINVAL => fixed(
+                    "the kernel refused it: it must be :name:type:offset:magic:mask:interpreter:flags \
+                     (type M or E; see the kernel's admin-guide/binfmt-misc)",
+                ),
+                Errno::EEXIST => fixed("a definition of that name is registered already"),
+                Errno::ENOENT => fixed(
+                    "the interpreter was not found (with flag F it is opened now, in the new root \
+                     if there is one)",
+                ),
+                _ => None,
+            },
+        ),
         Step::MountProc => (
             format!("cannot mount proc on {}", show(&inside.proc_mount)),
             match errno {

@@ -43,10 +43,12 @@ pub(crate) enum Step {
     InitFork,
     TimeEnter,
     JoinCgroup,
+    MountBinfmt,
+    LoadInterp,
 }
 
 impl Step {
-    const ALL: [Step; 19] = [
+    const ALL: [Step; 21] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -66,6 +68,8 @@ impl Step {
         Step::InitFork,
         Step::TimeEnter,
         Step::JoinCgroup,
+        Step::MountBinfmt,
+        Step::LoadInterp,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -108,6 +112,8 @@ pub struct Inside {
     /// Make the proc mount point private first: with shared or slave
     /// propagation and no new root, a new proc on /proc would reach the host.
     pub proc_private_first: bool,
+    /// `--mount-binfmt`: a binfmt_misc instance (the user namespace's own).
+    pub binfmt: Option<Binfmt>,
     pub setgid: Option<Gid>,
     pub setuid: Option<Uid>,
     /// `--keep-caps`: the highest capability number of the kernel.
@@ -130,6 +136,17 @@ pub struct Inside {
     pub exec: ExecPlan,
 }
 
+/// `--mount-binfmt` and `--load-interp`, prepared before any fork.
+#[derive(Debug)]
+pub struct Binfmt {
+    /// Where to mount binfmt_misc.
+    pub dir: CString,
+    /// `DIR/register`.
+    pub register: CString,
+    /// Definitions to write to it, one write each.
+    pub rules: Vec<CString>,
+}
+
 /// The last steps for a program run as it is: no root, ids or namespaces.
 pub fn plain_inside(exec: ExecPlan) -> Inside {
     Inside {
@@ -139,6 +156,7 @@ pub fn plain_inside(exec: ExecPlan) -> Inside {
         wd: None,
         proc_mount: None,
         proc_private_first: false,
+        binfmt: None,
         setgid: None,
         setuid: None,
         keep_caps: None,
@@ -253,6 +271,12 @@ impl Inside {
                 }
             }
             mount::mount_proc(dir).map_err(at(Step::MountProc))?;
+        }
+        if let Some(binfmt) = &self.binfmt {
+            mount::mount_binfmt(&binfmt.dir).map_err(at(Step::MountBinfmt))?;
+            for rule in &binfmt.rules {
+                mount::register_binfmt(&binfmt.register, rule).map_err(at(Step::LoadInterp))?;
+            }
         }
         if let Some(gid) = self.setgid {
             drop_supplementary_groups()?;

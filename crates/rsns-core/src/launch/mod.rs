@@ -14,7 +14,7 @@ mod inside;
 pub(crate) use failure::{create_hint, describe};
 pub(crate) use init::{program_outcome, run_as_init};
 pub use inside::plain_inside;
-pub(crate) use inside::{EXEC_TOKEN, Inside, Step, StepFailure};
+pub(crate) use inside::{Binfmt, EXEC_TOKEN, Inside, Step, StepFailure};
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};

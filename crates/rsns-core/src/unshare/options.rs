@@ -36,6 +36,10 @@ pub struct UnshareOptions {
     pub new_session: bool,
     /// `--mount-proc[=DIR]`.
     pub mount_proc: Option<PathBuf>,
+    /// `--mount-binfmt[=DIR]`.
+    pub mount_binfmt: Option<PathBuf>,
+    /// `--load-interp=SPEC`, each a binfmt_misc definition.
+    pub load_interp: Vec<String>,
     /// `None` means the default, private.
     pub propagation: Option<Propagation>,
     pub map_user: Option<SingleMap>,

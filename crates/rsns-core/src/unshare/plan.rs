@@ -14,7 +14,7 @@ use crate::exec::{EnvPolicy, ExecPlan, ProgramEnv};
 use crate::idmap::{
     IdKind, IdMap, IdMapError, IdRange, MapPlan, MapWriter, RangeSpec, Setgroups, find_subid_range,
 };
-use crate::launch::Inside;
+use crate::launch::{Binfmt, Inside};
 use crate::mount::Propagation;
 use crate::ns::{NsKind, NsSet};
 use crate::persist::{PersistTarget, check_targets};
@@ -122,6 +122,14 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
     if opts.mount_proc.is_some() {
         ns.insert(NsKind::Mount);
     }
+    let binfmt_dir = match (&opts.mount_binfmt, opts.load_interp.is_empty()) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, false) => Some(PathBuf::from(DEFAULT_BINFMT_DIR)),
+        (None, true) => None,
+    };
+    if binfmt_dir.is_some() {
+        ns.insert(NsKind::Mount);
+    }
     let maps_given = opts.map_user.is_some()
         || opts.map_group.is_some()
         || !opts.map_users.is_empty()
@@ -146,6 +154,17 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
             "--monotonic and --boottime need a new time namespace (-T)",
         ));
     }
+    if binfmt_dir.is_some() && !ns.contains(NsKind::User) {
+        return Err(usage(
+            "--mount-binfmt and --load-interp need a new user namespace (-U, -r, ...): without \
+             one, binfmt_misc is the host's, and a definition would apply to the whole machine",
+        ));
+    }
+    let binfmt_rules = opts
+        .load_interp
+        .iter()
+        .map(|spec| check_binfmt_rule(spec))
+        .collect::<Result<Vec<_>, _>>()?;
     if opts.propagation.is_some() && !ns.contains(NsKind::Mount) {
         return Err(usage(
             "--propagation needs a new mount namespace (-m or --mount-proc)",
@@ -195,6 +214,15 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         .map(|p| c_path(p, "--mount-proc"))
         .transpose()?;
     let time_offsets = time_offsets_text(opts.monotonic, opts.boottime);
+    let binfmt = binfmt_dir
+        .map(|dir| -> Result<Binfmt, UnshareError> {
+            Ok(Binfmt {
+                dir: c_path(&dir, "--mount-binfmt")?,
+                register: c_path(&dir.join("register"), "--mount-binfmt")?,
+                rules: binfmt_rules,
+            })
+        })
+        .transpose()?;
 
     // Our own environment goes to execve untouched; only a filtered one is copied.
     let vars = match &opts.env {
@@ -221,6 +249,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         root,
         wd,
         proc_mount,
+        binfmt,
         setgid: opts.setgid.map(Gid::from_raw),
         setuid: opts.setuid.map(Uid::from_raw),
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
@@ -246,6 +275,42 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         },
         inside,
     })
+}
+
+/// Where binfmt_misc lives, as util-linux mounts it by default.
+const DEFAULT_BINFMT_DIR: &str = "/proc/sys/fs/binfmt_misc";
+
+/// A binfmt_misc definition, `:name:type:offset:magic:mask:interpreter:flags`
+/// (the first character is the separator, `:` by convention): checked for
+/// its shape here, so a typo is named before anything starts; the kernel
+/// checks the rest.
+fn check_binfmt_rule(spec: &str) -> Result<CString, UnshareError> {
+    let bad = |why: &str| {
+        usage(format!(
+            "--load-interp='{spec}': {why} (the form is :name:type:offset:magic:mask:interpreter:flags)"
+        ))
+    };
+    let mut chars = spec.chars();
+    let Some(sep) = chars.next() else {
+        return Err(bad("empty"));
+    };
+    let fields: Vec<&str> = chars.as_str().split(sep).collect();
+    if fields.len() != 7 {
+        return Err(bad(&format!("{} fields, not 7", fields.len())));
+    }
+    let (name, kind, interpreter) = (fields[0], fields[1], fields[5]);
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(bad("the name must be non-empty, without '/'"));
+    }
+    if kind != "M" && kind != "E" {
+        return Err(bad(&format!(
+            "type '{kind}' is neither M (magic) nor E (extension)"
+        )));
+    }
+    if interpreter.is_empty() {
+        return Err(bad("no interpreter"));
+    }
+    CString::new(spec).map_err(|_| bad("contains a NUL byte"))
 }
 
 /// The lines for /proc/self/timens_offsets: clock id, seconds, nanoseconds.
