@@ -4,7 +4,8 @@
 # cc, and the static build needs glibc's static libraries), busybox-static
 # (the container's root file system), uidmap (newuidmap/newgidmap), iproute2
 # (ip), procps (ps, kill), python3 (two tests use it), jq (a README
-# example), passt (pasta: the cookbook's network for an ordinary user);
+# example), passt (pasta: the cookbook's network for an ordinary user),
+# qemu-user-static (the cookbook's arm64 busybox);
 # with --fuzz a C++ compiler, a nightly toolchain and cargo-fuzz, with
 # --conformance util-linux's build tools, with --kernels what the kernel
 # matrix's VMs need, with --fresh what make test-fresh needs, with --bench
@@ -27,6 +28,7 @@ have ps && [ -x /usr/bin/kill ] || need="$need procps"
 have python3 || need="$need python3-minimal"
 have jq || need="$need jq"
 have pasta || need="$need passt"
+[ -x /usr/bin/qemu-aarch64-static ] || need="$need qemu-user-static"
 case "${1:-}" in
 --fuzz)
     have c++ || need="$need g++"

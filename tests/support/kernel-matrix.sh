@@ -42,6 +42,10 @@ if [ -n "${RSNS_MATRIX_ONLY:-}" ]; then
 fi
 [ -n "$tests" ] || { echo "kernel-matrix: the tests did not build" >&2; exit 1; }
 target_tmp="$CARGO_TARGET_DIR/tmp"
+# The cookbook's arm64 busybox, fetched here: the VMs have no network, and
+# find it in this cache (the cookbook's runner points the recipe at it).
+RSNS_FOREIGN_CACHE="$target_tmp/foreign" "$here/tests/support/foreign-busybox.sh" \
+    "$target_tmp/foreign-fetch" >/dev/null || true
 [ -x "$target_tmp/rootfs/bin/busybox" ] && [ -d "$target_tmp/rootfs/mnt" ] ||
     "$here/tests/support/mkrootfs.sh" "$target_tmp/rootfs" >/dev/null
 
