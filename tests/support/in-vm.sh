@@ -34,10 +34,18 @@ while read -r exe; do
     # shellcheck disable=SC2086 # one --skip NAME pair per word
     # Signals a shell that started us in the background ignores (SIGINT,
     # SIGQUIT) would stay ignored in the tests: give them back their default.
-    env --default-signal "$exe" --test-threads=2 $RSNS_VM_SKIP >"$out/log/$name" 2>&1
+    # A hung test fails its executable after 15 minutes (the slowest takes
+    # about 3 under emulation) instead of the whole VM's time.
+    timeout -k 10 900 env --default-signal "$exe" --test-threads=2 $RSNS_VM_SKIP \
+        >"$out/log/$name" 2>&1
     status=$?
     passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')
     failed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')
+    # Killed, or crashed before its summary: a failure all the same.
+    if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+        failed=1
+        echo "in-vm: $name ended with status $status before reporting a failure" >>"$out/log/$name"
+    fi
     echo "$name $passed $failed $status" >>"$out/results"
 done <"$out/tests"
 date +%s >"$out/done"
