@@ -48,3 +48,43 @@ PATH="$bindir:$PATH" "$bin" -Urpfmiun sh -c '
         echo \"inside:  processes: \$(ps -o pid= | wc -l), PID 1 is \$(cat /proc/1/comm)\""
 ' sh "$work" "$(cd "$rootfs" && pwd)"
 echo "outside: the write is in the upper layer only: upper/etc has $(ls "$work/upper/etc"), app/etc has $(ls "$work/app/etc")"
+
+# The finale of docs/cookbook.md: a web server in a whole box (layers, its
+# own /dev, /proc and /sys, a read-only root, a writable /tmp, --init, a
+# network), fetched from outside, then gone with one kill. As root the
+# network is a veth pair; as an ordinary user, pasta.
+site=$(mktemp -d /tmp/rsns-demo-site-XXXXXX)
+trap 'rm -rf "$work" "$site"' EXIT
+mkdir -p "$site/layer/www" "$site/upper" "$site/work" "$site/merged"
+echo "hello from the box" >"$site/layer/www/index.html"
+cd "$site"
+if [ "$(id -u)" = 0 ]; then flags=-pfmiun; else flags=-Urpfmiun; fi
+echo
+echo "\$ rs-unshare $flags --init sh -c 'mount -t overlay ... && exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox httpd -f -p 80 -h /www' &"
+PATH="$bindir:$PATH" "$bin" $flags --init --pid-file=box.pid sh -c '
+    mount -t overlay overlay -o "lowerdir=layer:$1,upperdir=upper,workdir=work" merged &&
+    exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox httpd -f -p 80 -h /www
+' sh "$(cd "$OLDPWD" && cd "$rootfs" && pwd)" &
+box=$!
+while [ ! -s box.pid ]; do sleep 0.05; done
+if [ "$(id -u)" = 0 ]; then
+    veth=rsns-demo$$
+    ip link add "$veth" type veth peer name eth0 netns "$(cat box.pid)"
+    ip addr add 198.18.0.9/30 dev "$veth" && ip link set "$veth" up
+    "$bindir/rs-nsenter" -t "$(cat box.pid)" -n sh -c \
+        'ip link set lo up && ip addr add 198.18.0.10/30 dev eth0 && ip link set eth0 up'
+    url=http://198.18.0.10/
+    echo "\$ ip link add $veth type veth peer name eth0 netns \$(cat box.pid); ip addr ...; busybox wget -q -O - $url"
+else
+    pasta --quiet --config-net -P pasta.pid -t 18080:80 "$(cat box.pid)" >pasta.log 2>&1
+    url=http://127.0.0.1:18080/
+    echo "\$ pasta --config-net -t 18080:80 \$(cat box.pid); busybox wget -q -O - $url"
+fi
+echo "outside: $(busybox wget -q -O - "$url")"
+echo "inside:  $("$bindir/rs-nsenter" -t "$(cat box.pid)" -a $( [ "$(id -u)" = 0 ] || echo --preserve-credentials ) \
+    sh -c 'printf "%s entries in /dev, PID 1 is %s, the root: " "$(ls /dev | wc -l)" "$(cat /proc/1/comm)"
+           touch /etc/x 2>&1 | sed "s/^touch: //"')"
+kill "$(cat box.pid)"
+[ -s pasta.pid ] && kill "$(cat pasta.pid)" 2>/dev/null
+wait "$box" 2>/dev/null || true
+echo "outside: after one kill, nothing is left (the box, its mounts, its network)"
