@@ -13,7 +13,7 @@
 //!
 //! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
 //!                   [--nop PATH] [--rss PATH] [--scan-floor PATH] [--herd PATH]
-//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot|cgroup]
+//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot|box|cgroup]
 //! DIR holds rs-unshare, rs-nsenter, rs-lsns and rs-pivot (ours) or unshare,
 //! nsenter and lsns (theirs). The pivot row runs `true` and the no-op program
 //! inside the root file system given by --rootfs, at the same paths.
@@ -21,6 +21,7 @@
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+mod boxes;
 mod cgroup;
 mod lsns;
 
@@ -39,7 +40,7 @@ struct Options {
     herd: String,
     /// A busybox root file system for the rs-pivot row.
     rootfs: String,
-    /// `--only unshare|nsenter|lsns|pivot|cgroup`: one tool's tables.
+    /// `--only unshare|nsenter|lsns|pivot|box|cgroup`: one tool's tables.
     only: Option<String>,
 }
 
@@ -340,6 +341,21 @@ fn bench(opts: &Options) -> Result<bool, String> {
         missed.extend(table(opts, "pivot", &[row], None)?);
     }
 
+    if wanted("box") {
+        match which("bwrap") {
+            Some(bwrap) => missed.extend(boxes::bench(
+                &boxes::Tools {
+                    unshare: ours("rs-unshare"),
+                    pivot: ours("rs-pivot"),
+                    bwrap,
+                    rootfs: opts.rootfs.clone(),
+                },
+                opts.runs,
+            )?),
+            None => return Err("bwrap not found: install bubblewrap (make bench does)".into()),
+        }
+    }
+
     if wanted("cgroup") {
         match cgroup::possible() {
             Ok(()) => missed.extend(cgroup::bench(
@@ -368,7 +384,7 @@ fn bench(opts: &Options) -> Result<bool, String> {
 
     println!(
         "\ntargets: ours/util-linux <= 1.00 and peak RSS ours <= util-linux everywhere; \
-         ours/floor <= 1.10 for unshare and cgroup, cgroup faster than cgroup-tools; lsns: >= 3x faster at 1,000, >= 5x faster \
+         ours/floor <= 1.10 for unshare and cgroup, cgroup faster than cgroup-tools, the box faster than bwrap; lsns: >= 3x faster at 1,000, >= 5x faster \
          and ours/floor <= 1.5 at 5,000"
     );
     if missed.is_empty() {
@@ -377,6 +393,15 @@ fn bench(opts: &Options) -> Result<bool, String> {
         println!("missed: {}", missed.join("; "));
     }
     Ok(missed.is_empty())
+}
+
+/// A program in PATH, as a full path.
+fn which(program: &str) -> Option<String> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| format!("{dir}/{program}"))
+        .find(|path| std::path::Path::new(path).is_file())
 }
 
 /// Starts `rs-unshare -pfmuin --kill-child sleep` and returns it with the sleep's PID.
