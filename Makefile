@@ -16,6 +16,7 @@ TARGET_DIR := $(or $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev
 	sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'),target)
 RELEASE := $(TARGET_DIR)/$(TARGET)/release
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
+comma   := ,
 BENCH   := $(TARGET_DIR)/bench
 NEED_CARGO = @command -v $(CARGO) >/dev/null 2>&1 || { echo "make: $(CARGO) not found: install \
 	Rust with rustup (https://rustup.rs) and open a new shell" >&2; exit 1; }
@@ -72,8 +73,10 @@ bench: build ## Time and peak RSS against util-linux, cgroup-tools and a C floor
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
 		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd --rootfs $(BENCH)/rootfs \
 		$(if $(ONLY),--only $(ONLY)); status=$$?; \
-	if [ -z "$(ONLY)" -o "$(ONLY)" = cgroup ] && ! $(BENCH)/rsns-bench --cgroup-possible 2>/dev/null; then \
+	if [ -z "$(ONLY)" -o "$(ONLY)" = cgroup -o "$(ONLY)" = finale ] && \
+		! $(BENCH)/rsns-bench --cgroup-possible 2>/dev/null; then \
 		tests/support/deps.sh --kernels && \
+		BENCH_ONLY=$(or $(ONLY),cgroup$(comma)finale) \
 		tests/support/bench-vm.sh $(TARGET_DIR)/kernels $(BENCH) $(RUNS) || status=1; \
 	fi; exit $$status
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# make bench's rs-cgroup table where the host cannot run it (its memory and
-# pids controllers are in cgroup v1): in a VM booting Debian's 6.12 kernel,
+# make bench's rs-cgroup table and the finale against crun where the host
+# cannot run them (its memory and pids controllers are in cgroup v1): in a VM booting Debian's 6.12 kernel,
 # whose cgroup v2 has every controller, with this machine's file system
 # shared read-only so the same binaries run. Under emulation (TCG) every
 # figure is several times slower than on the host; the ratios are what the
@@ -20,10 +20,11 @@ work=$(cd "$work" && pwd)
 out="$work/bench-out"
 rm -rf "$out"
 mkdir -p "$out"
-echo "rs-cgroup: in a VM on Debian's $series kernel (TCG: times are emulated, ratios count)"
+echo "rs-cgroup and the finale: in a VM on Debian's $series kernel (TCG: times are emulated, ratios count)"
 timeout 3000 "$work/venv/bin/vng" --run="$kernel" --disable-kvm --cpus=2 --memory=2G \
-    --rwdir="$out" --exec="$bench/rsns-bench --only cgroup --runs $runs --ours $bench/ours \
-        --floor $bench/rsns-floor >$out/table 2>&1; echo \$? >$out/status" \
+    --rwdir="$out" --exec="$bench/rsns-bench --only ${BENCH_ONLY:-cgroup,finale} --runs $runs \
+        --ours $bench/ours --floor $bench/rsns-floor --rootfs $bench/rootfs >$out/table 2>&1; \
+        echo \$? >$out/status" \
     >"$work/vm-bench.log" 2>&1 || true
 if ! [ -f "$out/status" ]; then
     echo "bench-vm: the VM did not finish; see $work/vm-bench.log" >&2

@@ -9,7 +9,7 @@
 # with --fuzz a C++ compiler, a nightly toolchain and cargo-fuzz, with
 # --conformance util-linux's build tools, with --kernels what the kernel
 # matrix's VMs need, with --fresh what make test-fresh needs, with --bench
-# cgroup-tools and bubblewrap.
+# cgroup-tools, bubblewrap and crun.
 #
 # Needs no Rust: as an ordinary user it runs apt-get through sudo, so a
 # `make demo` from your own shell asks for your password once, and sudo's
@@ -40,6 +40,7 @@ case "${1:-}" in
     # The other sides of the rs-cgroup and whole-box tables.
     have cgcreate || need="$need cgroup-tools"
     have bwrap || need="$need bubblewrap"
+    have crun || need="$need crun"
     ;;
 --kernels | --fresh)
     # The VMs (kernel matrix, test-fresh): qemu (TCG), depmod for the

@@ -13,7 +13,7 @@
 //!
 //! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
 //!                   [--nop PATH] [--rss PATH] [--scan-floor PATH] [--herd PATH]
-//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot|box|cgroup]
+//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot|box|cgroup|finale[,...]]
 //! DIR holds rs-unshare, rs-nsenter, rs-lsns and rs-pivot (ours) or unshare,
 //! nsenter and lsns (theirs). The pivot row runs `true` and the no-op program
 //! inside the root file system given by --rootfs, at the same paths.
@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 mod boxes;
 mod cgroup;
+mod finale;
 mod lsns;
 
 const PROGRAM: &str = "true";
@@ -293,7 +294,12 @@ fn bench(opts: &Options) -> Result<bool, String> {
         ours: vec![ours("rs-unshare"), "-p".into(), "--init".into()],
     }))
     .collect();
-    let wanted = |tool: &str| opts.only.as_deref().is_none_or(|only| only == tool);
+    // --only cgroup,finale: a comma-separated list.
+    let wanted = |tool: &str| {
+        opts.only
+            .as_deref()
+            .is_none_or(|only| only.split(',').any(|o| o == tool))
+    };
     let mut missed = Vec::new();
     if wanted("unshare") {
         missed.extend(table(opts, "unshare", &unshare_rows, Some(1.10))?);
@@ -372,6 +378,28 @@ fn bench(opts: &Options) -> Result<bool, String> {
         }
     }
 
+    if wanted("finale") {
+        match (cgroup::possible(), which("crun")) {
+            (Ok(()), Some(crun)) => missed.extend(finale::bench(
+                &finale::Tools {
+                    cgroup: ours("rs-cgroup"),
+                    unshare: ours("rs-unshare"),
+                    pivot: ours("rs-pivot"),
+                    crun,
+                    rootfs: opts.rootfs.clone(),
+                },
+                opts.runs,
+            )?),
+            (Err(why), _) if opts.only.is_none() => {
+                println!(
+                    "\nthe finale against crun: not measured here ({why}); make bench runs it in a VM"
+                )
+            }
+            (Err(why), _) => return Err(format!("finale: {why}")),
+            (Ok(()), None) => return Err("crun not found: install crun (make bench does)".into()),
+        }
+    }
+
     if wanted("lsns") {
         missed.extend(lsns::bench(&lsns::Tools {
             ours: ours("rs-lsns"),
@@ -384,7 +412,7 @@ fn bench(opts: &Options) -> Result<bool, String> {
 
     println!(
         "\ntargets: ours/util-linux <= 1.00 and peak RSS ours <= util-linux everywhere; \
-         ours/floor <= 1.10 for unshare and cgroup, cgroup faster than cgroup-tools, the box faster than bwrap; lsns: >= 3x faster at 1,000, >= 5x faster \
+         ours/floor <= 1.10 for unshare and cgroup, cgroup faster than cgroup-tools, the box faster than bwrap, the finale faster than crun; lsns: >= 3x faster at 1,000, >= 5x faster \
          and ours/floor <= 1.5 at 5,000"
     );
     if missed.is_empty() {
