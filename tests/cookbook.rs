@@ -290,6 +290,13 @@ fn trim_blank_tail(lines: &[String]) -> &[String] {
 /// uses it; why not, if not.
 fn missing_feature(needs: &str) -> Option<String> {
     match needs {
+        "userns-overlay"
+            if !std::fs::read_to_string("/proc/filesystems")
+                .unwrap_or_default()
+                .contains("\toverlay\n") =>
+        {
+            Some("overlayfs is not loaded (make deps loads it: modprobe overlay)".to_string())
+        }
         "userns-overlay" => {
             let dir = Scratch::new("probe-overlay");
             let script = "mkdir l u w m && mount -t overlay o -o lowerdir=l,upperdir=u,workdir=w m";

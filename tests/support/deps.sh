@@ -64,17 +64,31 @@ case "${1:-}" in
     done
     ;;
 esac
-[ -z "$need" ] && exit 0
+# overlayfs (the demo's and the cookbook's image layers) must be loaded
+# beforehand: a user namespace cannot make the kernel load a module, and a
+# fresh Debian has not loaded it. modprobe is in kmod.
+load_overlay=""
+if ! grep -qw overlay /proc/filesystems; then
+    load_overlay=yes
+    have modprobe || need="$need kmod"
+fi
+[ -z "$need" ] && [ -z "$load_overlay" ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then
     sudo=""
 elif have sudo; then
-    echo "deps: missing Debian packages:$need; installing them with sudo" >&2
+    echo "deps: missing Debian packages:${need:- none}${load_overlay:+, and the overlay module}; installing with sudo" >&2
     sudo="sudo"
 else
-    echo "deps: missing Debian packages:$need; run 'make deps' as root (there is no sudo)" >&2
+    echo "deps: missing Debian packages:${need:- none}${load_overlay:+, and the overlay module}; run 'make deps' as root (there is no sudo)" >&2
     exit 1
 fi
-echo "deps: installing$need"
-$sudo apt-get update -qq
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+if [ -n "$need" ]; then
+    echo "deps: installing$need"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+if [ -n "$load_overlay" ]; then
+    echo "deps: loading the overlay module (image layers; a user namespace cannot load it)"
+    $sudo modprobe overlay || echo "deps: cannot load overlay: the image-layer examples will fail" >&2
+fi
