@@ -16,6 +16,10 @@ shift
 [ $# -gt 0 ] || { echo "usage: kernels.sh WORKDIR SERIES..." >&2; exit 2; }
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
+# One at a time: a kernel matrix and a test-fresh started together share
+# the package lists.
+exec 9>"$work/.kernels.lock"
+flock 9
 
 # The suite that carries each series (newest first where two do).
 suites_of() {
