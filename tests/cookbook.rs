@@ -555,11 +555,20 @@ fn run_page(page: &'static str, text: &str, at_least: usize, rootfs: bool) -> Ve
         blocks.len()
     );
     let dir = Scratch::new(page.trim_end_matches(".md"));
-    std::os::unix::fs::symlink(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
-        dir.join("tests"),
-    )
-    .unwrap();
+    // The pages run tests/support's scripts. A copy, not a link: the test
+    // user may not reach the checkout (a clone in a 0700 home, as make
+    // test-fresh found).
+    let support = dir.join("tests/support");
+    std::fs::create_dir_all(&support).unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), support.join(entry.file_name())).unwrap();
+        }
+    }
+    for d in [dir.path.join("tests"), support.clone()] {
+        std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
     // `make demo` leaves a busybox root file system at ./rootfs.
     if let (true, Some(rootfs)) = (rootfs, common::rootfs()) {
         std::os::unix::fs::symlink(rootfs, dir.join("rootfs")).unwrap();
