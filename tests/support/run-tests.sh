@@ -39,7 +39,7 @@ export RSNS_SKIP_LOG="$target_dir/skipped.log"
 : >"$RSNS_SKIP_LOG"
 chmod 666 "$RSNS_SKIP_LOG"
 status=0
-$cargo test --workspace --locked || status=$?
+$cargo test --workspace --locked --no-fail-fast || status=$?
 if [ -s "$RSNS_SKIP_LOG" ]; then
     echo "make test: $(wc -l <"$RSNS_SKIP_LOG") tests skipped (they passed without running):"
     sort "$RSNS_SKIP_LOG" | uniq -c | sort -rn | sed 's/^ */  /'
