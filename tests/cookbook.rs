@@ -317,22 +317,7 @@ fn missing_feature(needs: &str) -> Option<String> {
         "pasta" => {
             // pasta copies the addresses and routes of an interface with a
             // default route (a VM here has none) and opens /dev/net/tun.
-            let mut c = match test_user() {
-                Some((uid, gid)) => {
-                    as_user(uid, gid, "pasta", &["--quiet", "--config-net", "true"])
-                }
-                None => {
-                    let mut c = Command::new("pasta");
-                    c.args(["--quiet", "--config-net", "true"]);
-                    c
-                }
-            };
-            let ok = c
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
+            let ok = run_as_block_user("pasta", &["--quiet", "--config-net", "true"]);
             (!ok).then(|| {
                 "pasta (Debian package passt) cannot connect a namespace here: it needs an \
                  interface with a default route to copy, and /dev/net/tun open to users"

@@ -5,22 +5,6 @@ mod common;
 
 use common::*;
 
-/// A command line run by `sh -c`, as root or as the test user.
-fn sh(unprivileged: bool, script: &str) -> Run {
-    match (unprivileged, test_user()) {
-        (true, Some((uid, gid))) => run(as_user(uid, gid, "sh", &["-c", script])),
-        _ => cmd("sh", &["-c", script]),
-    }
-}
-
-fn can(as_user: bool) -> bool {
-    if as_user {
-        require(can_run_unprivileged(), "needs root and the test user")
-    } else {
-        require(is_root(), "needs root")
-    }
-}
-
 fn inode(path: &str) -> String {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(path).unwrap().ino().to_string()

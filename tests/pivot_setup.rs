@@ -8,21 +8,6 @@ mod common;
 
 use common::*;
 
-fn sh(unprivileged: bool, script: &str) -> Run {
-    match (unprivileged, test_user()) {
-        (true, Some((uid, gid))) => run(as_user(uid, gid, "sh", &["-c", script])),
-        _ => cmd("sh", &["-c", script]),
-    }
-}
-
-fn can(as_user: bool) -> bool {
-    if as_user {
-        require(can_run_unprivileged(), "needs root and the test user")
-    } else {
-        require(is_root(), "needs root")
-    }
-}
-
 /// A copy of the busybox root file system this test may change.
 fn own_rootfs(scratch: &Scratch) -> Option<String> {
     let r = rootfs_or_skip()?;

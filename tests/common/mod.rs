@@ -168,6 +168,24 @@ pub fn as_user(uid: u32, gid: u32, program: &str, args: &[&str]) -> Command {
     cmd
 }
 
+/// A command line run by `sh -c`, as root or as the test user.
+pub fn sh(unprivileged: bool, script: &str) -> Run {
+    match (unprivileged, test_user()) {
+        (true, Some((uid, gid))) => run(as_user(uid, gid, "sh", &["-c", script])),
+        _ => cmd("sh", &["-c", script]),
+    }
+}
+
+/// Whether a test can run as the test user (`as_user`) or as root; a
+/// logged skip when not.
+pub fn can(as_user: bool) -> bool {
+    if as_user {
+        require(can_run_unprivileged(), "needs root and the test user")
+    } else {
+        require(is_root(), "needs root")
+    }
+}
+
 /// The output of a finished command, with helpers for the checks.
 #[derive(Debug)]
 pub struct Run {

@@ -4,7 +4,7 @@
 //! --unshare-all makes (user, IPC, PID, network, UTS, cgroup) plus the
 //! mount namespace, the image as the root, a fresh /dev and a new /proc.
 
-use super::{PROGRAM, WARMUP, alternated_medians, run_once};
+use super::{PROGRAM, warm_medians};
 
 pub struct Tools {
     pub unshare: String,
@@ -45,13 +45,7 @@ pub fn bench(tools: &Tools, runs: usize) -> Result<Vec<String>, String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let argvs = [theirs, ours];
-    for argv in &argvs {
-        for _ in 0..WARMUP {
-            run_once(argv)?;
-        }
-    }
-    let med = alternated_medians(&argvs, runs)?;
+    let med = warm_medians(&[theirs, ours], runs)?;
     println!(
         "\n| a box: root, /dev, /proc, every namespace | bwrap | rs-unshare + rs-pivot | ours/bwrap |"
     );

@@ -8,7 +8,7 @@
 //! no_new_privs, which only spares it work. Needs cgroup v2 with the
 //! memory and pids controllers, like the rs-cgroup table (a VM here).
 
-use super::{PROGRAM, WARMUP, alternated_medians, run_once};
+use super::{PROGRAM, warm_medians};
 
 pub struct Tools {
     pub cgroup: String,
@@ -74,15 +74,7 @@ pub fn bench(tools: &Tools, runs: usize) -> Result<Vec<String>, String> {
         "--",
         PROGRAM,
     ]);
-    let argvs = [theirs, ours];
-    let result = (|| {
-        for argv in &argvs {
-            for _ in 0..WARMUP {
-                run_once(argv)?;
-            }
-        }
-        alternated_medians(&argvs, runs)
-    })();
+    let result = warm_medians(&[theirs, ours], runs);
     let _ = std::fs::remove_dir_all(&bundle);
     let med = result?;
     let ratio = med[1] / med[0];

@@ -186,6 +186,16 @@ fn alternated_medians(argvs: &[Vec<String>], runs: usize) -> Result<Vec<f64>, St
     alternated(argvs, runs, |argv| run_once(argv))
 }
 
+/// Warm-up runs of each command, then [`alternated_medians`].
+fn warm_medians(argvs: &[Vec<String>], runs: usize) -> Result<Vec<f64>, String> {
+    for argv in argvs {
+        for _ in 0..WARMUP {
+            run_once(argv)?;
+        }
+    }
+    alternated_medians(argvs, runs)
+}
+
 /// The same for anything `run` times (a sequence of commands, say).
 fn alternated<T>(
     items: &[T],

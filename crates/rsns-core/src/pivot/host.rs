@@ -11,7 +11,7 @@ use crate::error::{errno_text, io_errno};
 
 /// Fixed inode numbers of initial namespaces (include/linux/proc_ns.h).
 const USER_NS_INIT_INO: u64 = 0xEFFF_FFFD;
-const PID_NS_INIT_INO: u64 = 0xEFFF_FFFC;
+pub(super) const PID_NS_INIT_INO: u64 = 0xEFFF_FFFC;
 /// Since Linux 6.18; before, the initial mount and network namespaces had
 /// dynamic ones (allocated from 0xF0000000 up, so never these).
 const MNT_NS_INIT_INO: u64 = 0xEFFF_FFF8;

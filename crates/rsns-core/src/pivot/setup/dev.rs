@@ -62,6 +62,19 @@ fn sys(what: String) -> impl FnOnce(nix::errno::Errno) -> PivotError {
     move |e| SysError::new(format!("--dev: {what}"), e).into()
 }
 
+/// A new directory in our /dev tmpfs, opened to mount onto.
+fn subdir(dev: BorrowedFd<'_>, name: &str, mode: u32) -> Result<OwnedFd, PivotError> {
+    mkdirat(dev, name, Mode::from_bits_truncate(mode))
+        .map_err(sys(format!("mkdir /dev/{name}")))?;
+    openat(
+        dev,
+        name,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys(format!("open /dev/{name}")))
+}
+
 pub(super) fn mount_dev(
     root: BorrowedFd<'_>,
     nodes: &[(&'static str, OwnedFd)],
@@ -86,15 +99,7 @@ pub(super) fn mount_dev(
         .map_err(sys(format!("create /dev/{name}")))?;
         bind("--dev", host.as_fd(), file.as_fd())?;
     }
-    mkdirat(dev.as_fd(), "pts", Mode::from_bits_truncate(0o755))
-        .map_err(sys("mkdir /dev/pts".into()))?;
-    let pts = openat(
-        dev.as_fd(),
-        "pts",
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(sys("open /dev/pts".into()))?;
+    let pts = subdir(dev.as_fd(), "pts", 0o755)?;
     mount_fs(
         c"devpts",
         pts.as_fd(),
@@ -103,15 +108,7 @@ pub(super) fn mount_dev(
     )
     .map_err(sys("mount a new devpts instance on /dev/pts".into()))?;
     symlinkat("pts/ptmx", dev.as_fd(), "ptmx").map_err(sys("link /dev/ptmx".into()))?;
-    mkdirat(dev.as_fd(), "shm", Mode::from_bits_truncate(0o1777))
-        .map_err(sys("mkdir /dev/shm".into()))?;
-    let shm = openat(
-        dev.as_fd(),
-        "shm",
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(sys("open /dev/shm".into()))?;
+    let shm = subdir(dev.as_fd(), "shm", 0o1777)?;
     mount_tmpfs("--dev", shm.as_fd(), "mode=1777", false)?;
     for (link, target) in [
         ("fd", "/proc/self/fd"),

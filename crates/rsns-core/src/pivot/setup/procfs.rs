@@ -15,6 +15,7 @@ use nix::sys::stat::{SFlag, fstat};
 use super::dest::{bind, mount_fs, mount_tmpfs, open_dir, remount_read_only};
 use crate::error::SysError;
 use crate::pivot::PivotError;
+use crate::pivot::host::PID_NS_INIT_INO;
 use crate::pivot::lookup::openat2_retrying;
 
 const READ_ONLY: [&str; 5] = ["bus", "fs", "irq", "sys", "sysrq-trigger"];
@@ -29,9 +30,6 @@ const MASKED: [&str; 9] = [
     "timer_list",
     "timer_stats",
 ];
-
-/// The initial PID namespace's fixed inode (include/linux/proc_ns.h).
-const PID_NS_INIT_INO: u64 = 0xEFFF_FFFC;
 
 /// A proc shows the PID namespace of the process that mounts it: in the
 /// host's, the box would see every process of the host.
