@@ -130,6 +130,61 @@ fn the_default_table_matches_util_linux_layout() {
     assert!(ascii.contains("`-sleep 600"), "{ascii}");
 }
 
+/// In a PID namespace of its own with its own /proc, so the PIDs are small
+/// and of three digits (1, then 469 and on) and no other test's process shows: the whole
+/// output of both tools, for the cases where libsmartcols's width rules bite
+/// (a cell narrower than its header, or as wide as it but under the hint).
+#[test]
+fn small_pids_are_laid_out_as_util_linux_does() {
+    require!(
+        is_root() && has_command("lsns") && has_command("unshare"),
+        "needs root and util-linux lsns and unshare"
+    );
+    let dir = Scratch::new("lsns-small-pids");
+    let script = r#"
+        out=$1 ours=$2
+        echo 468 > /proc/sys/kernel/ns_last_pid
+        unshare -u sh -c 'sleep 600 & echo $! > "$1/600"; echo $$ > "$1/601"; exec sleep 601' sh "$out" &
+        cmdline() { tr '\0' ' ' < "/proc/$(cat "$out/$1" 2>/dev/null)/cmdline" 2>/dev/null; }
+        while [ "$(cmdline 600)" != "sleep 600 " ] || [ "$(cmdline 601)" != "sleep 601 " ]; do
+            tries=$((${tries:-0} + 1)); [ "$tries" -lt 600 ] || { echo "the box did not start"; exit 1; }
+            sleep 0.05
+        done
+        uts=$(readlink "/proc/$(cat "$out/601")/ns/uts" | tr -dc 0-9)
+        n=0
+        for args in "" "-o NS,TYPE,NPROCS,PID,PPID,USER,UID,PATH,COMMAND" \
+                "-u -o NS,TYPE,NPROCS,PID,PPID,COMMAND" "-t pid -t user" "$uts" \
+                "-o PID,PPID,TYPE $uts"; do
+            n=$((n + 1))
+            lsns $args > "$out/theirs.$n" 2>&1
+            "$ours" $args > "$out/ours.$n" 2>&1
+        done
+        kill -9 "$(cat "$out/600")" "$(cat "$out/601")"
+    "#;
+    // From a file, so the command lines both tools print stay short.
+    let file = dir.join("layout.sh");
+    std::fs::write(&file, script).unwrap();
+    let (file, out) = (file.to_str().unwrap(), dir.join(""));
+    cmd(
+        "unshare",
+        &[
+            "-pf",
+            "--mount-proc",
+            "sh",
+            file,
+            out.to_str().unwrap(),
+            LSNS,
+        ],
+    )
+    .ok();
+    for n in 1..=6 {
+        let read = |who: &str| std::fs::read_to_string(dir.join(&format!("{who}.{n}"))).unwrap();
+        let (theirs, ours) = (read("theirs"), read("ours"));
+        assert!(theirs.lines().count() > 1, "case {n}: {theirs}");
+        assert_eq!(ours, theirs, "case {n}");
+    }
+}
+
 #[test]
 fn raw_and_nowrap_keep_one_line_per_row() {
     require!(is_root() && has_command("ip"), "needs root and ip(8)");

@@ -10,8 +10,7 @@ use std::fmt::Write;
 pub struct Grid {
     pub headers: Vec<&'static str>,
     pub right: Vec<bool>,
-    /// libsmartcols's width hints: a column is at least this wide while the
-    /// table fits the terminal (80 columns when not on one).
+    /// libsmartcols's width hints (see `table` for when they apply).
     pub hints: Vec<usize>,
     /// The column to shorten when the table is wider than the terminal.
     pub truncate: Option<usize>,
@@ -27,10 +26,12 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 /// Renders an aligned table. `term_width` is None when stdout is not a
-/// terminal; `truncate` is false with -u, which also keeps the width hints
-/// (as libsmartcols does when nothing may be shortened).
+/// terminal; `truncate` is false with -u.
 pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>, truncate: bool) -> String {
     let ncols = grid.headers.len();
+    // libsmartcols's rule, quirk included: the header's width is the floor,
+    // and the hint widens a column only when its widest cell is at least as
+    // wide as the header (a PID column of "1"s stays 3 wide, of "470"s is 5).
     let mut widths: Vec<usize> = (0..ncols)
         .map(|c| {
             let cells = grid
@@ -41,18 +42,18 @@ pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>, truncate: b
                 .max()
                 .unwrap_or(0);
             // Headers count also with -n, as in lsns(8).
-            cells.max(width(grid.headers[c]))
+            let floor = width(grid.headers[c]);
+            let hint = grid.hints.get(c).copied().unwrap_or(0);
+            if cells < floor {
+                floor
+            } else if cells < hint && floor < hint {
+                hint
+            } else {
+                cells
+            }
         })
         .collect();
     let total = |widths: &[usize]| widths.iter().sum::<usize>() + ncols.saturating_sub(1);
-    let hinted: Vec<usize> = widths
-        .iter()
-        .enumerate()
-        .map(|(c, &w)| w.max(grid.hints.get(c).copied().unwrap_or(0)))
-        .collect();
-    if !truncate || total(&hinted) <= term_width.unwrap_or(80) {
-        widths = hinted;
-    }
     if let (true, Some(limit), Some(col)) = (truncate, term_width, grid.truncate) {
         let total = total(&widths);
         if total > limit {
@@ -177,13 +178,16 @@ mod tests {
     }
 
     #[test]
-    fn width_hints_apply_while_the_table_fits() {
+    fn width_hints_apply_only_to_cells_as_wide_as_the_header() {
         let mut grid = grid();
         grid.lines[0][1] = "net".into();
+        // "net" is narrower than "TYPE": the header sets the width.
+        assert!(table(&grid, true, None, true).starts_with("        NS TYPE COMMAND\n"));
+        // "user" is as wide as "TYPE": the hint (5) applies, long line or not.
+        grid.lines[0][1] = "user".into();
         assert!(table(&grid, true, None, true).starts_with("        NS TYPE  COMMAND\n"));
         grid.lines[0][2] = "x".repeat(80);
-        assert!(table(&grid, true, None, true).starts_with("        NS TYPE COMMAND\n"));
-        // -u: nothing is shortened, and the hints stay.
+        assert!(table(&grid, true, None, true).starts_with("        NS TYPE  COMMAND\n"));
         assert!(table(&grid, true, None, false).starts_with("        NS TYPE  COMMAND\n"));
     }
 
