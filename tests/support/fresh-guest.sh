@@ -22,6 +22,10 @@ for l in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/p
     ln -sf "${l#*:}" "/dev/${l%%:*}"
 done
 hostname -F /etc/hostname
+# systemd makes /dev/net/tun a static node that loads tun on first open;
+# without it, load tun ourselves (pasta, for the cookbook's network, needs it).
+$bb modprobe tun 2>/dev/null ||
+    $bb insmod "/lib/modules/$(uname -r)/kernel/drivers/net/tun.ko" 2>/dev/null
 update-ca-certificates >/dev/null 2>&1
 # qemu's user-mode network: the first interface but lo.
 $bb ip link set lo up
