@@ -23,8 +23,20 @@ pub fn v2_mount_in(mounts: &[Mount]) -> Option<PathBuf> {
         .map(|m| m.mount_point.clone())
 }
 
-/// The cgroup2 mount of our mount namespace, per /proc/self/mountinfo.
+/// The cgroup2 mount of our mount namespace: /sys/fs/cgroup when the file
+/// system there is cgroup2 (the answer mountinfo would give, without reading
+/// and parsing a table of every mount), else per /proc/self/mountinfo.
 pub fn v2_mount() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let usual = Path::new("/sys/fs/cgroup");
+    let device = |p: &str| std::fs::metadata(p).map(|m| m.dev()).ok();
+    // A mount point, not a group of a cgroup2 mounted higher up.
+    if nix::sys::statfs::statfs(usual)
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
+        && device("/sys/fs") != device("/sys/fs/cgroup")
+    {
+        return Some(usual.to_path_buf());
+    }
     let text = crate::mountinfo::read_own().ok()?;
     v2_mount_in(&crate::mountinfo::parse(&text))
 }

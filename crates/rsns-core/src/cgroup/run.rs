@@ -3,9 +3,11 @@
 //! clean end: whatever the program left running is killed and the group
 //! removed.
 
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Instant;
 
 use nix::errno::Errno;
@@ -18,7 +20,7 @@ use super::limits::Limit;
 use super::stats::{Stats, StatsFormat};
 use crate::error::SysError;
 use crate::exec::{ExecPlan, ProgramEnv};
-use crate::launch::{LaunchError, fork_and_exec_with, plain_inside};
+use crate::launch::{CgroupJoin, LaunchError, fork_and_exec_with, plain_inside};
 use crate::process::Outcome;
 use crate::supervise::ForwardPolicy;
 use crate::sys;
@@ -120,20 +122,20 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     )
     .map_err(|e| SysError::new(format!("open {}", safe_path(&group.dir)), e))?;
     let procs = group.dir.join("cgroup.procs");
-    // The child also writes itself into cgroup.procs before exec: where
-    // clone3 placed it there already that is a no-op, and where the kernel
-    // has no CLONE_INTO_CGROUP (before 5.7) it is how it gets in.
-    inside.join_cgroup = Some(
-        open(
+    let needed = Rc::new(Cell::new(false));
+    inside.join_cgroup = Some(CgroupJoin {
+        procs: open(
             procs.as_path(),
             OFlag::O_WRONLY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
         .map_err(|e| SysError::new(format!("open {}", safe_path(&procs)), e))?,
-    );
+        needed: Rc::clone(&needed),
+    });
     let mut fork = || match sys::fork_into_cgroup(dir_fd.as_fd()) {
         Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL) => {
             tracing::debug!("no CLONE_INTO_CGROUP: the child joins before exec");
+            needed.set(true);
             sys::fork_into(0)
         }
         other => other,
@@ -146,7 +148,19 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     let outcome = fork_and_exec_with(&mut inside, policy, &mut fork);
     let wall = start.elapsed();
     let outcome = outcome?;
-    let stats = Stats::read(&group, wall);
+    // Read only what will be shown: every file read costs, and a plain run
+    // shows nothing but, after a SIGKILL, whether the OOM killer sent it.
+    let killed = outcome == Outcome::Signaled(Signal::SIGKILL);
+    let stats = match opts.stats {
+        Some(_) => Stats::read(&group, wall),
+        None => Stats {
+            wall,
+            oom_kills: killed
+                .then(|| group.stat("memory.events", "oom_kill"))
+                .flatten(),
+            ..Stats::default()
+        },
+    };
     tracing::debug!(?outcome, ?stats, "program ended");
     cleanup.0 = None;
     if group.owned && !opts.keep {
@@ -156,7 +170,7 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     if let Some(format) = opts.stats {
         eprintln!("rs-cgroup: {}", stats.render(format));
     }
-    if outcome == Outcome::Signaled(Signal::SIGKILL) && stats.oom_kills.is_some_and(|n| n > 0) {
+    if killed && stats.oom_kills.is_some_and(|n| n > 0) {
         let limit = opts
             .limits
             .iter()
@@ -209,8 +223,11 @@ fn make_group(mount: &Path, opts: &CgroupOptions) -> Result<Group, CgroupError> 
     let mut wanted: Vec<&str> = opts.limits.iter().filter_map(Limit::controller).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let available = controllers(&parent);
-    let top = controllers(mount);
+    let (available, top) = if wanted.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (controllers(&parent), controllers(mount))
+    };
     for c in &wanted {
         if !available.iter().any(|a| a == c) && !top.iter().any(|a| a == c) {
             let msg = if super::group::bound_to_v1(c) {

@@ -4,8 +4,10 @@
 //! allocation, no locks, no logging. A failure is a [`StepFailure`], small
 //! enough to cross a socket.
 
+use std::cell::Cell;
 use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
+use std::rc::Rc;
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
@@ -130,10 +132,21 @@ pub struct Inside {
     /// to push input into (TIOCSTI). Only in a forked child, which never
     /// leads a process group, so setsid cannot fail with EPERM.
     pub new_session: bool,
-    /// A cgroup's cgroup.procs: the child moves itself there first (where
-    /// the kernel cannot start it inside with clone3).
-    pub join_cgroup: Option<OwnedFd>,
+    /// A cgroup the child moves itself into first, where the kernel could
+    /// not start it inside with clone3.
+    pub join_cgroup: Option<CgroupJoin>,
     pub exec: ExecPlan,
+}
+
+/// A cgroup's cgroup.procs, and whether the child must write itself there:
+/// only where clone3 could not place it (before 5.7). Even a write that moves
+/// nothing takes the kernel's cgroup_threadgroup_rwsem for writing, which
+/// waits for an RCU grace period (milliseconds to tens of them).
+#[derive(Debug)]
+pub struct CgroupJoin {
+    pub procs: OwnedFd,
+    /// Set by the fork that fell back to a plain fork.
+    pub needed: Rc<Cell<bool>>,
 }
 
 /// `--mount-binfmt` and `--load-interp`, prepared before any fork.
@@ -252,8 +265,8 @@ impl Inside {
 
     /// Every step before exec but the signal mask (an init keeps its own).
     pub(crate) fn prepare_exec(&self) -> Result<(), StepFailure> {
-        if let Some(procs) = &self.join_cgroup {
-            write(procs.as_fd(), b"0").map_err(at(Step::JoinCgroup))?;
+        if let Some(join) = self.join_cgroup.as_ref().filter(|j| j.needed.get()) {
+            write(join.procs.as_fd(), b"0").map_err(at(Step::JoinCgroup))?;
         }
         if let Some(root) = &self.root {
             chroot(root.as_c_str()).map_err(at(Step::Chroot))?;

@@ -13,8 +13,8 @@ mod inside;
 
 pub(crate) use failure::{create_hint, describe};
 pub(crate) use init::{program_outcome, run_as_init};
-pub use inside::plain_inside;
 pub(crate) use inside::{Binfmt, EXEC_TOKEN, Inside, Step, StepFailure};
+pub use inside::{CgroupJoin, plain_inside};
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill};
