@@ -296,6 +296,14 @@ fn a_box_sees_its_group_as_root_and_nsenter_joins_it() {
     )
     .ok();
     assert!(inside.contains("0::/\n"), "{inside}");
+    // The pid file comes before the box's shell runs cat: wait for its line.
+    while !std::fs::read_to_string(&out_file).is_ok_and(|t| t.contains("0::")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the box printed nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     kill_pid(pid.parse().unwrap(), nix::sys::signal::Signal::SIGKILL);
     let status = child.wait().unwrap();
     assert_eq!(

@@ -157,6 +157,27 @@ impl Group {
             .is_none_or(|n| n != 0)
     }
 
+    /// Waits up to `limit` for cgroup.events to change: the kernel wakes a
+    /// poll on it (POLLPRI) when `populated` does, so an emptied group is
+    /// seen at once rather than at the next tick of a sleep.
+    fn wait_for_events(&self, limit: Duration) {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let Ok(file) = std::fs::File::open(self.dir.join("cgroup.events")) else {
+            std::thread::sleep(limit);
+            return;
+        };
+        // The read arms the notification, and shows whether it is needed.
+        let mut buf = [0u8; 128];
+        let n = std::io::Read::read(&mut &file, &mut buf).unwrap_or(0);
+        if buf[..n].split(|&b| b == b'\n').any(|l| l == b"populated 0") {
+            return;
+        }
+        let millis = u16::try_from(limit.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLPRI)];
+        let _ = poll(&mut fds, PollTimeout::from(millis));
+    }
+
     /// Kills everything still in the group and waits until it is empty:
     /// cgroup.kill (Linux 5.14), else freeze, SIGKILL each, thaw, again.
     pub fn empty(&self) -> Result<(), SysError> {
@@ -184,7 +205,9 @@ impl Group {
                     Errno::EBUSY,
                 ));
             }
-            std::thread::sleep(Duration::from_millis(5));
+            // Killed processes leave on their own: wait for the kernel to
+            // say so. Without cgroup.kill, SIGKILL again what was forking.
+            self.wait_for_events(Duration::from_millis(if killed { 100 } else { 5 }));
         }
         Ok(())
     }
@@ -192,11 +215,15 @@ impl Group {
     /// rmdir, once empty (the kernel may take a moment after the last exit).
     pub fn remove(&self) -> Result<(), SysError> {
         let deadline = Instant::now() + Duration::from_secs(5);
+        let mut pause = Duration::from_micros(20);
         loop {
             match std::fs::remove_dir(&self.dir) {
                 Ok(()) => return Ok(()),
                 Err(e) if io_errno(&e) == Errno::EBUSY && Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5));
+                    // The last exit settles within microseconds: retry at
+                    // once, then back off to 5 ms.
+                    std::thread::sleep(pause);
+                    pause = (pause * 4).min(Duration::from_millis(5));
                 }
                 Err(e) => {
                     return Err(SysError::new(
