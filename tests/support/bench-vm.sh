@@ -22,9 +22,8 @@ rm -rf "$out"
 mkdir -p "$out"
 echo "rs-cgroup and the finale: in a VM on Debian's $series kernel (TCG: times are emulated, ratios count)"
 timeout 3000 "$work/venv/bin/vng" --run="$kernel" --disable-kvm --cpus=2 --memory=2G \
-    --rwdir="$out" --exec="$bench/rsns-bench --only ${BENCH_ONLY:-cgroup,finale} --runs $runs \
-        --ours $bench/ours --floor $bench/rsns-floor --rootfs $bench/rootfs >$out/table 2>&1; \
-        echo \$? >$out/status" \
+    --rwdir="$out" --exec="$here/tests/support/bench-vm-guest.sh $bench $out $runs \
+        ${BENCH_ONLY:-cgroup,finale}" \
     >"$work/vm-bench.log" 2>&1 || true
 if ! [ -f "$out/status" ]; then
     echo "bench-vm: the VM did not finish; see $work/vm-bench.log" >&2

@@ -382,7 +382,16 @@ fn bench(opts: &Options) -> Result<bool, String> {
                 opts.runs,
             )?),
             Err(why) => {
-                println!("\nrs-cgroup: not measured here ({why}); make bench runs it in a VM")
+                println!(
+                    "\nrs-cgroup with limits: not measured here ({why}); make bench runs it in a VM"
+                );
+                missed.extend(cgroup::bench_without_controllers(
+                    &cgroup::Tools {
+                        ours: ours("rs-cgroup"),
+                        floor: opts.floor.clone(),
+                    },
+                    opts.runs,
+                )?);
             }
         }
     }
