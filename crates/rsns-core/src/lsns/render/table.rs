@@ -192,6 +192,24 @@ mod tests {
     }
 
     #[test]
+    fn the_hint_needs_a_cell_as_wide_as_the_header() {
+        // lsns's NPROCS (hint 5, header 6): the header sets it. PID (hint 5)
+        // over "469", as wide as "PID": the hint. PPID over "468", narrower
+        // than "PPID": the header, not the hint (CI's failure).
+        let grid = Grid {
+            headers: vec!["NPROCS", "PID", "PPID"],
+            right: vec![true, true, true],
+            hints: vec![5, 5, 5],
+            truncate: None,
+            lines: vec![vec!["3".into(), "469".into(), "468".into()]],
+        };
+        assert_eq!(
+            table(&grid, true, None, true),
+            "NPROCS   PID PPID\n     3   469  468\n"
+        );
+    }
+
+    #[test]
     fn multi_line_cells_take_extra_lines() {
         let grid = Grid {
             headers: vec!["NS", "NSFS"],
