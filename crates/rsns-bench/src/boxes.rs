@@ -4,7 +4,7 @@
 //! --unshare-all makes (user, IPC, PID, network, UTS, cgroup) plus the
 //! mount namespace, the image as the root, a fresh /dev and a new /proc.
 
-use super::{PROGRAM, warm_medians};
+use super::{PROGRAM, pair_table, warm_medians};
 
 pub struct Tools {
     pub unshare: String,
@@ -46,18 +46,11 @@ pub fn bench(tools: &Tools, runs: usize) -> Result<Vec<String>, String> {
     .map(|s| s.to_string())
     .collect();
     let med = warm_medians(&[theirs, ours], runs)?;
-    println!(
-        "\n| a box: root, /dev, /proc, every namespace | bwrap | rs-unshare + rs-pivot | ours/bwrap |"
-    );
-    println!("|---|---|---|---|");
-    let ratio = med[1] / med[0];
-    println!(
-        "| `bwrap --unshare-all --bind R / --dev /dev --proc /proc true` vs `rs-unshare -Urpfmiun -C rs-pivot --root R --dev --proc -- true` | {:.3} ms | {:.3} ms | {ratio:.2} |",
-        med[0], med[1]
-    );
-    Ok(if ratio > 1.0 {
-        vec![format!("box: {ratio:.2} x bwrap")]
-    } else {
-        Vec::new()
-    })
+    Ok(pair_table(
+        "| a box: root, /dev, /proc, every namespace | bwrap | rs-unshare + rs-pivot | ours/bwrap |",
+        "`bwrap --unshare-all --bind R / --dev /dev --proc /proc true` vs `rs-unshare -Urpfmiun -C rs-pivot --root R --dev --proc -- true`",
+        &med,
+        1.0,
+        ("box", "bwrap"),
+    ))
 }

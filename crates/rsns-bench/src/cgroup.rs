@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{PROGRAM, WARMUP, alternated, run_once};
+use super::{PROGRAM, WARMUP, alternated, pair_table, run_once, warm_medians};
 
 pub struct Tools {
     pub ours: String,
@@ -159,29 +159,22 @@ pub fn bench_without_controllers(tools: &Tools, runs: usize) -> Result<Vec<Strin
     let parent = mount.join("rsns");
     let _ = std::fs::create_dir(&parent);
     let floor_dir = parent.join("bench-floor").display().to_string();
-    let all = [
-        vec![argv(&[&tools.floor, "cgroup", &floor_dir, "--", PROGRAM])],
-        vec![argv(&[&tools.ours, "--", PROGRAM])],
-    ];
-    for seq in &all {
-        for _ in 0..WARMUP {
-            run_all(seq)?;
-        }
-    }
-    let med = alternated(&all, runs, |seq| run_all(seq))?;
-    let ratio = med[1] / med[0];
-    println!(
-        "\n| `rs-cgroup ARGS`, on this host's cgroup v2 at {} (no controllers) | floor | rs-cgroup | ours/floor |",
+    let med = warm_medians(
+        &[
+            argv(&[&tools.floor, "cgroup", &floor_dir, "--", PROGRAM]),
+            argv(&[&tools.ours, "--", PROGRAM]),
+        ],
+        runs,
+    )?;
+    let header = format!(
+        "| `rs-cgroup ARGS`, on this host's cgroup v2 at {} (no controllers) | floor | rs-cgroup | ours/floor |",
         mount.display()
     );
-    println!("|---|---|---|---|");
-    println!(
-        "| `-- true` | {:.3} ms | {:.3} ms | {ratio:.2} |",
-        med[0], med[1]
-    );
-    Ok(if ratio > 1.10 {
-        vec![format!("cgroup -- true (host): {ratio:.2} x the floor")]
-    } else {
-        Vec::new()
-    })
+    Ok(pair_table(
+        &header,
+        "`-- true`",
+        &med,
+        1.10,
+        ("cgroup -- true (host)", "the floor"),
+    ))
 }

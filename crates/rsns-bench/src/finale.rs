@@ -8,7 +8,7 @@
 //! no_new_privs, which only spares it work. Needs cgroup v2 with the
 //! memory and pids controllers, like the rs-cgroup table (a VM here).
 
-use super::{PROGRAM, warm_medians};
+use super::{PROGRAM, pair_table, warm_medians};
 
 pub struct Tools {
     pub cgroup: String,
@@ -77,18 +77,11 @@ pub fn bench(tools: &Tools, runs: usize) -> Result<Vec<String>, String> {
     let result = warm_medians(&[theirs, ours], runs);
     let _ = std::fs::remove_dir_all(&bundle);
     let med = result?;
-    let ratio = med[1] / med[0];
-    println!(
-        "\n| the finale's box, start to exit | crun run | rs-cgroup + rs-unshare + rs-pivot | ours/crun |"
-    );
-    println!("|---|---|---|---|");
-    println!(
-        "| limits 64M and 64 processes, PID, net, IPC, UTS, mount and cgroup namespaces, read-only root, /dev, /proc, /sys, `true` | {:.3} ms | {:.3} ms | {ratio:.2} |",
-        med[0], med[1]
-    );
-    Ok(if ratio > 1.0 {
-        vec![format!("finale: {ratio:.2} x crun")]
-    } else {
-        Vec::new()
-    })
+    Ok(pair_table(
+        "| the finale's box, start to exit | crun run | rs-cgroup + rs-unshare + rs-pivot | ours/crun |",
+        "limits 64M and 64 processes, PID, net, IPC, UTS, mount and cgroup namespaces, read-only root, /dev, /proc, /sys, `true`",
+        &med,
+        1.0,
+        ("finale", "crun"),
+    ))
 }

@@ -196,6 +196,30 @@ fn warm_medians(argvs: &[Vec<String>], runs: usize) -> Result<Vec<f64>, String> 
     alternated_medians(argvs, runs)
 }
 
+/// Prints a one-row table of theirs against ours (`header` names the row
+/// and the two sides) and returns the miss when ours/theirs is over
+/// `target`: "`name`: RATIO x `against`".
+fn pair_table(
+    header: &str,
+    row: &str,
+    med: &[f64],
+    target: f64,
+    (name, against): (&str, &str),
+) -> Vec<String> {
+    let ratio = med[1] / med[0];
+    println!("\n{header}");
+    println!("|---|---|---|---|");
+    println!(
+        "| {row} | {:.3} ms | {:.3} ms | {ratio:.2} |",
+        med[0], med[1]
+    );
+    if ratio > target {
+        vec![format!("{name}: {ratio:.2} x {against}")]
+    } else {
+        Vec::new()
+    }
+}
+
 /// The same for anything `run` times (a sequence of commands, say).
 fn alternated<T>(
     items: &[T],

@@ -86,22 +86,22 @@ pub fn make_private(dir: &CStr) -> Result<(), Errno> {
 /// Mounts a proc file system at `dir` with nosuid, nodev and noexec, showing the
 /// PID namespace of the caller. Allocation-free.
 pub fn mount_proc(dir: &CStr) -> Result<(), Errno> {
-    mount(
-        Some(c"proc"),
-        dir,
-        Some(c"proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None::<&CStr>,
-    )
+    mount_kernel_fs(c"proc", dir)
 }
 
 /// A binfmt_misc instance at `dir`: in a user namespace of its own (Linux
 /// 6.7+), that namespace's, empty; else the host's.
 pub fn mount_binfmt(dir: &CStr) -> Result<(), Errno> {
+    mount_kernel_fs(c"binfmt_misc", dir)
+}
+
+/// A kernel file system of type `fstype` (also its source name) at `dir`,
+/// nosuid, nodev and noexec.
+fn mount_kernel_fs(fstype: &CStr, dir: &CStr) -> Result<(), Errno> {
     mount(
-        Some(c"binfmt_misc"),
+        Some(fstype),
         dir,
-        Some(c"binfmt_misc"),
+        Some(fstype),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None::<&CStr>,
     )

@@ -157,25 +157,34 @@ impl Group {
             .is_none_or(|n| n != 0)
     }
 
-    /// Waits up to `limit` for cgroup.events to change: the kernel wakes a
-    /// poll on it (POLLPRI) when `populated` does, so an emptied group is
-    /// seen at once rather than at the next tick of a sleep.
-    fn wait_for_events(&self, limit: Duration) {
+    /// Whether the group still has processes, after waiting up to `limit`
+    /// for that to change: the kernel wakes a poll on cgroup.events
+    /// (POLLPRI) when `populated` does, so an emptied group is seen at once
+    /// rather than at the next tick of a sleep.
+    fn populated_after(&self, limit: Duration) -> bool {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::io::{Read, Seek};
         use std::os::fd::AsFd;
-        let Ok(file) = std::fs::File::open(self.dir.join("cgroup.events")) else {
+        let Ok(mut file) = std::fs::File::open(self.dir.join("cgroup.events")) else {
             std::thread::sleep(limit);
-            return;
+            return self.populated();
+        };
+        let read = |file: &mut std::fs::File| {
+            let mut buf = [0u8; 128];
+            let n = file
+                .rewind()
+                .and_then(|()| file.read(&mut buf))
+                .unwrap_or(0);
+            !buf[..n].split(|&b| b == b'\n').any(|l| l == b"populated 0")
         };
         // The read arms the notification, and shows whether it is needed.
-        let mut buf = [0u8; 128];
-        let n = std::io::Read::read(&mut &file, &mut buf).unwrap_or(0);
-        if buf[..n].split(|&b| b == b'\n').any(|l| l == b"populated 0") {
-            return;
+        if !read(&mut file) {
+            return false;
         }
         let millis = u16::try_from(limit.as_millis()).unwrap_or(u16::MAX);
         let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLPRI)];
         let _ = poll(&mut fds, PollTimeout::from(millis));
+        read(&mut file)
     }
 
     /// Kills everything still in the group and waits until it is empty:
@@ -186,7 +195,7 @@ impl Group {
         }
         let killed = write(&self.dir, "cgroup.kill", "1").is_ok();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.populated() {
+        loop {
             if !killed {
                 let _ = write(&self.dir, "cgroup.freeze", "1");
                 let procs =
@@ -199,17 +208,19 @@ impl Group {
                 }
                 let _ = write(&self.dir, "cgroup.freeze", "0");
             }
+            // Killed processes leave on their own: wait for the kernel to
+            // say so. Without cgroup.kill, SIGKILL again what was forking.
+            let wait = Duration::from_millis(if killed { 100 } else { 5 });
+            if !self.populated_after(wait) {
+                return Ok(());
+            }
             if Instant::now() > deadline {
                 return Err(SysError::new(
                     format!("the cgroup {} does not empty", safe_path(&self.dir)),
                     Errno::EBUSY,
                 ));
             }
-            // Killed processes leave on their own: wait for the kernel to
-            // say so. Without cgroup.kill, SIGKILL again what was forking.
-            self.wait_for_events(Duration::from_millis(if killed { 100 } else { 5 }));
         }
-        Ok(())
     }
 
     /// rmdir, once empty (the kernel may take a moment after the last exit).
