@@ -112,7 +112,9 @@ pub(crate) enum Progress {
 
 /// Reads the child's reports until it reached `point` or failed. `Ready` is
 /// reached with the message; `Exec` once the socket closes after it, as the
-/// exec closed it. A failed step comes back described in `inside`'s terms.
+/// exec closed it, or as a SIGKILL on the way did: a caller about to make
+/// something permanent tells the two apart with [`confirm_exec`]. A failed
+/// step comes back described in `inside`'s terms.
 pub(crate) fn wait_for(
     point: Msg,
     status: &Receiver,
@@ -131,7 +133,7 @@ pub(crate) fn wait_for(
                 };
                 return Err(describe(inside, failure));
             }
-            Ok(None) if exec_seen => return Ok(reached_exec(guard)),
+            Ok(None) if exec_seen => return Ok(Progress::Reached),
             Ok(None) => return Ok(Progress::Ended(guard.reap())),
             Ok(Some(other)) => {
                 return Err(SysError::new(
@@ -148,7 +150,11 @@ pub(crate) fn wait_for(
 /// The channel closed after `Exec`: the exec happened, or the child died on
 /// the way (a SIGKILL). Its name in /proc tells: the exec replaced the one
 /// it took just before. Our child cannot be reaped by anyone else meanwhile.
-fn reached_exec(guard: &mut ChildGuard) -> Progress {
+/// Only for callers that make something permanent once the program runs (a
+/// pid file, a bind): the look costs a program's start a few syscalls that
+/// compete with it, and for everyone else a death before the exec ends the
+/// same way as one after it.
+pub(crate) fn confirm_exec(guard: &mut ChildGuard) -> Progress {
     let after = guard
         .pid()
         .and_then(|pid| crate::process::open_proc_dir(crate::process::pid_in_proc(pid)))

@@ -22,8 +22,8 @@ use crate::channel::{Msg, Receiver, Sender, channel};
 use crate::error::{Context, SysError};
 use crate::idmap::{ProcTarget, apply_map_plan};
 use crate::launch::{
-    ChildGuard, Progress, Step, StepFailure, child_failed, create_hint, program_outcome,
-    run_as_init, wait_for,
+    ChildGuard, Progress, Step, StepFailure, child_failed, confirm_exec, create_hint,
+    program_outcome, run_as_init, wait_for,
 };
 use crate::ns::NsKind;
 use crate::persist::bind_namespaces;
@@ -189,6 +189,11 @@ fn parent(
             .context(|| "tell the child to go on".into())?;
     }
     if let Progress::Ended(outcome) = wait_for(Msg::Exec, &status, &mut guard, &plan.inside)? {
+        return Ok(outcome);
+    }
+    if (pid_file.is_some() || !plan.persist.is_empty())
+        && let Progress::Ended(outcome) = confirm_exec(&mut guard)
+    {
         return Ok(outcome);
     }
     tracing::debug!(%child, program = plan.inside.exec.display(), "program runs");
