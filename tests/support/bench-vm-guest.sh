@@ -23,6 +23,15 @@ for p in $programs; do
     done
 done
 touch -c -r /etc/ld.so.cache /etc/ld.so.cache
+# TCG translates guest code and keeps the translation by address. ASLR puts
+# every exec's binary and libraries at new addresses, so each run's code was
+# translated anew, a cost in proportion to how much distinct code a run
+# executes that no CPU has: `rs-cgroup --version` took 34-44 ms with ASLR and
+# 14-15 ms without, the floor's cgroup run 97-110 ms and 47-48 ms. Off in
+# this throwaway VM, for every tool alike; BENCH_ASLR=1 keeps it.
+if [ "${BENCH_ASLR:-0}" != 1 ]; then
+    echo 0 >/proc/sys/kernel/randomize_va_space
+fi
 "$local/rsns-bench" --only "$only" --runs "$runs" --ours "$local/ours" \
     --floor "$local/rsns-floor" --rootfs "$local/rootfs" >"$out/table" 2>&1
 echo $? >"$out/status"
