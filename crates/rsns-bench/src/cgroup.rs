@@ -31,6 +31,15 @@ fn cgroup2_mount() -> Option<PathBuf> {
     Some(PathBuf::from(mount))
 }
 
+/// rs-cgroup's default parent (made if missing), where the floor and
+/// cgroup-tools make their groups too, and the floor's group in it.
+fn places(mount: &Path) -> (PathBuf, String) {
+    let parent = mount.join("rsns");
+    let _ = std::fs::create_dir(&parent);
+    let floor_dir = parent.join("bench-floor").display().to_string();
+    (parent, floor_dir)
+}
+
 fn controllers(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default()
 }
@@ -66,14 +75,11 @@ fn argv(items: &[&str]) -> Vec<String> {
 pub fn bench(tools: &Tools, runs: usize) -> Result<Vec<String>, String> {
     possible()?;
     let mount = cgroup2_mount().unwrap();
-    // rs-cgroup's default place; the floor and cgroup-tools use it too.
-    let parent = mount.join("rsns");
-    let _ = std::fs::create_dir(&parent);
+    let (parent, floor_dir) = places(&mount);
     for dir in [&mount, &parent] {
         std::fs::write(dir.join("cgroup.subtree_control"), "+memory +pids")
             .map_err(|e| format!("{}/cgroup.subtree_control: {e}", dir.display()))?;
     }
-    let floor_dir = parent.join("bench-floor").display().to_string();
     let tools_group = "rsns/bench-cgroup-tools";
     let plain = (
         "-- true",
@@ -156,9 +162,7 @@ pub fn bench_without_controllers(tools: &Tools, runs: usize) -> Result<Vec<Strin
         println!("\nrs-cgroup: not measured here (no cgroup2 mounted)");
         return Ok(Vec::new());
     };
-    let parent = mount.join("rsns");
-    let _ = std::fs::create_dir(&parent);
-    let floor_dir = parent.join("bench-floor").display().to_string();
+    let (_, floor_dir) = places(&mount);
     let med = warm_medians(
         &[
             argv(&[&tools.floor, "cgroup", &floor_dir, "--", PROGRAM]),

@@ -83,17 +83,30 @@ pub fn controllers(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The number after `key` in a `KEY VALUE` file (cpu.stat, cgroup.events).
+fn value_of(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// cgroup.events's `populated`: a group whose file cannot be read counts as
+/// populated, so it is never taken for empty by mistake.
+fn populated_in(value: Option<u64>) -> bool {
+    value.is_none_or(|n| n != 0)
+}
+
 /// Enables `wanted` for the children of every group from `mount` down to
 /// `parent`, where not already enabled.
 pub fn enable_controllers(mount: &Path, parent: &Path, wanted: &[&str]) -> Result<(), SysError> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
     let mut chain: Vec<&Path> = parent
         .ancestors()
         .take_while(|p| p.starts_with(mount))
         .collect();
     chain.reverse();
-    if wanted.is_empty() {
-        return Ok(());
-    }
     for dir in chain {
         let enabled =
             std::fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
@@ -137,10 +150,7 @@ impl Group {
 
     /// A number from a `KEY VALUE` file (cpu.stat, memory.events).
     pub fn stat(&self, file: &str, key: &str) -> Option<u64> {
-        let text = std::fs::read_to_string(self.dir.join(file)).ok()?;
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
+        value_of(&std::fs::read_to_string(self.dir.join(file)).ok()?, key)
     }
 
     /// A file holding one number (memory.peak, pids.peak).
@@ -153,8 +163,7 @@ impl Group {
     }
 
     fn populated(&self) -> bool {
-        self.stat("cgroup.events", "populated")
-            .is_none_or(|n| n != 0)
+        populated_in(self.stat("cgroup.events", "populated"))
     }
 
     /// Whether the group still has processes, after waiting up to `limit`
@@ -170,12 +179,9 @@ impl Group {
             return self.populated();
         };
         let read = |file: &mut std::fs::File| {
-            let mut buf = [0u8; 128];
-            let n = file
-                .rewind()
-                .and_then(|()| file.read(&mut buf))
-                .unwrap_or(0);
-            !buf[..n].split(|&b| b == b'\n').any(|l| l == b"populated 0")
+            let mut text = String::with_capacity(128);
+            let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
+            populated_in(value_of(&text, "populated"))
         };
         // The read arms the notification, and shows whether it is needed.
         if !read(&mut file) {
