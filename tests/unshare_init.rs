@@ -169,3 +169,36 @@ fn ctrl_c_in_a_terminal_reaches_the_program_once_and_ends_it() {
         assert_eq!(code, 128 + 2, "{session}: {out:?}");
     }
 }
+
+/// The init outlives the pivot the program makes: it must hold nothing of
+/// the old root, or the box reads the host through /proc/1/cwd (the
+/// red team's escape: a secret file next to where rs-unshare was started).
+#[test]
+fn the_init_keeps_nothing_of_the_old_root_after_the_program_pivots() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let Some(r) = rootfs_or_skip() else { return };
+        let scratch = Scratch::new("init-cwd");
+        let secret = scratch.join("secret-dir");
+        std::fs::create_dir(&secret).unwrap();
+        std::fs::write(secret.join("secret"), "host secret\n").unwrap();
+        let flags = if as_user { "-Urpm" } else { "-pm" };
+        let run = sh(
+            as_user,
+            &format!(
+                "cd {} && {UNSHARE} {flags} --init {PIVOT} --root {r} --proc -- /bin/sh -c \
+                 'cat /proc/1/cwd/secret; readlink /proc/1/cwd; readlink /proc/1/root; \
+                 ls /proc/1/cwd/../../.. | grep -c rsns-init-cwd; \
+                 ls -l /proc/1/fd | awk \"\\$9 > 2 && \\$11 ~ /^\\//\" | wc -l'; pwd",
+                secret.display()
+            ),
+        );
+        let out = run.stdout();
+        assert!(!out.contains("host secret"), "{out}{}", run.stderr());
+        // Its working directory and root are the box's own /, it holds no
+        // descriptor of a file, and the host's tree is out of sight.
+        assert_eq!(out.lines().collect::<Vec<_>>(), ["/", "/", "0", "0", secret.to_str().unwrap()], "{}", run.stderr());
+    }
+}

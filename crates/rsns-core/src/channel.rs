@@ -63,6 +63,12 @@ impl Msg {
 #[derive(Debug)]
 pub struct Sender(OwnedFd);
 
+impl std::os::fd::AsFd for Sender {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
 #[derive(Debug)]
 pub struct Receiver(OwnedFd);
 

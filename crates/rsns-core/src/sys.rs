@@ -670,26 +670,161 @@ pub fn ambient_raise(cap: u32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// mount_setattr(2) with AT_RECURSIVE: makes the mount at `dir` and every
-/// mount below it read-only (Linux 5.12+; ENOSYS before).
-pub fn make_tree_read_only(dir: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+/// mount_setattr(2) on the mount `mnt` is open on (with `recursive`, every
+/// mount below it too): sets `set` and clears `clear`, MOUNT_ATTR_* bits
+/// (Linux 5.12+; ENOSYS before). Works on a detached mount as well.
+pub fn mount_setattr(
+    mnt: std::os::fd::BorrowedFd<'_>,
+    recursive: bool,
+    set: u64,
+    clear: u64,
+) -> Result<(), Errno> {
     use std::os::fd::AsRawFd;
     let attr = libc::mount_attr {
-        attr_set: libc::MOUNT_ATTR_RDONLY,
-        attr_clr: 0,
+        attr_set: set,
+        attr_clr: clear,
         propagation: 0,
         userns_fd: 0,
     };
+    let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
     // SAFETY: the path is a NUL-terminated empty string, `attr` is a valid
     // mount_attr that outlives the call, and its size is passed with it.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            dir.as_raw_fd(),
+            mnt.as_raw_fd(),
             c"".as_ptr(),
-            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            flags,
             &attr as *const libc::mount_attr,
             std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// mount_setattr(2) with AT_RECURSIVE: makes the mount at `dir` and every
+/// mount below it read-only (Linux 5.12+; ENOSYS before).
+pub fn make_tree_read_only(dir: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    mount_setattr(dir, true, libc::MOUNT_ATTR_RDONLY, 0)
+}
+
+/// close_range(2) of every descriptor from `first` up, but `keep` (Linux
+/// 5.9). For a process that goes on without the descriptors it inherited:
+/// none of them may be owned by a live `OwnedFd` of ours, but `keep`'s.
+pub fn close_all_from(first: libc::c_uint, keep: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let keep = keep.as_raw_fd() as libc::c_uint;
+    let mut ranges = vec![(keep + 1, libc::c_uint::MAX)];
+    if keep > first {
+        ranges.push((first, keep - 1));
+    }
+    for (from, to) in ranges {
+        // SAFETY: close_range only closes descriptors; the caller promises
+        // none in the range is owned by anything that will use or close it.
+        let ret = unsafe { libc::syscall(libc::SYS_close_range, from, to, 0 as libc::c_uint) };
+        if ret < 0 {
+            return Err(Errno::last());
+        }
+    }
+    Ok(())
+}
+
+/// A raw syscall's result as a new descriptor we own.
+fn owned_fd(ret: libc::c_long) -> Result<OwnedFd, Errno> {
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just returned this descriptor to us (with
+    // close-on-exec set), and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
+}
+
+/// fsopen(2): a file system context for `fstype` (Linux 5.2), close-on-exec.
+pub fn fsopen(fstype: &CStr) -> Result<OwnedFd, Errno> {
+    // SAFETY: `fstype` is NUL-terminated and outlives the call.
+    owned_fd(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), libc::FSOPEN_CLOEXEC) })
+}
+
+/// fsconfig(2): `key=value` (a string), `key` alone (a flag, with no
+/// value), or the command that creates the super block (no key).
+pub fn fsconfig(
+    fs: std::os::fd::BorrowedFd<'_>,
+    key: Option<&CStr>,
+    value: Option<&CStr>,
+) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let (cmd, key, value) = match (key, value) {
+        (Some(k), Some(v)) => (libc::FSCONFIG_SET_STRING, k.as_ptr(), v.as_ptr()),
+        (Some(k), None) => (libc::FSCONFIG_SET_FLAG, k.as_ptr(), ptr::null()),
+        (None, _) => (libc::FSCONFIG_CMD_CREATE, ptr::null(), ptr::null()),
+    };
+    // SAFETY: key and value are NUL-terminated strings that outlive the call,
+    // or NULL where the command takes none; aux is 0 for these commands.
+    let ret = unsafe { libc::syscall(libc::SYS_fsconfig, fs.as_raw_fd(), cmd, key, value, 0) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// fsmount(2): a detached mount of the created file system, close-on-exec,
+/// with MOUNT_ATTR_* `attrs` (read-only, nosuid, ...) set from the start.
+pub fn fsmount(fs: std::os::fd::BorrowedFd<'_>, attrs: u64) -> Result<OwnedFd, Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain integer arguments; the result is a new descriptor.
+    owned_fd(unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fs.as_raw_fd(),
+            libc::FSMOUNT_CLOEXEC,
+            attrs as libc::c_uint,
+        )
+    })
+}
+
+/// open_tree(2) with OPEN_TREE_CLONE on `dir` itself: a detached copy of
+/// the mount there (with every mount below it when `recursive`), to attach
+/// elsewhere with [`move_mount`] (Linux 5.2).
+pub fn clone_tree(dir: std::os::fd::BorrowedFd<'_>, recursive: bool) -> Result<OwnedFd, Errno> {
+    use std::os::fd::AsRawFd;
+    let flags = libc::OPEN_TREE_CLONE
+        | libc::OPEN_TREE_CLOEXEC
+        | libc::AT_EMPTY_PATH as libc::c_uint
+        | if recursive {
+            libc::AT_RECURSIVE as libc::c_uint
+        } else {
+            0
+        };
+    // SAFETY: the path is a NUL-terminated empty string (AT_EMPTY_PATH: the
+    // descriptor itself); the result is a new descriptor.
+    owned_fd(unsafe { libc::syscall(libc::SYS_open_tree, dir.as_raw_fd(), c"".as_ptr(), flags) })
+}
+
+/// move_mount(2): attaches the mount `mnt` is open on (detached, or moved
+/// from where it is) onto `dst` `name` (`dst` itself when `name` is empty).
+/// `mnt` goes on naming that mount where it now is.
+pub fn move_mount(
+    mnt: std::os::fd::BorrowedFd<'_>,
+    dst: std::os::fd::BorrowedFd<'_>,
+    name: &CStr,
+) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let mut flags = libc::MOVE_MOUNT_F_EMPTY_PATH;
+    if name.is_empty() {
+        flags |= libc::MOVE_MOUNT_T_EMPTY_PATH;
+    }
+    // SAFETY: both paths are NUL-terminated strings that outlive the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mnt.as_raw_fd(),
+            c"".as_ptr(),
+            dst.as_raw_fd(),
+            name.as_ptr(),
+            flags,
         )
     };
     if ret < 0 {

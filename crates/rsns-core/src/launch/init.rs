@@ -9,6 +9,8 @@
 //! killed we tell the parent over `report`, and the parent dies by that
 //! signal in our place.
 
+use std::os::fd::AsFd;
+
 use crate::channel::{Msg, Sender};
 use crate::process::Outcome;
 use crate::supervise::{ForwardPolicy, supervise};
@@ -22,13 +24,53 @@ pub(crate) fn run_as_init(inside: &mut Inside, status: Sender, report: Sender) -
     if let Err(failure) = inside.prepare_exec() {
         child_failed(&status, failure);
     }
+    // The init outlives a pivot_root the program may make, which moves only
+    // a working directory or root that is the old root itself: the init
+    // goes to / and holds no descriptor of the old root, and the program
+    // gets its working directory back by descriptor.
+    let (cwd, ready) = match hold_nothing_of_the_old_root() {
+        Ok(held) => held,
+        Err(errno) => child_failed(
+            &status,
+            StepFailure {
+                step: Step::Chdir,
+                errno,
+            },
+        ),
+    };
     let program = match sys::fork_into(0) {
         Ok(Forked::Child) => {
             drop(report);
+            let (wait, go) = ready;
+            drop(go);
+            // The init has let go of the old root's directory once the
+            // pipe is closed: only then may the program pivot.
+            let _ = nix::unistd::read(&wait, &mut [0u8; 1]);
+            drop(wait);
+            if let Err(errno) = nix::unistd::fchdir(&cwd) {
+                child_failed(
+                    &status,
+                    StepFailure {
+                        step: Step::Chdir,
+                        errno,
+                    },
+                );
+            }
+            drop(cwd);
             let failure = inside.exec_now(Some(&status));
             child_failed(&status, failure);
         }
-        Ok(Forked::Parent(pid)) => pid,
+        Ok(Forked::Parent(pid)) => {
+            drop(cwd);
+            drop(ready);
+            drop(status);
+            // Nor any descriptor it was handed: the program has its own
+            // copies, and one of a host directory would outlive the pivot.
+            if let Err(errno) = sys::close_all_from(3, report.as_fd()) {
+                tracing::debug!(?errno, "close_range in the init");
+            }
+            pid
+        }
         Err(errno) => child_failed(
             &status,
             StepFailure {
@@ -37,8 +79,8 @@ pub(crate) fn run_as_init(inside: &mut Inside, status: Sender, report: Sender) -
             },
         ),
     };
-    // The parent learns that the exec worked when the program's copy closes.
-    drop(status);
+    // The parent learned that the exec worked when the program's copy of
+    // `status` closed (ours was closed above).
     let policy = ForwardPolicy {
         forward_sigint: true,
         pidns_init: false,
@@ -55,6 +97,21 @@ pub(crate) fn run_as_init(inside: &mut Inside, status: Sender, report: Sender) -
         let _ = report.send(Msg::Killed { signal: sig as i32 });
     }
     sys::exit_now(outcome.shell_status())
+}
+
+/// The working directory, opened for the program, with the init moved to
+/// `/`, and a pipe the program waits on until the init has closed it.
+fn hold_nothing_of_the_old_root()
+-> Result<(std::os::fd::OwnedFd, (std::os::fd::OwnedFd, std::os::fd::OwnedFd)), nix::errno::Errno> {
+    use nix::fcntl::{OFlag, open};
+    let cwd = open(
+        c".",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    nix::unistd::chdir(c"/")?;
+    let ready = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+    Ok((cwd, ready))
 }
 
 /// In the parent, after the init ended with `ended`: the program's signal

@@ -7,13 +7,13 @@
 
 use std::convert::Infallible;
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, OpenHow, ResolveFlag, open};
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::mount::{MntFlags, MsFlags, umount2};
 use nix::sys::stat::{Mode, fstat};
 use nix::unistd::{chdir, pivot_root};
 
@@ -38,10 +38,9 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
         ));
     }
     host::refuse_initial(options.force)?;
-    let keep_old = match &options.keep_old {
-        Some(dir) => Some(keep_old_dir(root_fd.as_fd(), new_root, dir)?),
-        None => None,
-    };
+    if let Some(dir) = &options.keep_old {
+        keep_old_dir(root_fd.as_fd(), new_root, dir)?;
+    }
     let mut plan = exec_plan(root_fd.as_fd(), options)?;
     check_command(root_fd.as_fd(), new_root, &plan, options.command.is_empty())?;
     let setup = &options.setup;
@@ -54,40 +53,46 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
     // From here on the mount namespace changes.
     set_propagation(MsFlags::MS_REC | MsFlags::MS_PRIVATE)
         .context(|| "make every mount private (mount --make-rprivate /)".into())?;
-    // With mounts to make, the new root is always a bind of our own: one
-    // detach undoes everything made under it.
-    let mut bound = match checked {
-        Some(_) => {
-            bind(new_root)?;
-            true
-        }
-        None => bind_unless_mount_point(root_fd.as_fd(), new_root)?,
-    };
-    drop(root_fd);
-    if let Some(checked) = &checked {
-        let done =
-            setup::open_root(new_root).and_then(|root| setup::apply(root.as_fd(), setup, checked));
-        if let Err(e) = done {
-            let _ = umount2(new_root.as_path(), MntFlags::MNT_DETACH);
-            return Err(e);
-        }
+    // pivot_root wants NEW_ROOT to be a mount point: unless it is one, and
+    // always with mounts to make, it becomes a bind of our own, made
+    // detached and attached onto the descriptor checked above. Every later
+    // step works from that bind's own descriptor, and one detach undoes
+    // everything made under it.
+    let mut tree = None;
+    if checked.is_some() || !is_mount_point(root_fd.as_fd(), new_root)? {
+        tree = Some(bind_root(root_fd.as_fd(), new_root)?);
     }
-    let mut pivoted = pivot_into(new_root, keep_old.as_deref());
-    if matches!(pivoted, Err(Errno::EINVAL)) && !bound {
+    let undo = |tree: &Option<OwnedFd>| {
+        if let Some(t) = tree {
+            detach(t.as_fd());
+        }
+    };
+    if let (Some(checked), Some(t)) = (&checked, &tree)
+        && let Err(e) = setup::apply(t.as_fd(), setup, checked)
+    {
+        undo(&tree);
+        return Err(e);
+    }
+    let mut pivoted = pivot_in(tree.as_ref().unwrap_or(&root_fd), new_root, options);
+    if matches!(pivoted, Ok(Err(Errno::EINVAL))) && tree.is_none() {
         // A mount point copied from a more privileged mount namespace is
         // locked, and pivot_root refuses it; a bind of it is not locked.
         tracing::debug!(?new_root, "pivot_root refused a mount point; binding it");
-        bind(new_root)?;
-        bound = true;
-        pivoted = pivot_into(new_root, keep_old.as_deref());
+        tree = Some(bind_root(root_fd.as_fd(), new_root)?);
+        pivoted = pivot_in(tree.as_ref().expect("just made"), new_root, options);
     }
-    if let Err(errno) = pivoted {
-        if bound {
-            // Nothing was pivoted: take our bind away again.
-            let _ = umount2(new_root.as_path(), MntFlags::MNT_DETACH);
+    drop(root_fd);
+    let pivoted = match pivoted {
+        Ok(p) => p,
+        Err(e) => {
+            undo(&tree);
+            return Err(e);
         }
-        let old = keep_old.as_deref().unwrap_or(c".");
-        let old = Path::new(std::ffi::OsStr::from_bytes(old.to_bytes()));
+    };
+    if let Err(errno) = pivoted {
+        // Nothing was pivoted: take our bind away again.
+        undo(&tree);
+        let old = options.keep_old.as_deref().unwrap_or(Path::new("."));
         return Err(match errno {
             Errno::EINVAL | Errno::EBUSY => {
                 PivotError::Refused(rules::explain(errno, Path::new("."), old))
@@ -95,6 +100,8 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
             _ => SysError::new(format!("pivot_root into {}", new_root.display()), errno).into(),
         });
     }
+    drop(tree);
+    let keep_old = options.keep_old.as_ref();
     if keep_old.is_none() {
         // The old root now sits on top of the new one, at ".".
         umount2(c".", MntFlags::MNT_DETACH)
@@ -128,9 +135,10 @@ fn bad_root(new_root: &Path, why: &str) -> PivotError {
 }
 
 /// `--keep-old=DIR`: a directory inside the new root, named without
-/// symlinks or `..`, and not the new root itself. Returned relative, for
-/// pivot_root(".", DIR) once we are in the new root.
-fn keep_old_dir(root: BorrowedFd<'_>, new_root: &Path, dir: &Path) -> Result<CString, PivotError> {
+/// symlinks or `..`, and not the new root itself. Returned opened, for
+/// pivot_root(".", "/proc/self/fd/N") once we are in the new root: a
+/// directory swapped in the image meanwhile does not change which one.
+fn keep_old_dir(root: BorrowedFd<'_>, new_root: &Path, dir: &Path) -> Result<OwnedFd, PivotError> {
     let bad = |why: &str| {
         PivotError::Refused(format!(
             "--keep-old '{}': {why} (it must be an existing directory inside '{}')",
@@ -153,7 +161,7 @@ fn keep_old_dir(root: BorrowedFd<'_>, new_root: &Path, dir: &Path) -> Result<CSt
     match openat2_retrying(root, name.as_c_str(), how) {
         // Compare what it is, not how it is spelled: `proc/..` is the root.
         Ok(fd) if same_file(fd.as_fd(), root) => Err(bad("that is the new root itself")),
-        Ok(_) => Ok(name),
+        Ok(fd) => Ok(fd),
         Err(Errno::EXDEV) => Err(bad("it leaves the new root")),
         Err(Errno::ELOOP) => Err(bad("it goes through a symlink")),
         Err(e) => Err(bad(&errno_text(e))),
@@ -225,33 +233,46 @@ fn check_command(
     })
 }
 
-/// pivot_root wants NEW_ROOT to be a mount point: bind it onto itself
-/// (with what is mounted below it) unless it is one. True if we did.
-fn bind_unless_mount_point(root: BorrowedFd<'_>, new_root: &Path) -> Result<bool, PivotError> {
-    let of = sys::mount_of(root, c"").context(|| format!("statx {}", new_root.display()))?;
-    if of.is_mount_root {
-        return Ok(false);
-    }
-    bind(new_root)?;
-    Ok(true)
+/// Whether the new root is a mount point already.
+fn is_mount_point(root: BorrowedFd<'_>, new_root: &Path) -> Result<bool, PivotError> {
+    Ok(sys::mount_of(root, c"")
+        .context(|| format!("statx {}", new_root.display()))?
+        .is_mount_root)
 }
 
-fn bind(new_root: &Path) -> Result<(), PivotError> {
-    mount(
-        Some(new_root),
-        new_root,
-        None::<&CStr>,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        None::<&CStr>,
-    )
-    .context(|| format!("bind {0} onto itself", new_root.display()))?;
+/// The new root bound onto itself (with what is mounted below it): a
+/// detached copy attached onto `root`. Returns the bind's own descriptor.
+fn bind_root(root: BorrowedFd<'_>, new_root: &Path) -> Result<OwnedFd, PivotError> {
+    let what = || format!("bind {0} onto itself", new_root.display());
+    let tree = sys::clone_tree(root, true).context(what)?;
+    sys::move_mount(tree.as_fd(), root, c"").context(what)?;
     tracing::debug!(?new_root, "bound onto itself");
-    Ok(())
+    Ok(tree)
 }
 
-/// chdir into the new root (through the bind, if one was made) and pivot.
-/// The error is pivot_root's, or chdir's.
-fn pivot_into(new_root: &Path, keep_old: Option<&CStr>) -> Result<(), Errno> {
-    chdir(new_root)?;
-    pivot_root(c".", keep_old.unwrap_or(c"."))
+/// Into the new root (`base`: its bind's descriptor, or the mount point
+/// itself) and pivot_root(".", PUT_OLD). PUT_OLD, for --keep-old, is opened
+/// and checked under `base` now and given by descriptor: a directory
+/// swapped in the image meanwhile does not change which one. The outer
+/// error is a refused --keep-old; the inner is pivot_root's, or fchdir's.
+fn pivot_in(
+    base: &OwnedFd,
+    new_root: &Path,
+    options: &RootOptions,
+) -> Result<Result<(), Errno>, PivotError> {
+    let keep = match &options.keep_old {
+        Some(dir) => Some(keep_old_dir(base.as_fd(), new_root, dir)?),
+        None => None,
+    };
+    let put_old = keep
+        .as_ref()
+        .map(|fd| CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("no NUL"));
+    Ok(nix::unistd::fchdir(base.as_fd())
+        .and_then(|()| pivot_root(c".", put_old.as_deref().unwrap_or(c"."))))
+}
+
+/// Detaches the mount `mnt` names (the new root's bind, with all under it).
+fn detach(mnt: BorrowedFd<'_>) {
+    let path = format!("/proc/self/fd/{}", mnt.as_raw_fd());
+    let _ = umount2(path.as_str(), MntFlags::MNT_DETACH);
 }

@@ -36,76 +36,142 @@ pub(super) fn need_proc_self_fd() -> Result<(), PivotError> {
     }
 }
 
-/// Opens the new root as a directory (O_PATH).
-pub(in crate::pivot) fn open_root(new_root: &Path) -> Result<OwnedFd, PivotError> {
-    open(
-        new_root,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| SysError::new(format!("open {}", new_root.display()), e).into())
-}
-
-/// `dst` relative to the new root, for openat2.
-fn relative(option: &str, dst: &Path) -> Result<CString, PivotError> {
-    let rel: PathBuf = dst
-        .components()
-        .filter(|c| !matches!(c, Component::RootDir | Component::CurDir))
-        .collect();
-    if rel.as_os_str().is_empty() {
-        return Err(refused(
-            option,
-            dst,
-            "is the new root itself (--ro makes the image read-only)",
-        ));
+/// `dst` as a path relative to the new root: no `..` (a destination is
+/// named as it lies in the new root), not the new root itself.
+pub(super) fn normalized(dst: &Path) -> Result<PathBuf, &'static str> {
+    let mut rel = PathBuf::new();
+    for c in dst.components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(name) => rel.push(name),
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err("names '..'; name the path inside the new root without it");
+            }
+        }
     }
-    CString::new(rel.as_os_str().as_bytes())
-        .map_err(|_| refused(option, dst, "contains a NUL byte"))
+    if rel.as_os_str().is_empty() {
+        return Err("is the new root itself (--ro makes the image read-only)");
+    }
+    Ok(rel)
 }
 
-fn refused(option: &str, dst: &Path, why: &str) -> PivotError {
+pub(super) fn refused(option: &str, dst: &Path, why: &str) -> PivotError {
     PivotError::Refused(format!("{option}: '{}' {why}", dst.display()))
 }
 
-/// Opens `dst` inside the new root as the image sees it: `..` stops at the
-/// new root, and a symlink anywhere on the path is refused (it could point
-/// at a file system a mount there would change, such as /proc's).
-fn open_in_root(root: BorrowedFd<'_>, option: &str, dst: &Path) -> Result<OwnedFd, PivotError> {
-    let name = relative(option, dst)?;
-    let how = OpenHow::new()
+/// Where a destination is looked up: `rel` under `base` (the new root, or
+/// a mount of ours in it); `option` and `shown` name it in messages.
+pub(super) struct At<'a> {
+    pub base: BorrowedFd<'a>,
+    pub rel: &'a Path,
+    pub option: &'a str,
+    pub shown: &'a Path,
+}
+
+impl<'a> At<'a> {
+    /// One of the fixed destinations (dev, proc, sys) in the new root.
+    pub fn named(base: BorrowedFd<'a>, option: &'a str, rel: &'static str) -> At<'a> {
+        let shown: &'static Path = match rel {
+            "dev" => Path::new("/dev"),
+            "proc" => Path::new("/proc"),
+            _ => Path::new("/sys"),
+        };
+        At {
+            base,
+            rel: Path::new(rel),
+            option,
+            shown,
+        }
+    }
+
+    fn refused(&self, why: &str) -> PivotError {
+        refused(self.option, self.shown, why)
+    }
+}
+
+/// The openat2 rules for a destination: `..` stops at `base`, a symlink
+/// anywhere on the path is refused (it could point at a file system a
+/// mount there would change, such as /proc's).
+fn how() -> OpenHow {
+    OpenHow::new()
         .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
         .resolve(
             ResolveFlag::RESOLVE_IN_ROOT
                 | ResolveFlag::RESOLVE_NO_SYMLINKS
                 | ResolveFlag::RESOLVE_NO_MAGICLINKS,
-        );
-    let fd = openat2_retrying(root, name.as_c_str(), how).map_err(|e| match e {
-        Errno::ELOOP => refused(
-            option,
-            dst,
-            "goes through a symlink in the new root; name the real path (no symlinks)",
-        ),
-        Errno::ENOENT => refused(
-            option,
-            dst,
-            "does not exist in the new root; create it in the image first",
-        ),
-        Errno::ENOTDIR => refused(option, dst, "goes through a file that is not a directory"),
+        )
+}
+
+fn c_path(at: &At<'_>, rel: &Path) -> Result<CString, PivotError> {
+    if rel.as_os_str().is_empty() {
+        return Ok(c".".to_owned());
+    }
+    CString::new(rel.as_os_str().as_bytes()).map_err(|_| at.refused("contains a NUL byte"))
+}
+
+/// Opens the destination as the image sees it; in a tmpfs of ours
+/// (`make`), makes what is missing first: directories on the way, and the
+/// last component a directory (`dir`) or an empty file.
+fn open_in(at: &At<'_>, make: bool, dir: bool) -> Result<OwnedFd, PivotError> {
+    let name = c_path(at, at.rel)?;
+    let mut opened = openat2_retrying(at.base, name.as_c_str(), how());
+    if make && matches!(opened, Err(Errno::ENOENT)) {
+        make_path(at, dir)?;
+        opened = openat2_retrying(at.base, name.as_c_str(), how());
+    }
+    let fd = opened.map_err(|e| match e {
+        Errno::ELOOP => at.refused("goes through a symlink in the new root; name the real path (no symlinks)"),
+        Errno::ENOENT => at.refused("does not exist in the new root; create it in the image first"),
+        Errno::ENOTDIR => at.refused("goes through a file that is not a directory"),
         Errno::ENOSYS => PivotError::Refused(format!(
-            "{option}: resolving paths inside the new root needs openat2 (Linux 5.6)"
+            "{}: resolving paths inside the new root needs openat2 (Linux 5.6)",
+            at.option
         )),
-        e => refused(option, dst, &format!("cannot be opened: {}", errno_text(e))),
+        e => at.refused(&format!("cannot be opened: {}", errno_text(e))),
     })?;
     // O_NOFOLLOW opened a symlink at the end of the path as itself.
     let st = fstat(fd.as_fd()).map_err(|e| SysError::new("fstat", e))?;
     if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK {
-        return Err(refused(
-            option,
-            dst,
+        return Err(at.refused(
             "is a symlink in the new root; refusing to mount over it (name the real path)",
         ));
     }
     Ok(fd)
+}
+
+/// Makes `at.rel` under `at.base` (a tmpfs of ours, which nothing else
+/// can reach), one component at a time, by descriptor.
+fn make_path(at: &At<'_>, dir: bool) -> Result<(), PivotError> {
+    let parts: Vec<&std::ffi::OsStr> = at.rel.iter().collect();
+    let mut cur: Option<OwnedFd> = None;
+    for (i, part) in parts.iter().enumerate() {
+        let here = cur.as_ref().map_or(at.base, |f| f.as_fd());
+        let last = i + 1 == parts.len();
+        let made = if last && !dir {
+            nix::fcntl::openat(
+                here,
+                *part,
+                OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+                Mode::from_bits_truncate(0o644),
+            )
+            .map(drop)
+        } else {
+            nix::sys::stat::mkdirat(here, *part, Mode::from_bits_truncate(0o755))
+        };
+        match made {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(at.refused(&format!("cannot be made: {}", errno_text(e)))),
+        }
+        if !last {
+            let how = OpenHow::new()
+                .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
+                .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+            let next = openat2_retrying(here, *part, how)
+                .map_err(|e| at.refused(&format!("cannot be made: {}", errno_text(e))))?;
+            cur = Some(next);
+        }
+    }
+    Ok(())
 }
 
 fn is_dir(fd: BorrowedFd<'_>) -> Result<bool, PivotError> {
@@ -114,47 +180,26 @@ fn is_dir(fd: BorrowedFd<'_>) -> Result<bool, PivotError> {
 }
 
 /// A directory in the new root.
-pub(super) fn open_dir(
-    root: BorrowedFd<'_>,
-    option: &str,
-    dst: &Path,
-) -> Result<OwnedFd, PivotError> {
-    let fd = open_in_root(root, option, dst)?;
+pub(super) fn open_dir(at: &At<'_>, make: bool) -> Result<OwnedFd, PivotError> {
+    let fd = open_in(at, make, true)?;
     if !is_dir(fd.as_fd())? {
-        return Err(refused(option, dst, "is not a directory in the new root"));
+        return Err(at.refused("is not a directory in the new root"));
     }
     Ok(fd)
-}
-
-/// Whatever `dst` is in the new root (a bind onto a file, reopened).
-pub(super) fn open_dir_or_file(
-    root: BorrowedFd<'_>,
-    option: &str,
-    dst: &Path,
-) -> Result<OwnedFd, PivotError> {
-    open_in_root(root, option, dst)
 }
 
 /// A destination of the same kind as the bind's source: a directory for a
 /// directory, a file (not a directory) for anything else.
 pub(super) fn open_like(
-    root: BorrowedFd<'_>,
-    option: &str,
-    dst: &Path,
+    at: &At<'_>,
+    make: bool,
     src: BorrowedFd<'_>,
 ) -> Result<OwnedFd, PivotError> {
-    let fd = open_in_root(root, option, dst)?;
-    match (is_dir(src)?, is_dir(fd.as_fd())?) {
-        (true, false) => Err(refused(
-            option,
-            dst,
-            "is not a directory, and the source is one",
-        )),
-        (false, true) => Err(refused(
-            option,
-            dst,
-            "is a directory, and the source is not",
-        )),
+    let src_dir = is_dir(src)?;
+    let fd = open_in(at, make, src_dir)?;
+    match (src_dir, is_dir(fd.as_fd())?) {
+        (true, false) => Err(at.refused("is not a directory, and the source is one")),
+        (false, true) => Err(at.refused("is a directory, and the source is not")),
         _ => Ok(fd),
     }
 }
@@ -171,7 +216,7 @@ pub(super) fn open_source(option: &str, src: &Path) -> Result<OwnedFd, PivotErro
     })
 }
 
-fn mount_error(option: &str, what: &str, errno: Errno) -> PivotError {
+pub(super) fn mount_error(option: &str, what: &str, errno: Errno) -> PivotError {
     let hint = match errno {
         Errno::EPERM => Some(
             "mounting needs CAP_SYS_ADMIN over this mount namespace: run us in a new one (rs-unshare -m, or -Urm as an ordinary user)"
@@ -224,16 +269,6 @@ pub(super) fn bind(
         None::<&CStr>,
     )
     .map_err(|e| mount_error(option, "bind mount", e))
-}
-
-/// Makes the mount whose root `top` is read-only, and every mount below it
-/// (mount_setattr, Linux 5.12); before 5.12, the top mount only.
-pub(super) fn read_only_tree(option: &str, top: BorrowedFd<'_>) -> Result<(), PivotError> {
-    match crate::sys::make_tree_read_only(top) {
-        Ok(()) => Ok(()),
-        Err(Errno::ENOSYS) => remount_read_only(option, top),
-        Err(e) => Err(mount_error(option, "make read-only (mount_setattr)", e)),
-    }
 }
 
 /// Remounts the mount whose root `top` is read-only, keeping its other

@@ -12,7 +12,8 @@ use nix::mount::MsFlags;
 use nix::sys::stat::{Mode, SFlag, fstat, major, minor, mkdirat};
 use nix::unistd::symlinkat;
 
-use super::dest::{self, bind, mount_fs, mount_tmpfs, open_dir};
+use super::attach;
+use super::dest::{self, bind, mount_fs, mount_tmpfs};
 use crate::error::SysError;
 use crate::pivot::PivotError;
 
@@ -75,16 +76,24 @@ fn subdir(dev: BorrowedFd<'_>, name: &str, mode: u32) -> Result<OwnedFd, PivotEr
     .map_err(sys(format!("open /dev/{name}")))
 }
 
+/// The new /dev, made as a detached tmpfs, attached onto the image's /dev,
+/// then filled through its own descriptor. Returns that mount.
 pub(super) fn mount_dev(
     root: BorrowedFd<'_>,
     nodes: &[(&'static str, OwnedFd)],
-) -> Result<(), PivotError> {
-    let dev_dir = open_dir(root, "--dev", Path::new("/dev"))?;
-    mount_tmpfs("--dev", dev_dir.as_fd(), "mode=0755", false)?;
-    // The tmpfs now covers the image's /dev: open it again to be in it.
-    let dev = open_dir(root, "--dev", Path::new("/dev"))?;
-    let dev = open(
-        &dest::fd_path(dev.as_fd()),
+) -> Result<OwnedFd, PivotError> {
+    let dev_dir = dest::open_dir(&dest::At::named(root, "--dev", "dev"), false)?;
+    let mnt = attach::new_fs(
+        "--dev",
+        c"tmpfs",
+        &[("mode", "0755")],
+        attach::NOSUID,
+    )?;
+    attach::attach("--dev", mnt.as_fd(), dev_dir.as_fd())?;
+    // The mount's own root, as a directory to make things in.
+    let dev = openat(
+        mnt.as_fd(),
+        ".",
         OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
@@ -118,5 +127,5 @@ pub(super) fn mount_dev(
     ] {
         symlinkat(target, dev.as_fd(), link).map_err(sys(format!("link /dev/{link}")))?;
     }
-    Ok(())
+    Ok(mnt)
 }

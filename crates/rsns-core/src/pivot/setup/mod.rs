@@ -11,6 +11,7 @@
 //! the new root is always a bind of its own here, so a failure anywhere is
 //! undone by detaching that one bind.
 
+mod attach;
 mod dest;
 mod dev;
 mod procfs;
@@ -21,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 use super::PivotError;
 
-pub(super) use dest::open_root;
 
 /// What to mount in the new root besides the image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +67,15 @@ impl ExtraMount {
     }
 }
 
+impl ExtraMount {
+    /// Where it goes, as the user named it.
+    fn dst(&self) -> &Path {
+        match self {
+            ExtraMount::Tmpfs(dst) | ExtraMount::Bind { dst, .. } => dst,
+        }
+    }
+}
+
 impl RootSetup {
     pub fn is_empty(&self) -> bool {
         *self == RootSetup::default()
@@ -81,9 +90,26 @@ pub(super) struct Checked {
     sources: Vec<Option<OwnedFd>>,
 }
 
+/// The destinations mounted before the `i`th extra mount, in order, as
+/// paths relative to the new root.
+fn earlier(setup: &RootSetup, i: usize) -> Vec<PathBuf> {
+    let mut dsts: Vec<PathBuf> = [(setup.dev, "dev"), (setup.proc, "proc"), (setup.sys, "sys")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, d)| PathBuf::from(d))
+        .collect();
+    dsts.extend(
+        setup.mounts[..i]
+            .iter()
+            .filter_map(|m| dest::normalized(m.dst()).ok()),
+    );
+    dsts
+}
+
 /// Every check that can be made before the mount namespace changes: the
 /// destinations exist in the image (no symlinks), the sources on the host,
 /// the host's device nodes are what they claim, --proc has a PID namespace.
+/// A destination inside an earlier mount is checked when it is mounted.
 pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, PivotError> {
     dest::need_proc_self_fd()?;
     let need_null = setup.dev || setup.proc;
@@ -108,79 +134,147 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
             .collect::<Result<_, _>>()?,
     };
     if setup.dev {
-        dest::open_dir(root, "--dev", Path::new("/dev"))?;
+        dest::open_dir(&dest::At::named(root, "--dev", "dev"), false)?;
     }
     if setup.proc {
         procfs::check_pid_namespace()?;
-        dest::open_dir(root, "--proc", Path::new("/proc"))?;
+        dest::open_dir(&dest::At::named(root, "--proc", "proc"), false)?;
     }
     if setup.sys {
-        dest::open_dir(root, "--sys", Path::new("/sys"))?;
+        dest::open_dir(&dest::At::named(root, "--sys", "sys"), false)?;
     }
-    for (m, src) in setup.mounts.iter().zip(&checked.sources) {
-        dest_of(root, m, src.as_ref())?;
+    for (i, (m, src)) in setup.mounts.iter().zip(&checked.sources).enumerate() {
+        let rel = dest::normalized(m.dst()).map_err(|why| dest::refused(&m.option(), m.dst(), why))?;
+        if earlier(setup, i).iter().any(|d| rel.starts_with(d)) {
+            continue;
+        }
+        dest_of(root, false, m, &rel, src.as_ref())?;
     }
     Ok(checked)
 }
 
-/// Opens a mount's destination, of the kind its source needs.
+/// Opens a mount's destination under `base` (the new root, or an earlier
+/// mount of ours), of the kind its source needs; in a tmpfs of ours
+/// (`make`), what is missing is made.
 fn dest_of(
-    root: BorrowedFd<'_>,
+    base: BorrowedFd<'_>,
+    make: bool,
     m: &ExtraMount,
+    rel: &Path,
     src: Option<&OwnedFd>,
 ) -> Result<OwnedFd, PivotError> {
+    let at = dest::At {
+        base,
+        rel,
+        option: &m.option(),
+        shown: m.dst(),
+    };
     match (m, src) {
-        (ExtraMount::Tmpfs(dst), _) => dest::open_dir(root, &m.option(), dst),
-        (ExtraMount::Bind { dst, .. }, Some(src)) => {
-            dest::open_like(root, &m.option(), dst, src.as_fd())
-        }
+        (ExtraMount::Tmpfs(_), _) => dest::open_dir(&at, make),
+        (ExtraMount::Bind { .. }, Some(src)) => dest::open_like(&at, make, src.as_fd()),
         (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
     }
 }
 
-/// Mounts everything under `root` (a descriptor of the new root's own bind),
-/// in order: /dev, /proc, /sys, the extra mounts, then the image read-only.
-/// The caller detaches the new root's bind if this fails.
+/// A mount of ours in the new root: where (relative to the new root), its
+/// own descriptor, and whether it is a fresh tmpfs we may make paths in.
+struct Placed {
+    dst: PathBuf,
+    mnt: OwnedFd,
+    ours: bool,
+}
+
+/// Where a destination is opened from: the innermost mount of ours that
+/// holds it (the last one made wins), by that mount's own descriptor, with
+/// the rest of the path; else the new root.
+fn base_for<'a>(
+    root: BorrowedFd<'a>,
+    placed: &'a [Placed],
+    dst: &Path,
+) -> Result<(BorrowedFd<'a>, bool, PathBuf), &'static str> {
+    let rel = dest::normalized(dst)?;
+    let inner = placed
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| rel.starts_with(&p.dst))
+        .max_by_key(|(i, p)| (p.dst.components().count(), *i));
+    Ok(match inner {
+        Some((_, p)) => (
+            p.mnt.as_fd(),
+            p.ours,
+            rel.strip_prefix(&p.dst).expect("a prefix").to_path_buf(),
+        ),
+        None => (root, false, rel),
+    })
+}
+
+/// Mounts everything under `root` (the descriptor of the new root's own
+/// bind), in order: the image read-only, /dev, /proc, /sys, the extra
+/// mounts. Each mount is made detached and attached onto its destination's
+/// descriptor; what comes after it works from its descriptor. The caller
+/// detaches the new root's bind if this fails.
 pub(super) fn apply(
     root: BorrowedFd<'_>,
     setup: &RootSetup,
     checked: &Checked,
 ) -> Result<(), PivotError> {
+    if setup.read_only {
+        // First, so it holds for the image's own mounts, not for ours.
+        attach::read_only_tree("--ro", root)?;
+    }
+    let mut placed = Vec::new();
     if setup.dev {
-        dev::mount_dev(root, &checked.dev_nodes)?;
+        let mnt = dev::mount_dev(root, &checked.dev_nodes)?;
+        placed.push(Placed {
+            dst: "dev".into(),
+            mnt,
+            ours: true,
+        });
     }
     let null = checked.null.as_ref().map(|n| n.as_fd());
     if setup.proc {
-        procfs::mount_proc(root, null.expect("opened in check"))?;
+        let mnt = procfs::mount_proc(root, null.expect("opened in check"))?;
+        placed.push(Placed {
+            dst: "proc".into(),
+            mnt,
+            ours: false,
+        });
     }
     if setup.sys {
-        sysfs::mount_sys(root)?;
+        let mnt = sysfs::mount_sys(root)?;
+        placed.push(Placed {
+            dst: "sys".into(),
+            mnt,
+            ours: false,
+        });
     }
     for (m, src) in setup.mounts.iter().zip(&checked.sources) {
-        let dst = dest_of(root, m, src.as_ref())?;
-        match (m, src) {
+        let option = m.option();
+        let (base, make, rest) =
+            base_for(root, &placed, m.dst()).map_err(|why| dest::refused(&option, m.dst(), why))?;
+        let dst = dest_of(base, make, m, &rest, src.as_ref())?;
+        let (mnt, ours) = match (m, src) {
             (ExtraMount::Tmpfs(_), _) => {
-                dest::mount_tmpfs(&m.option(), dst.as_fd(), "mode=0755", false)?
+                let mnt = attach::new_fs(
+                    &option,
+                    c"tmpfs",
+                    &[("mode", "0755")],
+                    attach::NOSUID | attach::NODEV,
+                )?;
+                attach::attach(&option, mnt.as_fd(), dst.as_fd())?;
+                (mnt, true)
             }
-            (
-                ExtraMount::Bind {
-                    read_only,
-                    dst: path,
-                    ..
-                },
-                Some(src),
-            ) => {
-                dest::bind(&m.option(), src.as_fd(), dst.as_fd())?;
-                if *read_only {
-                    let top = dest::open_dir_or_file(root, &m.option(), path)?;
-                    dest::read_only_tree(&m.option(), top.as_fd())?;
-                }
-            }
+            (ExtraMount::Bind { read_only, .. }, Some(src)) => (
+                attach::bind_tree(&option, src.as_fd(), dst.as_fd(), *read_only)?,
+                false,
+            ),
             (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
-        }
-    }
-    if setup.read_only {
-        dest::remount_read_only("--ro", root)?;
+        };
+        placed.push(Placed {
+            dst: dest::normalized(m.dst()).expect("checked above"),
+            mnt,
+            ours,
+        });
     }
     Ok(())
 }

@@ -5,14 +5,13 @@
 //! are skipped.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::Path;
 
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
-use nix::mount::MsFlags;
 use nix::sys::stat::{SFlag, fstat};
 
-use super::dest::{bind, mount_fs, mount_tmpfs, open_dir, remount_read_only};
+use super::attach;
+use super::dest::{At, bind, mount_tmpfs, open_dir};
 use crate::error::SysError;
 use crate::pivot::PivotError;
 use crate::pivot::host::PID_NS_INIT_INO;
@@ -52,11 +51,17 @@ fn sys(what: String) -> impl FnOnce(Errno) -> PivotError {
     move |e| SysError::new(format!("--proc: {what}"), e).into()
 }
 
-/// `name` inside the new proc, or None where this kernel has no such path.
+/// `name` inside our new proc, opened from that mount's own descriptor
+/// (nothing can rename in a proc), or None where this kernel has no such
+/// path. Anything else that stops the open is an error, never a skip.
 fn open_in_proc(proc: BorrowedFd<'_>, name: &str) -> Result<Option<OwnedFd>, PivotError> {
     let how = OpenHow::new()
         .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
-        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+        .resolve(
+            ResolveFlag::RESOLVE_BENEATH
+                | ResolveFlag::RESOLVE_NO_SYMLINKS
+                | ResolveFlag::RESOLVE_NO_XDEV,
+        );
     match openat2_retrying(proc, name, how) {
         Ok(fd) => Ok(Some(fd)),
         Err(Errno::ENOENT) => Ok(None),
@@ -64,33 +69,32 @@ fn open_in_proc(proc: BorrowedFd<'_>, name: &str) -> Result<Option<OwnedFd>, Piv
     }
 }
 
-pub(super) fn mount_proc(root: BorrowedFd<'_>, null: BorrowedFd<'_>) -> Result<(), PivotError> {
-    let dir = open_dir(root, "--proc", Path::new("/proc"))?;
-    mount_fs(
+/// A new proc, made detached and attached onto the image's /proc; the
+/// read-only and masked paths are then made inside it through its own
+/// descriptor. Returns that mount.
+pub(super) fn mount_proc(root: BorrowedFd<'_>, null: BorrowedFd<'_>) -> Result<OwnedFd, PivotError> {
+    let dir = open_dir(&At::named(root, "--proc", "proc"), false)?;
+    let proc = attach::new_fs(
+        "--proc",
         c"proc",
-        dir.as_fd(),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None,
+        &[],
+        attach::NOSUID | attach::NODEV | attach::NOEXEC,
     )
-    .map_err(|e| {
-        let hint = (e == Errno::EPERM).then(|| {
+    .map_err(|e| match e {
+        PivotError::Sys(e) if e.errno == Errno::EPERM => PivotError::from(e.with_hint(Some(
             "in a user namespace, proc can be mounted only by a process whose user namespace \
              owns its PID namespace (rs-unshare -Upf), and only where the host's proc is not \
              partly hidden by mounts over it"
-                .to_string()
-        });
-        PivotError::from(SysError::new("--proc: mount a new proc on /proc", e).with_hint(hint))
+                .to_string(),
+        ))),
+        e => e,
     })?;
-    let proc = open_dir(root, "--proc", Path::new("/proc"))?;
+    attach::attach("--proc", proc.as_fd(), dir.as_fd())?;
     for name in READ_ONLY {
         let Some(fd) = open_in_proc(proc.as_fd(), name)? else {
             continue;
         };
-        bind("--proc", fd.as_fd(), fd.as_fd())?;
-        let top = open_in_proc(proc.as_fd(), name)?.ok_or(PivotError::Refused(format!(
-            "--proc: /proc/{name} went away"
-        )))?;
-        remount_read_only("--proc", top.as_fd())?;
+        attach::bind_tree("--proc", fd.as_fd(), fd.as_fd(), true)?;
     }
     for name in MASKED {
         let Some(fd) = open_in_proc(proc.as_fd(), name)? else {
@@ -103,5 +107,5 @@ pub(super) fn mount_proc(root: BorrowedFd<'_>, null: BorrowedFd<'_>) -> Result<(
             bind("--proc", null, fd.as_fd())?;
         }
     }
-    Ok(())
+    Ok(proc)
 }

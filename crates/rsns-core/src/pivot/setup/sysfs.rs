@@ -2,26 +2,30 @@
 //! it (it shows that namespace's devices); else, as rootless runc does, the
 //! host's /sys bound and made read-only. /sys/firmware is masked.
 
-use std::os::fd::{AsFd, BorrowedFd};
-use std::path::Path;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, open};
-use nix::mount::MsFlags;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, open};
 use nix::sys::stat::Mode;
 
-use super::dest::{bind, mount_fs, mount_tmpfs, open_dir, read_only_tree};
+use super::attach;
+use super::dest::{At, mount_tmpfs, open_dir};
+use crate::pivot::lookup::openat2_retrying;
 use crate::error::SysError;
 use crate::pivot::PivotError;
 
-pub(super) fn mount_sys(root: BorrowedFd<'_>) -> Result<(), PivotError> {
-    let dir = open_dir(root, "--sys", Path::new("/sys"))?;
-    let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    match mount_fs(c"sysfs", dir.as_fd(), flags, None) {
-        Ok(()) => {}
+/// Returns the mount at /sys, whose own descriptor the mask is made from.
+pub(super) fn mount_sys(root: BorrowedFd<'_>) -> Result<OwnedFd, PivotError> {
+    let dir = open_dir(&At::named(root, "--sys", "sys"), false)?;
+    let attrs = attach::RDONLY | attach::NOSUID | attach::NODEV | attach::NOEXEC;
+    let sys = match attach::new_fs("--sys", c"sysfs", &[], attrs) {
+        Ok(mnt) => {
+            attach::attach("--sys", mnt.as_fd(), dir.as_fd())?;
+            mnt
+        }
         // A user namespace that does not own the network namespace: sysfs
         // is refused, the host's can be bound.
-        Err(Errno::EPERM) => {
+        Err(PivotError::Sys(e)) if e.errno == Errno::EPERM => {
             tracing::debug!("a new sysfs was refused; binding the host's /sys read-only");
             let host = open(
                 "/sys",
@@ -29,15 +33,21 @@ pub(super) fn mount_sys(root: BorrowedFd<'_>) -> Result<(), PivotError> {
                 Mode::empty(),
             )
             .map_err(|e| SysError::new("--sys: open the host's /sys", e))?;
-            bind("--sys", host.as_fd(), dir.as_fd())?;
-            let top = open_dir(root, "--sys", Path::new("/sys"))?;
-            read_only_tree("--sys", top.as_fd())?;
+            attach::bind_tree("--sys", host.as_fd(), dir.as_fd(), true)?
         }
-        Err(e) => return Err(SysError::new("--sys: mount a new sysfs on /sys", e).into()),
+        Err(e) => return Err(e),
+    };
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
+        .resolve(
+            ResolveFlag::RESOLVE_BENEATH
+                | ResolveFlag::RESOLVE_NO_SYMLINKS
+                | ResolveFlag::RESOLVE_NO_XDEV,
+        );
+    match openat2_retrying(sys.as_fd(), "firmware", how) {
+        Ok(firmware) => mount_tmpfs("--sys", firmware.as_fd(), "mode=0555", true)?,
+        Err(Errno::ENOENT) => {}
+        Err(e) => return Err(SysError::new("--sys: open /sys/firmware", e).into()),
     }
-    let sys = open_dir(root, "--sys", Path::new("/sys"))?;
-    match open_dir(sys.as_fd(), "--sys", Path::new("firmware")) {
-        Ok(firmware) => mount_tmpfs("--sys", firmware.as_fd(), "mode=0555", true),
-        Err(_) => Ok(()),
-    }
+    Ok(sys)
 }
