@@ -55,12 +55,15 @@ fn unique(name: &str) -> String {
 fn the_program_runs_inside_a_new_group_that_is_gone_after() {
     let Some(mount) = setup() else { return };
     let name = unique("inside");
-    let out = cgroup(&["--name", &name, "--", "cat", "/proc/self/cgroup"]).ok();
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("0::"))
-        .unwrap_or_default();
-    assert_eq!(line, format!("0::/rsns/{name}"), "{out}");
+    // In a cgroup namespace rooted at its group, the program sees it as /;
+    // the group's own cgroup.procs holds it.
+    let procs = mount.join("rsns").join(&name).join("cgroup.procs");
+    let script = format!(
+        "grep ^0:: /proc/self/cgroup; grep -qx $$ {} && echo member",
+        procs.display()
+    );
+    let out = cgroup(&["--name", &name, "--", "sh", "-c", &script]).ok();
+    assert_eq!(out, "0::/\nmember\n", "{out}");
     assert!(!mount.join("rsns").join(&name).exists(), "the group stayed");
 }
 
@@ -198,11 +201,14 @@ fn memory_and_pids_limits_as_the_kernel_shows_them() {
     }
     // The interface files say what was asked, read by the program from its
     // own group.
+    let name = unique("limits");
+    let named = format!("--name={name}");
     let script = format!(
-        "d={}$(sed -n 's/^0:://p' /proc/self/cgroup); cat $d/memory.max $d/pids.max $d/cpu.max",
+        "d={}/rsns/{name}; cat $d/memory.max $d/pids.max $d/cpu.max",
         mount.display()
     );
     let out = cgroup(&[
+        &named,
         "--memory=64M",
         "--pids=16",
         "--cpus=0.5",
@@ -214,12 +220,13 @@ fn memory_and_pids_limits_as_the_kernel_shows_them() {
     assert_eq!(out, "67108864\n16\n50000 100000\n");
     // Every other limit option, each in its own file.
     let script = format!(
-        "d={}$(sed -n 's/^0:://p' /proc/self/cgroup); \
+        "d={}/rsns/{name}; \
          cat $d/memory.high $d/memory.swap.max $d/cpu.weight $d/cpuset.cpus; \
          sed -n 's/^default //p' $d/io.weight",
         mount.display()
     );
     let out = cgroup(&[
+        &named,
         "--memory-high=48M",
         "--swap=0",
         "--cpu-weight=50",
@@ -442,4 +449,143 @@ fn an_ordinary_user_is_refused_a_group_not_theirs() {
     let parent = format!("--parent={}", mount.join("rsns").display());
     std::fs::create_dir_all(mount.join("rsns")).unwrap();
     run(as_user(uid, gid, CGROUP, &[&parent, "true"])).fails_as("rs-cgroup", 1, "Delegate=yes");
+}
+
+/// The red team's escape: a root program that writes itself into another
+/// group's cgroup.procs and lives on. It runs in a cgroup namespace rooted at
+/// its group; where the hierarchy is mounted with nsdelegate (as systemd
+/// mounts it, and the kernel matrix's VMs) the kernel refuses the move and
+/// nothing survives. Without nsdelegate (this host's hybrid hierarchy) the
+/// move still works, as docs/rs-cgroup.md says, and -v says so.
+#[test]
+fn the_program_cannot_move_itself_out_of_its_group() {
+    let Some(mount) = setup() else { return };
+    let delegating = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some(mount.to_str().unwrap()) && l.contains("nsdelegate"));
+    let other = mount.join(unique("other"));
+    std::fs::create_dir(&other).unwrap();
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && echo moved; true",
+        other.display()
+    );
+    let name = unique("escape");
+    let run = cgroup(&["-v", "--name", &name, "--", "sh", "-c", &script]);
+    let held = std::fs::read_to_string(other.join("cgroup.procs")).unwrap();
+    std::fs::remove_dir(&other).unwrap();
+    if delegating {
+        assert_eq!(
+            run.stdout(),
+            "",
+            "the program moved itself out: {}",
+            run.stderr()
+        );
+        assert!(
+            run.stderr().contains("No such file or directory"),
+            "{}",
+            run.stderr()
+        );
+    } else {
+        assert_eq!(run.stdout(), "moved\n", "{}", run.stderr());
+        assert!(
+            run.stderr().contains("lacks nsdelegate"),
+            "{}",
+            run.stderr()
+        );
+    }
+    assert_eq!(held, "", "a process of the box is still running");
+}
+
+/// Groups the program makes under its own are removed with it (and what
+/// runs in them killed): the exit status stays the program's.
+#[test]
+fn subgroups_the_program_made_go_with_the_group() {
+    let Some(mount) = setup() else { return };
+    let name = unique("subgroups");
+    let dir = mount.join("rsns").join(&name);
+    let marker = marker_sleep();
+    let script = format!(
+        "mkdir -p {d}/sub1/child && sh -c 'echo $$ > {d}/sub1/child/cgroup.procs; exec sleep {marker}' & \
+         until grep -q . {d}/sub1/child/cgroup.procs; do sleep 0.01; done; exit 0",
+        d = dir.display()
+    );
+    let run = cgroup(&["--name", &name, "--", "sh", "-c", &script]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(!dir.exists(), "the group or a subgroup stayed");
+    assert!(
+        processes_with(&marker).is_empty(),
+        "a process in a subgroup survived"
+    );
+}
+
+/// Checks come before any change: --join with limits, --set on the core
+/// files that run a group, a bad --name, a --parent that walks out of the
+/// hierarchy. None of them writes anything.
+#[test]
+fn refusals_change_no_group() {
+    let Some(mount) = setup() else { return };
+    let parent = mount.join(unique("parent"));
+    std::fs::create_dir(&parent).unwrap();
+    let before = std::fs::read_to_string(parent.join("cgroup.max.descendants")).unwrap();
+    let join = format!("--join={}", parent.display());
+    cgroup(&[&join, "--set=cgroup.max.descendants=0", "true"]).fails_as(
+        "rs-cgroup",
+        1,
+        "limits and --set apply only to a group rs-cgroup makes",
+    );
+    cgroup(&[&join, "--pids=3", "true"]).fails_as("rs-cgroup", 1, "--join");
+    assert_eq!(
+        std::fs::read_to_string(parent.join("cgroup.max.descendants")).unwrap(),
+        before
+    );
+    for file in [
+        "cgroup.procs",
+        "cgroup.kill",
+        "cgroup.freeze",
+        "cgroup.subtree_control",
+        "cgroup.type",
+    ] {
+        cgroup(&[&format!("--set={file}=1"), "true"]).fails_as("rs-cgroup", 1, "runs the group");
+    }
+    cgroup(&["--set=memory.max=", "true"]).fails_as("rs-cgroup", 1, "has no value");
+    cgroup(&["--set=..=1", "true"]).fails_as("rs-cgroup", 1, "does not name an interface file");
+    let long = format!("--set=memory.max={}", "9".repeat(100_000));
+    let run = cgroup(&["--name", &unique("long"), &long, "true"]);
+    assert!(run.stderr().len() < 2000, "the value was echoed whole");
+    // A rejected name enables no controller on the way.
+    let controller = std::fs::read_to_string(mount.join("cgroup.controllers"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .map(str::to_string);
+    if let Some(c) = controller {
+        let parent_arg = format!("--parent={}", parent.display());
+        cgroup(&[
+            &parent_arg,
+            "--name=a/b",
+            &format!("--set={c}.max=1"),
+            "true",
+        ])
+        .fails_as("rs-cgroup", 1, "one path component");
+        assert_eq!(
+            std::fs::read_to_string(parent.join("cgroup.subtree_control"))
+                .unwrap()
+                .trim(),
+            "",
+            "the rejected run enabled a controller"
+        );
+    }
+    // `..` in --parent is refused before anything is written outside.
+    let base = mount.file_name().unwrap().to_string_lossy().to_string();
+    let walk = format!("--parent={}/../{base}/walk", mount.display());
+    cgroup(&[&walk, "--pids=3", "true"]).fails_as("rs-cgroup", 1, "names '..'");
+    assert!(
+        !mount
+            .parent()
+            .unwrap()
+            .join("cgroup.subtree_control")
+            .exists()
+    );
+    std::fs::remove_dir(&parent).unwrap();
 }

@@ -96,9 +96,12 @@ fn mountinfo(text: &str) -> Vec<Mnt> {
 /// The base names of the mounts right under the top-level mount of type
 /// `fstype`, with `+ro` on the read-only ones: what a racer would strip.
 fn children_of(mounts: &[Mnt], fstype: &str) -> Option<(bool, Vec<String>)> {
-    let top = mounts
-        .iter()
-        .find(|m| m.fstype == fstype && !mounts.iter().any(|p| p.id == m.parent && p.fstype == fstype))?;
+    let top = mounts.iter().find(|m| {
+        m.fstype == fstype
+            && !mounts
+                .iter()
+                .any(|p| p.id == m.parent && p.fstype == fstype)
+    })?;
     let mut names: Vec<String> = mounts
         .iter()
         .filter(|m| m.parent == top.id)
@@ -125,7 +128,13 @@ fn race(as_user: bool, n: usize, args: &str, mut after: impl FnMut()) -> Vec<Str
 }
 
 /// [`race`], where one run in `share` must get through.
-fn race_with(as_user: bool, n: usize, share: usize, args: &str, after: &mut dyn FnMut()) -> Vec<String> {
+fn race_with(
+    as_user: bool,
+    n: usize,
+    share: usize,
+    args: &str,
+    after: &mut dyn FnMut(),
+) -> Vec<String> {
     let mut ok = Vec::new();
     let mut failed = Vec::new();
     for _ in 0..n {
@@ -153,9 +162,12 @@ fn the_proc_masks_hold_while_the_image_swaps_proc() {
             return;
         }
         let scratch = Scratch::new("race-proc");
-        let Some(r) = image(&scratch, &["proc2"]) else { return };
+        let Some(r) = image(&scratch, &["proc2"]) else {
+            return;
+        };
         let flags = if as_user { "-Urpfm" } else { "-pfm" };
-        let cmd = format!("{UNSHARE} {flags} {PIVOT} --root {r} --proc -- /bin/sh -c '{MOUNTINFO}'");
+        let cmd =
+            format!("{UNSHARE} {flags} {PIVOT} --root {r} --proc -- /bin/sh -c '{MOUNTINFO}'");
         let want = children_of(&mountinfo(&sh(as_user, &cmd).ok()), "proc").expect("a proc");
         assert!(want.1.contains(&"sys+ro".to_string()), "{want:?}");
         assert!(want.1.iter().any(|n| n.starts_with("keys")), "{want:?}");
@@ -166,7 +178,10 @@ fn the_proc_masks_hold_while_the_image_swaps_proc() {
             .iter()
             .filter(|o| children_of(&mountinfo(o), "proc").as_ref() != Some(&want))
             .count();
-        eprintln!("proc race ({flags}): {} runs got through of {n}, racer won {wins}", outs.len());
+        eprintln!(
+            "proc race ({flags}): {} runs got through of {n}, racer won {wins}",
+            outs.len()
+        );
         assert_eq!(wins, 0, "the racer stripped the proc masks");
     }
 }
@@ -178,7 +193,9 @@ fn a_read_only_bind_stays_read_only_while_the_image_swaps_it_with_a_tmpfs() {
             return;
         }
         let scratch = Scratch::new("race-robind");
-        let Some(r) = image(&scratch, &["t", "ro"]) else { return };
+        let Some(r) = image(&scratch, &["t", "ro"]) else {
+            return;
+        };
         let src = scratch.join("src");
         std::fs::create_dir(&src).unwrap();
         std::fs::write(src.join("marker"), "").unwrap();
@@ -199,7 +216,10 @@ fn a_read_only_bind_stays_read_only_while_the_image_swaps_it_with_a_tmpfs() {
                 let _ = std::fs::remove_file(&won);
             }
         });
-        eprintln!("ro-bind race ({flags}): {} runs got through of {n}, racer won {wins}", outs.len());
+        eprintln!(
+            "ro-bind race ({flags}): {} runs got through of {n}, racer won {wins}",
+            outs.len()
+        );
         assert_eq!(wins, 0, "the box wrote into the read-only bind's source");
     }
 }
@@ -210,7 +230,9 @@ fn sys_firmware_stays_masked_while_the_image_swaps_sys() {
         return;
     }
     let scratch = Scratch::new("race-sys");
-    let Some(r) = image(&scratch, &["sys2"]) else { return };
+    let Some(r) = image(&scratch, &["sys2"]) else {
+        return;
+    };
     let cmd = format!(
         "{UNSHARE} -pfmn {PIVOT} --root {r} --proc --sys -- /bin/sh -c 'cat /proc/self/mountinfo'"
     );
@@ -226,8 +248,14 @@ fn sys_firmware_stays_masked_while_the_image_swaps_sys() {
         .iter()
         .filter(|o| children_of(&mountinfo(o), "sysfs").as_ref() != Some(&want))
         .count();
-    eprintln!("sys race: {} runs got through of {n}, racer won {wins}", outs.len());
-    assert_eq!(wins, 0, "the racer unmasked /sys/firmware or made /sys writable");
+    eprintln!(
+        "sys race: {} runs got through of {n}, racer won {wins}",
+        outs.len()
+    );
+    assert_eq!(
+        wins, 0,
+        "the racer unmasked /sys/firmware or made /sys writable"
+    );
 }
 
 #[test]
@@ -236,10 +264,10 @@ fn dev_is_never_made_in_the_image_while_the_image_swaps_dev() {
         return;
     }
     let scratch = Scratch::new("race-dev");
-    let Some(r) = image(&scratch, &["dev2"]) else { return };
-    let cmd = format!(
-        "{UNSHARE} -pfm {PIVOT} --root {r} --dev -- /bin/true"
-    );
+    let Some(r) = image(&scratch, &["dev2"]) else {
+        return;
+    };
+    let cmd = format!("{UNSHARE} -pfm {PIVOT} --root {r} --dev -- /bin/true");
     // The box itself writes nothing: a name in the box can be swapped too,
     // and a write through it would land in the image as the racer wants.
     let empty = |d: &str| std::fs::read_dir(Path::new(&r).join(d)).unwrap().count() == 0;
@@ -258,8 +286,14 @@ fn dev_is_never_made_in_the_image_while_the_image_swaps_dev() {
             }
         }
     });
-    eprintln!("dev race: {} runs got through of {n}, racer won {wins}", outs.len());
-    assert_eq!(wins, 0, "the box's /dev was made in the image on the host's disk");
+    eprintln!(
+        "dev race: {} runs got through of {n}, racer won {wins}",
+        outs.len()
+    );
+    assert_eq!(
+        wins, 0,
+        "the box's /dev was made in the image on the host's disk"
+    );
 }
 
 #[test]
@@ -268,16 +302,21 @@ fn keep_old_never_stacks_the_old_root_on_the_new_one() {
         return;
     }
     let scratch = Scratch::new("race-keepold");
-    let Some(r) = image(&scratch, &[]) else { return };
+    let Some(r) = image(&scratch, &[]) else {
+        return;
+    };
     // mnt is a directory; its rival a symlink to the new root itself. Runs
     // that find the symlink are refused, so fewer get through.
-    std::os::unix::fs::symlink("/", Path::new(&r).join("mnt2")).unwrap();
+    std::os::unix::fs::symlink(".", Path::new(&r).join("mnt2")).unwrap();
     let cmd = format!("{UNSHARE} -m {PIVOT} --root {r} --keep-old=/mnt -- /bin/cat /etc/hostname");
     assert_eq!(sh(false, &cmd).ok().trim(), "box");
     let _racer = Racer::start(&format!("{r}/mnt"), &format!("{r}/mnt2"));
     let n = runs();
     let outs = race_with(false, n, 10, &cmd, &mut || {});
     let wins = outs.iter().filter(|o| o.trim() != "box").count();
-    eprintln!("keep-old race: {} runs got through of {n}, racer won {wins}", outs.len());
+    eprintln!(
+        "keep-old race: {} runs got through of {n}, racer won {wins}",
+        outs.len()
+    );
     assert_eq!(wins, 0, "the old root was stacked on the new one");
 }

@@ -293,3 +293,99 @@ fn bad_mount_options_name_the_value() {
         assert!(run.stderr().contains(needle), "{args:?}: {}", run.stderr());
     }
 }
+
+/// `--ro` holds for the mounts already in the image too, and comes before
+/// ours (the tmpfs stays writable); a destination that names `..` (the new
+/// root itself, or anything) is refused before anything is mounted.
+#[test]
+fn ro_is_recursive_and_dot_dot_never_reaches_the_root() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let Some(r) = rootfs_or_skip() else { return };
+        let flags = if as_user { "-Urm" } else { "-m" };
+        let script = format!(
+            "mount -t tmpfs inner {r}/mnt && {PIVOT} --root {r} --ro --tmpfs=/tmp -- /bin/sh -c \
+             'touch /mnt/x || echo mnt-read-only; touch /tmp/x && echo tmp-writable'"
+        );
+        let run = sh(as_user, &format!("{UNSHARE} {flags} sh -c \"{script}\""));
+        assert_eq!(
+            run.stdout(),
+            "mnt-read-only\ntmp-writable\n",
+            "{}",
+            run.stderr()
+        );
+        for dst in [
+            "--bind=/tmp:/..",
+            "--tmpfs=/..",
+            "--tmpfs=/proc/..",
+            "--ro-bind=/etc:/etc/../x",
+        ] {
+            let run = sh(
+                as_user,
+                &format!("{UNSHARE} {flags} {PIVOT} --root {r} {dst} -- /bin/touch /OVERROOT"),
+            );
+            assert_eq!(run.code(), 1, "{dst}: {}", run.stderr());
+            assert!(
+                run.stderr().contains("names '..'"),
+                "{dst}: {}",
+                run.stderr()
+            );
+        }
+        assert!(!std::path::Path::new(&r).join("OVERROOT").exists());
+    }
+}
+
+/// A mount inside an earlier one is made in order, on what the earlier
+/// mount holds: in a tmpfs of ours the mount point is made (nothing is
+/// written to the image), in a bind it must exist there.
+#[test]
+fn mounts_inside_earlier_mounts_are_made_in_order() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let Some(r) = rootfs_or_skip() else { return };
+        let scratch = Scratch::new("pivot-nested");
+        let src = scratch.join("src");
+        std::fs::create_dir_all(src.join("sub")).unwrap();
+        std::fs::write(src.join("hello"), "hi\n").unwrap();
+        let s = src.display();
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        let run = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} {PIVOT} --root {r} --dev --tmpfs=/tmp --bind={s}:/tmp/x/y \
+                 --ro-bind={s}/hello:/tmp/f --ro-bind={s}/hello:/dev/hello --tmpfs=/tmp/x/y/sub -- \
+                 /bin/sh -c 'cat /tmp/x/y/hello /tmp/f /dev/hello; ls /tmp/x/y/sub | wc -l; \
+                 echo z > /tmp/f || echo f-read-only'"
+            ),
+        );
+        assert_eq!(
+            run.stdout(),
+            "hi\nhi\nhi\n0\nf-read-only\n",
+            "{}",
+            run.stderr()
+        );
+        assert!(
+            !std::path::Path::new(&r).join("tmp/x").exists(),
+            "nothing made in the image"
+        );
+        // Inside a bind (the host's directory) a missing mount point is an
+        // error, not a directory made on the host.
+        let run = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} {PIVOT} --root {r} --bind={s}:/mnt --tmpfs=/mnt/new -- /bin/true"
+            ),
+        );
+        assert_eq!(run.code(), 1, "{}", run.stderr());
+        assert!(
+            run.stderr().contains("'/mnt/new' does not exist"),
+            "{}",
+            run.stderr()
+        );
+        assert!(!src.join("new").exists());
+    }
+}

@@ -199,6 +199,11 @@ fn the_init_keeps_nothing_of_the_old_root_after_the_program_pivots() {
         assert!(!out.contains("host secret"), "{out}{}", run.stderr());
         // Its working directory and root are the box's own /, it holds no
         // descriptor of a file, and the host's tree is out of sight.
-        assert_eq!(out.lines().collect::<Vec<_>>(), ["/", "/", "0", "0", secret.to_str().unwrap()], "{}", run.stderr());
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            ["/", "/", "0", "0", secret.to_str().unwrap()],
+            "{}",
+            run.stderr()
+        );
     }
 }

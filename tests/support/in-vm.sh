@@ -20,6 +20,13 @@ uname -r >"$out/kernel"
 # host this would hide /tmp.
 if [ "${RSNS_IN_VM:-}" = 1 ]; then
     mount -t tmpfs tmpfs /tmp
+    # As systemd mounts a unified hierarchy: cgroup namespaces are
+    # delegation boundaries (rs-cgroup's group holds its program).
+    if grep -q ' /sys/fs/cgroup .* - cgroup2 ' /proc/self/mountinfo; then
+        mount -o remount,nsdelegate /sys/fs/cgroup || true
+    fi
+    # RSNS_RACE_RUNS: fewer racer runs per case under emulation.
+    export RSNS_RACE_RUNS=${RSNS_RACE_RUNS:-100}
 fi
 # Modules a test uses that a user namespace cannot load on demand (overlay
 # for the cookbook's layers, veth and tun for the network tests).

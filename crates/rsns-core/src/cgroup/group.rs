@@ -20,15 +20,26 @@ pub struct Group {
 
 /// Writes `value` to `dir/file`, with a message that names both.
 pub fn write(dir: &Path, file: &str, value: &str) -> Result<(), SysError> {
+    use std::io::Write;
     let path = dir.join(file);
-    std::fs::write(&path, value).map_err(|e| {
-        let errno = io_errno(&e);
-        SysError::new(
-            format!("cannot write '{value}' to {}", safe_path(&path)),
-            errno,
-        )
-        .with_hint(hint(errno, file, value))
-    })
+    // Never create: a file the kernel does not have is ENOENT, not a
+    // refusal to make a new file in the group.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(value.as_bytes()))
+        .map_err(|e| {
+            let errno = io_errno(&e);
+            SysError::new(
+                format!(
+                    "cannot write '{}' to {}",
+                    super::limits::shown(value),
+                    safe_path(&path)
+                ),
+                errno,
+            )
+            .with_hint(hint(errno, file, value))
+        })
 }
 
 fn hint(errno: Errno, file: &str, value: &str) -> Option<String> {
@@ -55,7 +66,14 @@ fn hint(errno: Errno, file: &str, value: &str) -> Option<String> {
             "no such interface file: {file} (its controller may not be enabled here, or the \
              kernel has no such file)"
         ),
-        (Errno::EINVAL | Errno::ERANGE, _) => format!("the kernel refused the value for {file}"),
+        (Errno::EBUSY, _) => {
+            "cgroup v2's no-internal-processes rule, or the group is in use".into()
+        }
+        (Errno::EINVAL | Errno::ERANGE, _) => format!(
+            "{file} does not take '{}' (see what it holds now: cat {file} in a group; the \
+             kernel's cgroup-v2 documentation lists each file's format)",
+            super::limits::shown(value)
+        ),
         _ => return None,
     })
 }
@@ -203,9 +221,13 @@ impl Group {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if !killed {
+                // The freeze holds the whole subtree; kill what each
+                // group of it holds.
                 let _ = write(&self.dir, "cgroup.freeze", "1");
-                let procs =
-                    std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
+                let mut procs = String::new();
+                for dir in subtree(&self.dir) {
+                    procs += &std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+                }
                 for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
                     let _ = nix::sys::signal::kill(
                         nix::unistd::Pid::from_raw(pid),
@@ -229,25 +251,54 @@ impl Group {
         }
     }
 
-    /// rmdir, once empty (the kernel may take a moment after the last exit).
+    /// rmdir of the group and of every group the program made under it,
+    /// deepest first, once empty (the kernel may take a moment after the
+    /// last exit).
     pub fn remove(&self) -> Result<(), SysError> {
         let deadline = Instant::now() + Duration::from_secs(5);
-        let mut pause = Duration::from_micros(20);
-        loop {
-            match std::fs::remove_dir(&self.dir) {
-                Ok(()) => return Ok(()),
-                Err(e) if io_errno(&e) == Errno::EBUSY && Instant::now() < deadline => {
-                    // The last exit settles within microseconds: retry at
-                    // once, then back off to 5 ms.
-                    std::thread::sleep(pause);
-                    pause = (pause * 4).min(Duration::from_millis(5));
-                }
-                Err(e) => {
-                    return Err(SysError::new(
-                        format!("cannot remove the cgroup {}", safe_path(&self.dir)),
-                        io_errno(&e),
-                    ));
-                }
+        for dir in subtree(&self.dir).into_iter().rev() {
+            remove_one(&dir, deadline)?;
+        }
+        Ok(())
+    }
+}
+
+/// `dir` and every group below it, parents before children. A group's
+/// subdirectories are its child groups (cgroupfs has no other kind).
+fn subtree(dir: &Path) -> Vec<PathBuf> {
+    let mut all = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < all.len() {
+        if let Ok(entries) = std::fs::read_dir(&all[i]) {
+            let mut children: Vec<PathBuf> = entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect();
+            children.sort();
+            all.extend(children);
+        }
+        i += 1;
+    }
+    all
+}
+
+fn remove_one(dir: &Path, deadline: Instant) -> Result<(), SysError> {
+    let mut pause = Duration::from_micros(20);
+    loop {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if io_errno(&e) == Errno::EBUSY && Instant::now() < deadline => {
+                // The last exit settles within microseconds: retry at
+                // once, then back off to 5 ms.
+                std::thread::sleep(pause);
+                pause = (pause * 4).min(Duration::from_millis(5));
+            }
+            Err(e) => {
+                return Err(SysError::new(
+                    format!("cannot remove the cgroup {}", safe_path(dir)),
+                    io_errno(&e),
+                ));
             }
         }
     }

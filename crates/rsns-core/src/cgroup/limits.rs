@@ -140,23 +140,57 @@ pub fn cpu_list(text: &str) -> Result<String, BadValue> {
     }
 }
 
-/// `--set=FILE=VALUE`: any interface file of the group, named without a
-/// path.
+/// The core files (`cgroup.*`) that are limits, and so may be `--set`; the
+/// others run the group itself (cgroup.procs, cgroup.kill, cgroup.freeze,
+/// cgroup.subtree_control, ...), which is rs-cgroup's job.
+const CORE_LIMITS: [&str; 2] = ["cgroup.max.depth", "cgroup.max.descendants"];
+
+/// A value as messages show it: a long one cut, with its length.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 64;
+    if value.len() <= MAX {
+        return value.to_string();
+    }
+    let mut end = MAX;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &value[..end], value.len())
+}
+
+/// `--set=FILE=VALUE`: an interface file of the group, named without a
+/// path, that holds a limit.
 pub fn set(text: &str) -> Result<Limit, BadValue> {
     let (file, value) = text
         .split_once('=')
-        .ok_or_else(|| bad("--set", text, "is not FILE=VALUE"))?;
-    let plain = !file.is_empty()
-        && file.contains('.')
-        && file
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_');
+        .ok_or_else(|| bad("--set", &shown(text), "is not FILE=VALUE"))?;
+    // controller.name[.name...]: lower-case words joined by dots.
+    let plain = file.split('.').count() >= 2
+        && file.split('.').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
     if !plain {
         return Err(bad(
             "--set",
-            text,
+            &shown(text),
             "does not name an interface file (like memory.oom.group)",
         ));
+    }
+    if file.starts_with("cgroup.") && !CORE_LIMITS.contains(&file) {
+        return Err(bad(
+            "--set",
+            &shown(text),
+            &format!(
+                "names a core file that runs the group, not a limit; rs-cgroup runs the group \
+                 itself (the core files --set takes: {})",
+                CORE_LIMITS.join(", ")
+            ),
+        ));
+    }
+    if value.is_empty() {
+        return Err(bad("--set", text, "has no value (FILE=VALUE)"));
     }
     Ok(Limit::new(file, value))
 }
@@ -215,8 +249,36 @@ mod tests {
         );
         assert_eq!(l.controller(), Some("memory"));
         assert_eq!(set("cgroup.max.depth=2").unwrap().controller(), None);
-        for bad in ["memory.max", "../x=1", "=1", "nodot=1", "a/b.c=1"] {
+        for bad in [
+            "memory.max",
+            "../x=1",
+            "=1",
+            "nodot=1",
+            "a/b.c=1",
+            "..=1",
+            ".max=1",
+            "memory.max=",
+            "cgroup.procs=1",
+            "cgroup.kill=1",
+            "cgroup.freeze=1",
+            "cgroup.subtree_control=+memory",
+        ] {
             assert!(set(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            set("cgroup.max.descendants=0").unwrap().file,
+            "cgroup.max.descendants"
+        );
+        let long = format!("memory.max={}", "9".repeat(100_000));
+        assert!(set(&long).is_ok());
+        assert!(shown(&"9".repeat(100_000)).ends_with("... (100000 bytes)"));
+        assert!(
+            set("cgroup.kill=1")
+                .unwrap_err()
+                .to_string()
+                .contains("runs the group"),
+            "{}",
+            set("cgroup.kill=1").unwrap_err()
+        );
     }
 }

@@ -66,10 +66,93 @@ impl CgroupError {
 /// top itself is exempt from the no-internal-processes rule).
 const DEFAULT_PARENT: &str = "rsns";
 
-/// Whether `dir` is a directory of a cgroup2 file system.
-fn is_cgroup2(dir: &Path) -> bool {
-    nix::sys::statfs::statfs(dir)
-        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
+/// `dir` (for `option`) as a group of the cgroup2 hierarchy at `mount`:
+/// under the mount, named without `..`, resolved by the kernel beneath the
+/// mount without symlinks, and a cgroup2 directory. Returned as the clean
+/// path every later step uses, so nothing we write can land outside the
+/// hierarchy (a lexical prefix is not enough: `mount/../mount/x`).
+fn within(mount: &Path, option: &str, dir: &Path) -> Result<PathBuf, CgroupError> {
+    use std::os::fd::AsFd;
+    use std::path::Component;
+    let bad = |why: &str| {
+        CgroupError::Usage(format!(
+            "{option}={}: {why} (a group of the cgroup v2 hierarchy mounted at {})",
+            safe_path(dir),
+            safe_path(mount)
+        ))
+    };
+    let absolute = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| bad(&e.to_string()))?
+            .join(dir)
+    };
+    let rel = absolute
+        .strip_prefix(mount)
+        .map_err(|_| bad("not under the cgroup2 mount"))?;
+    let mut clean = PathBuf::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(n) => clean.push(n),
+            Component::CurDir => {}
+            _ => return Err(bad("names '..'; give the group's own path")),
+        }
+    }
+    let top = open(
+        mount,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| SysError::new(format!("open {}", safe_path(mount)), e))?;
+    let target = if clean.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        clean.as_path()
+    };
+    let how = nix::fcntl::OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+        .resolve(
+            nix::fcntl::ResolveFlag::RESOLVE_BENEATH
+                | nix::fcntl::ResolveFlag::RESOLVE_NO_SYMLINKS
+                | nix::fcntl::ResolveFlag::RESOLVE_NO_XDEV,
+        );
+    let fd = nix::fcntl::openat2(top.as_fd(), target, how).map_err(|e| match e {
+        Errno::ELOOP => bad("goes through a symlink"),
+        Errno::EXDEV => bad("is not a group of that hierarchy"),
+        e => bad(&crate::error::errno_text(e)),
+    })?;
+    let is_cgroup2 = nix::sys::statfs::fstatfs(fd.as_fd())
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
+    if !is_cgroup2 {
+        return Err(bad("not a cgroup v2 group"));
+    }
+    Ok(mount.join(clean))
+}
+
+/// Whether the hierarchy at `mount` treats cgroup namespaces as delegation
+/// boundaries (mounted with nsdelegate, as systemd does): only then does
+/// the kernel refuse a move out of the namespace's root.
+fn ns_delegate(mount: &Path) -> bool {
+    let Ok(text) = crate::mountinfo::read_own() else {
+        return false;
+    };
+    text.split(|&b| b == b'\n').any(|line| {
+        let line = String::from_utf8_lossy(line);
+        let mut fields = line.split(' ');
+        fields.nth(4).is_some_and(|p| Path::new(p) == mount)
+            && line
+                .split(" - ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').nth(2))
+                .is_some_and(|opts| opts.split(',').any(|o| o == "nsdelegate"))
+    })
+}
+
+/// Whether we hold CAP_SYS_ADMIN, which a new cgroup namespace needs.
+fn can_make_cgroup_ns() -> bool {
+    const CAP_SYS_ADMIN: u32 = 21;
+    sys::cap_get().is_ok_and(|c| c.effective & (1 << CAP_SYS_ADMIN) != 0)
 }
 
 /// Removes a group we made unless disarmed: a failure leaves nothing.
@@ -96,25 +179,45 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     })?;
     let exec = ExecPlan::command(&opts.command, ProgramEnv::Inherit)
         .map_err(|e| CgroupError::Usage(e.to_string()))?;
+    // Everything is checked before the first change to any group.
+    if opts.join.is_some() && !opts.limits.is_empty() {
+        return Err(CgroupError::Usage(
+            "--join runs the program in an existing group as it is: limits and --set apply \
+             only to a group rs-cgroup makes (drop --join, or set the group's files yourself)"
+                .into(),
+        ));
+    }
+    if let Some(name) = &opts.name
+        && (name.is_empty() || name.contains('/') || name == "." || name == "..")
+    {
+        return Err(CgroupError::Usage(format!(
+            "--name={}: a group name is one path component",
+            safe_path(Path::new(name))
+        )));
+    }
     let group = match &opts.join {
-        Some(dir) => {
-            if !is_cgroup2(dir) {
-                return Err(CgroupError::Usage(format!(
-                    "--join={}: not a cgroup v2 group",
-                    safe_path(dir)
-                )));
-            }
-            Group {
-                dir: dir.clone(),
-                owned: false,
-            }
-        }
+        Some(dir) => Group {
+            dir: within(&mount, "--join", dir)?,
+            owned: false,
+        },
         None => make_group(&mount, &opts)?,
     };
     let mut cleanup = Cleanup(group.owned.then_some(&group));
     group.apply(&opts.limits)?;
 
     let mut inside = plain_inside(exec);
+    // A cgroup namespace rooted at the group: the program can name no group
+    // outside it, and the kernel refuses to move a process to a group
+    // outside its namespace's root. It needs CAP_SYS_ADMIN; an ordinary
+    // user's program runs without (docs/rs-cgroup.md says what that leaves).
+    inside.cgroup_ns = group.owned && can_make_cgroup_ns();
+    if inside.cgroup_ns && !ns_delegate(&mount) {
+        tracing::info!(
+            mount = %safe_path(&mount),
+            "the cgroup2 mount lacks nsdelegate: the cgroup namespace hides other groups, but a \
+             privileged program can still move itself out (see docs/rs-cgroup.md)"
+        );
+    }
     let dir_fd = open(
         group.dir.as_path(),
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -213,13 +316,7 @@ fn make_group(mount: &Path, opts: &CgroupOptions) -> Result<Group, CgroupError> 
             ));
         }
     };
-    if !is_cgroup2(&parent) {
-        return Err(CgroupError::Usage(format!(
-            "--parent={}: not a group of the cgroup v2 hierarchy (mounted at {})",
-            safe_path(&parent),
-            safe_path(mount)
-        )));
-    }
+    let parent = within(mount, "--parent", &parent)?;
     let mut wanted: Vec<&str> = opts.limits.iter().filter_map(Limit::controller).collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -250,10 +347,5 @@ fn make_group(mount: &Path, opts: &CgroupOptions) -> Result<Group, CgroupError> 
         .name
         .clone()
         .unwrap_or_else(|| format!("rsns-{}", std::process::id()));
-    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-        return Err(CgroupError::Usage(format!(
-            "--name={name}: a group name is one path component"
-        )));
-    }
     Ok(Group::create(&parent, &name)?)
 }

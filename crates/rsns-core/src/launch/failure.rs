@@ -73,6 +73,12 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
             "cannot move into the cgroup (write cgroup.procs)".into(),
             None,
         ),
+        Step::CgroupNs => (
+            "cannot start the program in a cgroup namespace of its group (unshare \
+             CLONE_NEWCGROUP)"
+                .into(),
+            None,
+        ),
         Step::TimeEnter => (
             "cannot enter the new time namespace (setns time_for_children)".into(),
             None,

@@ -101,8 +101,13 @@ pub(crate) fn run_as_init(inside: &mut Inside, status: Sender, report: Sender) -
 
 /// The working directory, opened for the program, with the init moved to
 /// `/`, and a pipe the program waits on until the init has closed it.
-fn hold_nothing_of_the_old_root()
--> Result<(std::os::fd::OwnedFd, (std::os::fd::OwnedFd, std::os::fd::OwnedFd)), nix::errno::Errno> {
+fn hold_nothing_of_the_old_root() -> Result<
+    (
+        std::os::fd::OwnedFd,
+        (std::os::fd::OwnedFd, std::os::fd::OwnedFd),
+    ),
+    nix::errno::Errno,
+> {
     use nix::fcntl::{OFlag, open};
     let cwd = open(
         c".",

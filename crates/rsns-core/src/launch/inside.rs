@@ -47,10 +47,11 @@ pub(crate) enum Step {
     JoinCgroup,
     MountBinfmt,
     LoadInterp,
+    CgroupNs,
 }
 
 impl Step {
-    const ALL: [Step; 21] = [
+    const ALL: [Step; 22] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -72,6 +73,7 @@ impl Step {
         Step::JoinCgroup,
         Step::MountBinfmt,
         Step::LoadInterp,
+        Step::CgroupNs,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -135,6 +137,9 @@ pub struct Inside {
     /// A cgroup the child moves itself into first, where the kernel could
     /// not start it inside with clone3.
     pub join_cgroup: Option<CgroupJoin>,
+    /// Once in its cgroup: a new cgroup namespace rooted there, so the
+    /// program cannot name, and so cannot move to, any group outside it.
+    pub cgroup_ns: bool,
     pub exec: ExecPlan,
 }
 
@@ -179,6 +184,7 @@ pub fn plain_inside(exec: ExecPlan) -> Inside {
         signal_mask: None,
         new_session: false,
         join_cgroup: None,
+        cgroup_ns: false,
         exec,
     }
 }
@@ -267,6 +273,10 @@ impl Inside {
     pub(crate) fn prepare_exec(&self) -> Result<(), StepFailure> {
         if let Some(join) = self.join_cgroup.as_ref().filter(|j| j.needed.get()) {
             write(join.procs.as_fd(), b"0").map_err(at(Step::JoinCgroup))?;
+        }
+        if self.cgroup_ns {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+                .map_err(at(Step::CgroupNs))?;
         }
         if let Some(root) = &self.root {
             chroot(root.as_c_str()).map_err(at(Step::Chroot))?;

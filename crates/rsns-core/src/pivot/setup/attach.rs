@@ -46,8 +46,13 @@ pub(super) fn new_fs(
 }
 
 /// Attaches the detached (or moves the attached) mount `mnt` onto `dst`.
-pub(super) fn attach(option: &str, mnt: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Result<(), PivotError> {
-    sys::move_mount(mnt, dst, c"").map_err(|e| mount_error(option, "attach the mount (move_mount)", e))
+pub(super) fn attach(
+    option: &str,
+    mnt: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+) -> Result<(), PivotError> {
+    sys::move_mount(mnt, dst, c"")
+        .map_err(|e| mount_error(option, "attach the mount (move_mount)", e))
 }
 
 /// A bind of `src` (with the mounts below it) onto `dst`: the copy is made
@@ -58,7 +63,8 @@ pub(super) fn bind_tree(
     dst: BorrowedFd<'_>,
     read_only: bool,
 ) -> Result<OwnedFd, PivotError> {
-    let tree = sys::clone_tree(src, true).map_err(|e| mount_error(option, "bind mount (open_tree)", e))?;
+    let tree =
+        sys::clone_tree(src, true).map_err(|e| mount_error(option, "bind mount (open_tree)", e))?;
     if !read_only {
         attach(option, tree.as_fd(), dst)?;
         return Ok(tree);
@@ -93,16 +99,25 @@ fn read_only_each(option: &str, top: BorrowedFd<'_>) -> Result<(), PivotError> {
     let top_id = sys::mount_of(top, c"")
         .map_err(|e| SysError::new(format!("{option}: statx of the mount"), e))?
         .mnt_id;
-    let text = crate::mountinfo::read_own().map_err(|e| SysError::new(format!("{option}: read mountinfo"), crate::error::io_errno(&e)))?;
+    let text = crate::mountinfo::read_own().map_err(|e| {
+        SysError::new(
+            format!("{option}: read mountinfo"),
+            crate::error::io_errno(&e),
+        )
+    })?;
     let mounts = crate::mountinfo::parse(&text);
     let Some(top_mount) = mounts.iter().find(|m| m.id == top_id) else {
-        return Err(PivotError::Refused(format!("{option}: the mount is not in mountinfo")));
+        return Err(PivotError::Refused(format!(
+            "{option}: the mount is not in mountinfo"
+        )));
     };
     // Every mount whose chain of parents reaches `top`, parents first.
     let below = |id: u64| {
         let mut at = id;
         for _ in 0..mounts.len() {
-            let Some(m) = mounts.iter().find(|m| m.id == at) else { return false };
+            let Some(m) = mounts.iter().find(|m| m.id == at) else {
+                return false;
+            };
             if m.parent == top_id {
                 return true;
             }
@@ -121,7 +136,8 @@ fn read_only_each(option: &str, top: BorrowedFd<'_>) -> Result<(), PivotError> {
         let how = nix::fcntl::OpenHow::new()
             .flags(nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC)
             .resolve(
-                nix::fcntl::ResolveFlag::RESOLVE_BENEATH | nix::fcntl::ResolveFlag::RESOLVE_NO_SYMLINKS,
+                nix::fcntl::ResolveFlag::RESOLVE_BENEATH
+                    | nix::fcntl::ResolveFlag::RESOLVE_NO_SYMLINKS,
             );
         let fd = crate::pivot::lookup::openat2_retrying(top, name.as_c_str(), how);
         let same = fd

@@ -120,7 +120,9 @@ fn open_in(at: &At<'_>, make: bool, dir: bool) -> Result<OwnedFd, PivotError> {
         opened = openat2_retrying(at.base, name.as_c_str(), how());
     }
     let fd = opened.map_err(|e| match e {
-        Errno::ELOOP => at.refused("goes through a symlink in the new root; name the real path (no symlinks)"),
+        Errno::ELOOP => {
+            at.refused("goes through a symlink in the new root; name the real path (no symlinks)")
+        }
         Errno::ENOENT => at.refused("does not exist in the new root; create it in the image first"),
         Errno::ENOTDIR => at.refused("goes through a file that is not a directory"),
         Errno::ENOSYS => PivotError::Refused(format!(

@@ -83,12 +83,7 @@ pub(super) fn mount_dev(
     nodes: &[(&'static str, OwnedFd)],
 ) -> Result<OwnedFd, PivotError> {
     let dev_dir = dest::open_dir(&dest::At::named(root, "--dev", "dev"), false)?;
-    let mnt = attach::new_fs(
-        "--dev",
-        c"tmpfs",
-        &[("mode", "0755")],
-        attach::NOSUID,
-    )?;
+    let mnt = attach::new_fs("--dev", c"tmpfs", &[("mode", "0755")], attach::NOSUID)?;
     attach::attach("--dev", mnt.as_fd(), dev_dir.as_fd())?;
     // The mount's own root, as a directory to make things in.
     let dev = openat(

@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 use super::PivotError;
 
-
 /// What to mount in the new root besides the image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RootSetup {
@@ -144,7 +143,8 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
         dest::open_dir(&dest::At::named(root, "--sys", "sys"), false)?;
     }
     for (i, (m, src)) in setup.mounts.iter().zip(&checked.sources).enumerate() {
-        let rel = dest::normalized(m.dst()).map_err(|why| dest::refused(&m.option(), m.dst(), why))?;
+        let rel =
+            dest::normalized(m.dst()).map_err(|why| dest::refused(&m.option(), m.dst(), why))?;
         if earlier(setup, i).iter().any(|d| rel.starts_with(d)) {
             continue;
         }

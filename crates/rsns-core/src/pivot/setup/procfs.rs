@@ -72,7 +72,10 @@ fn open_in_proc(proc: BorrowedFd<'_>, name: &str) -> Result<Option<OwnedFd>, Piv
 /// A new proc, made detached and attached onto the image's /proc; the
 /// read-only and masked paths are then made inside it through its own
 /// descriptor. Returns that mount.
-pub(super) fn mount_proc(root: BorrowedFd<'_>, null: BorrowedFd<'_>) -> Result<OwnedFd, PivotError> {
+pub(super) fn mount_proc(
+    root: BorrowedFd<'_>,
+    null: BorrowedFd<'_>,
+) -> Result<OwnedFd, PivotError> {
     let dir = open_dir(&At::named(root, "--proc", "proc"), false)?;
     let proc = attach::new_fs(
         "--proc",
@@ -81,12 +84,14 @@ pub(super) fn mount_proc(root: BorrowedFd<'_>, null: BorrowedFd<'_>) -> Result<O
         attach::NOSUID | attach::NODEV | attach::NOEXEC,
     )
     .map_err(|e| match e {
-        PivotError::Sys(e) if e.errno == Errno::EPERM => PivotError::from(e.with_hint(Some(
-            "in a user namespace, proc can be mounted only by a process whose user namespace \
+        PivotError::Sys(e) if e.errno == Errno::EPERM => PivotError::from(
+            e.with_hint(Some(
+                "in a user namespace, proc can be mounted only by a process whose user namespace \
              owns its PID namespace (rs-unshare -Upf), and only where the host's proc is not \
              partly hidden by mounts over it"
-                .to_string(),
-        ))),
+                    .to_string(),
+            )),
+        ),
         e => e,
     })?;
     attach::attach("--proc", proc.as_fd(), dir.as_fd())?;

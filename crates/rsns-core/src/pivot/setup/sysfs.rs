@@ -10,9 +10,9 @@ use nix::sys::stat::Mode;
 
 use super::attach;
 use super::dest::{At, mount_tmpfs, open_dir};
-use crate::pivot::lookup::openat2_retrying;
 use crate::error::SysError;
 use crate::pivot::PivotError;
+use crate::pivot::lookup::openat2_retrying;
 
 /// Returns the mount at /sys, whose own descriptor the mask is made from.
 pub(super) fn mount_sys(root: BorrowedFd<'_>) -> Result<OwnedFd, PivotError> {
