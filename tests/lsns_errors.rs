@@ -120,3 +120,23 @@ fn deeply_nested_filters_work_or_fail_cleanly_on_a_small_stack() {
         assert!(run.stdout().lines().count() > 1, "{}", run.stdout());
     }
 }
+
+/// A pattern that would compile to gigabytes, or nest deeper than a stack,
+/// is refused in one line (it grew to 23 GB, and segfaulted).
+#[test]
+fn huge_and_deep_patterns_are_refused_in_one_line() {
+    let deep = format!(
+        "COMMAND =~ \"{}a{}\"",
+        "(".repeat(15_000),
+        ")".repeat(15_000)
+    );
+    for (filter, needle) in [
+        ("COMMAND =~ \"a{1000}{1000}{1000}\"", "too large"),
+        (deep.as_str(), "nests"),
+    ] {
+        let run = lsns(&["-Q", filter]);
+        assert_eq!(run.code(), 1, "{}", run.stderr());
+        assert!(run.stderr().contains(needle), "{}", run.stderr());
+        assert_eq!(run.stderr().lines().count(), 1, "{}", run.stderr());
+    }
+}

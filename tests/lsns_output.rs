@@ -267,3 +267,45 @@ fn a_scan_under_churn_always_succeeds_and_stays_consistent() {
         churner.join().unwrap();
     }
 }
+
+/// A path with a real newline and one with the text `\x0a` never print the
+/// same: the table escapes a backslash before `x` as lsns does, raw output
+/// every backslash, and JSON carries the real text. (In a mount namespace
+/// of its own, so the files are not in the other tests' tables.)
+#[test]
+fn a_newline_and_the_text_backslash_x0a_print_differently() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("lsns-escape");
+    let dir = scratch.path.display().to_string();
+    let script = format!(
+        "cd {dir} && touch 'a
+b' 'a\\x0ab' && {UNSHARE} --uts='a
+b' true && \
+         {UNSHARE} --uts='a\\x0ab' true && {LSNS} -t uts -n --nowrap -o NSFS | grep {dir}; \
+         echo ---; {LSNS} -t uts -n -r -o NSFS | grep {dir}; echo ---; {LSNS} -J -t uts -o NSFS"
+    );
+    let out = unshare(&["-m", "sh", "-c", &script]).ok();
+    let parts: Vec<&str> = out.split("---\n").collect();
+    let mut table: Vec<&str> = parts[0].lines().map(str::trim).collect();
+    table.sort();
+    assert_eq!(
+        table,
+        [format!("{dir}/a\\x0ab"), format!("{dir}/a\\x5cx0ab")],
+        "{out}"
+    );
+    let raw: Vec<&str> = parts[1].lines().collect();
+    assert_eq!(raw.len(), 2, "{out}");
+    assert_ne!(raw[0], raw[1]);
+    let json: serde_json::Value = serde_json::from_str(parts[2]).unwrap();
+    let mut paths: Vec<String> = json["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["nsfs"].as_str().map(str::to_string))
+        .filter(|p| p.contains(&dir))
+        .collect();
+    paths.sort();
+    assert_eq!(paths, [format!("{dir}/a\nb"), format!("{dir}/a\\x0ab")]);
+}

@@ -335,74 +335,6 @@ pub fn terminal_width(fd: std::os::fd::BorrowedFd<'_>) -> Option<usize> {
     (ret == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
 }
 
-/// A POSIX extended regular expression (regcomp(3)), the dialect util-linux
-/// filters use.
-pub struct Regex {
-    compiled: Box<libc::regex_t>,
-}
-
-impl Regex {
-    /// Compiles `pattern`; the error is regerror(3)'s text.
-    pub fn new(pattern: &str) -> Result<Regex, String> {
-        let c_pattern = CString::new(pattern).map_err(|_| "NUL byte in pattern".to_string())?;
-        // SAFETY: regex_t is a plain C struct for which all-zero bytes are a
-        // valid (not yet compiled) value; regcomp initialises it.
-        let mut compiled: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
-        // SAFETY: `compiled` points to writable storage for one regex_t and
-        // `c_pattern` is a NUL-terminated string that outlives the call.
-        let rc = unsafe {
-            libc::regcomp(
-                &mut *compiled,
-                c_pattern.as_ptr(),
-                libc::REG_EXTENDED | libc::REG_NOSUB,
-            )
-        };
-        if rc != 0 {
-            let mut buf = [0u8; 256];
-            // SAFETY: regerror writes at most buf.len() bytes, NUL-terminated,
-            // describing error `rc` of `compiled`.
-            unsafe {
-                libc::regerror(rc, &*compiled, buf.as_mut_ptr().cast(), buf.len());
-            }
-            let text = CStr::from_bytes_until_nul(&buf)
-                .map(|t| t.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            return Err(text);
-        }
-        Ok(Regex { compiled })
-    }
-
-    /// Whether `text` contains a match (a NUL byte ends the text).
-    pub fn is_match(&self, text: &str) -> bool {
-        let c_text = match CString::new(text) {
-            Ok(c) => c,
-            Err(e) => {
-                let end = e.nul_position();
-                CString::new(&text.as_bytes()[..end]).unwrap_or_default()
-            }
-        };
-        // SAFETY: `compiled` was compiled by regcomp with REG_NOSUB, so no
-        // match array is needed (nmatch 0, pmatch NULL); `c_text` is
-        // NUL-terminated and outlives the call.
-        let rc = unsafe { libc::regexec(&*self.compiled, c_text.as_ptr(), 0, ptr::null_mut(), 0) };
-        rc == 0
-    }
-}
-
-impl Drop for Regex {
-    fn drop(&mut self) {
-        // SAFETY: `compiled` was successfully compiled by regcomp (new() only
-        // returns a Regex then) and is freed exactly once, here.
-        unsafe { libc::regfree(&mut *self.compiled) };
-    }
-}
-
-impl std::fmt::Debug for Regex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Regex")
-    }
-}
-
 /// readlinkat(2) into `buf` without allocating: the length of the target
 /// (cut at buf.len()).
 pub fn readlinkat(
@@ -850,15 +782,6 @@ mod tests {
         let sets = cap_get().expect("capget on ourselves");
         // Effective is always a subset of permitted.
         assert_eq!(sets.effective & !sets.permitted, 0);
-    }
-
-    #[test]
-    fn extended_regular_expressions_match_like_grep_e() {
-        let re = Regex::new("^(sh|bash)( |$)").unwrap();
-        assert!(re.is_match("sh -c true"));
-        assert!(re.is_match("bash"));
-        assert!(!re.is_match("dash"));
-        assert!(Regex::new("a(").is_err());
     }
 
     #[test]

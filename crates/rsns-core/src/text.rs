@@ -26,6 +26,69 @@ pub fn safe(bytes: &[u8]) -> String {
     out
 }
 
+/// `bytes` without loss, as a String: valid UTF-8 stays as it is (control
+/// characters too), a backslash becomes `\\`, and a byte that is not UTF-8
+/// becomes `\xHH`. [`lossless_bytes`] gives the bytes back, so each output
+/// format escapes from the real text by its own rule and two different
+/// texts never print the same.
+pub fn lossless(bytes: &[u8]) -> String {
+    lossless_with(bytes, false)
+}
+
+/// [`lossless`], with control characters as `\xHH` too: for texts joined
+/// by newlines (NSFS), where a newline of a path must not split it.
+pub fn lossless_line(bytes: &[u8]) -> String {
+    lossless_with(bytes, true)
+}
+
+fn lossless_with(bytes: &[u8], controls: bool) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else if controls && c.is_control() {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The bytes a [`lossless`] text stands for. Text made otherwise (with no
+/// backslash) is its own bytes.
+pub fn lossless_bytes(text: &str) -> Vec<u8> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+        } else if b[i] == b'\\'
+            && b.get(i + 1) == Some(&b'x')
+            && let Some(v) = text
+                .get(i + 2..i + 4)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// A path as printable text (see [`safe`]).
 pub fn safe_path(path: &Path) -> String {
     safe(path.as_os_str().as_bytes())
@@ -41,5 +104,25 @@ mod tests {
         assert_eq!(safe("/tmp/café b".as_bytes()), "/tmp/café b");
         assert_eq!(safe(b"/tmp/caf\xe9"), "/tmp/caf\\xe9");
         assert_eq!(safe(b"a\nb\tc\x7f"), "a\\x0ab\\x09c\\x7f");
+    }
+
+    #[test]
+    fn lossless_text_gives_the_bytes_back_and_keeps_them_apart() {
+        for bytes in [
+            &b"plain"[..],
+            b"a\nb",
+            b"a\\x0ab",
+            b"caf\xe9",
+            b"caf\\xe9",
+            b"\\\\",
+            b"end\\",
+            "é\t".as_bytes(),
+        ] {
+            assert_eq!(lossless_bytes(&lossless(bytes)), bytes, "{bytes:?}");
+        }
+        assert_ne!(lossless(b"a\nb"), lossless(b"a\\x0ab"));
+        assert_eq!(lossless_bytes(&lossless_line(b"a\nb")), b"a\nb");
+        assert!(!lossless_line(b"a\nb").contains('\n'));
+        assert_ne!(lossless(b"caf\xe9"), lossless(b"caf\\xe9"));
     }
 }

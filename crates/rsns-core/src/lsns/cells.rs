@@ -9,7 +9,11 @@ use super::filter::Value;
 use super::rows::Row;
 use crate::ns::NsKind;
 use crate::scan::{Scan, procfs};
-use crate::text::safe_path;
+use crate::text::lossless;
+
+fn lossless_path(p: &std::path::Path) -> String {
+    lossless(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
+}
 
 #[derive(Debug)]
 pub struct Cells<'a> {
@@ -44,7 +48,7 @@ impl<'a> Cells<'a> {
             Column::Type => Value::String(ns.kind.proc_name().to_string()),
             Column::Path => match (self.per_process_path, proc) {
                 (true, Some(p)) => Value::String(format!("/proc/{}/ns/{}", p.pid, ns.kind)),
-                _ => text(ns.path(&self.scan.processes).map(|p| safe_path(&p))),
+                _ => text(ns.path(&self.scan.processes).map(|p| lossless_path(&p))),
             },
             Column::Nprocs => number(Some(ns.procs.len() as u64)),
             Column::Pid => number(proc.map(|p| p.pid as u64)),
@@ -57,7 +61,10 @@ impl<'a> Cells<'a> {
                 _ => Value::Empty,
             },
             Column::Nsfs => text(self.scan.nsfs.get(&ns.ino).map(|paths| {
-                let shown: Vec<String> = paths.iter().map(|p| safe_path(p)).collect();
+                let shown: Vec<String> = paths
+                    .iter()
+                    .map(|p| crate::text::lossless_line(p.as_os_str().as_encoded_bytes()))
+                    .collect();
                 shown.join(self.nsfs_separator)
             })),
             Column::Pns => number(Some(ns.parent)),
@@ -101,7 +108,7 @@ impl<'a> Cells<'a> {
                 nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
                     .ok()
                     .flatten()
-                    .map_or_else(|| uid.to_string(), |u| u.name)
+                    .map_or_else(|| uid.to_string(), |u| lossless(u.name.as_bytes()))
             })
             .clone()
     }

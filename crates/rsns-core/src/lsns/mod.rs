@@ -191,7 +191,13 @@ fn grid(
                 .map(|&c| {
                     let mut cell = cells.value(&rows[r], c).text();
                     // NSFS uses newlines to put each mount point on a line.
-                    if draw && c != Column::Nsfs {
+                    if draw && c == Column::Nsfs {
+                        cell = cell
+                            .split('\n')
+                            .map(render::table::escape_controls)
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                    } else if draw {
                         cell = render::table::escape_controls(&cell);
                     }
                     if draw && Some(c) == tree_col {

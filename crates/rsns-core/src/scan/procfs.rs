@@ -254,18 +254,16 @@ pub fn command(pid: i32, comm: Option<&str>) -> Option<String> {
                 .iter()
                 .map(|&b| if b == 0 { b' ' } else { b })
                 .collect();
-            return Some(String::from_utf8_lossy(&joined).into_owned());
+            return Some(crate::text::lossless(&joined));
         }
     }
     if let Some(comm) = comm {
-        return Some(comm.to_string());
+        return Some(crate::text::lossless(comm.as_bytes()));
     }
     let comm = read_proc_file(&format!("/proc/{pid}/comm"), 64).ok()?;
-    Some(
-        String::from_utf8_lossy(&comm)
-            .trim_end_matches('\n')
-            .to_string(),
-    )
+    Some(crate::text::lossless(
+        comm.strip_suffix(b"\n").unwrap_or(&comm),
+    ))
 }
 
 /// Reads a /proc file. procfs hands out all it has up to the size asked, so

@@ -4,13 +4,14 @@
 
 mod lexer;
 mod parser;
+mod pattern;
 
 use std::rc::Rc;
 
 pub use lexer::CmpOp;
 
 use super::columns::{Column, ValueType};
-use crate::sys::Regex;
+use pattern::Regex;
 
 /// A filter that does not parse, with the 1-based character it stumbled on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,7 +89,18 @@ impl Value {
         }
     }
 
-    /// The value as a table cell shows it (an empty cell is "").
+    /// The real text a filter compares: a string's bytes, with U+FFFD for
+    /// a byte that is not UTF-8 (see [`crate::text::lossless`]).
+    fn plain(&self) -> String {
+        match self {
+            Value::String(s) => {
+                String::from_utf8_lossy(&crate::text::lossless_bytes(s)).into_owned()
+            }
+            other => other.text(),
+        }
+    }
+
+    /// The value as a cell holds it (an empty cell is "").
     pub fn text(&self) -> String {
         match self {
             Value::Number(n) => format_number(*n),
@@ -161,7 +173,7 @@ impl Expr {
                     operand,
                     negated,
                     regex,
-                } => regex.is_match(&value(operand).text()) != *negated,
+                } => regex.is_match(&value(operand).plain()) != *negated,
                 Op::Cmp(a, op, b) => {
                     let numeric = is_numeric(a) || is_numeric(b);
                     compare(&value(a), *op, &value(b), numeric)
@@ -198,7 +210,7 @@ fn compare(a: &Value, op: CmpOp, b: &Value, numeric: bool) -> bool {
             }
         }
     } else {
-        Some(a.text().cmp(&b.text()))
+        Some(a.plain().cmp(&b.plain()))
     };
     let Some(ordering) = ordering else {
         return false;

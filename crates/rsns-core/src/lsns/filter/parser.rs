@@ -4,9 +4,9 @@
 //! exhaust the stack (a small `ulimit -s` included).
 
 use super::lexer::{Spanned, Token};
+use super::pattern::Regex;
 use super::{FilterError, Op, Operand};
 use crate::lsns::columns::Column;
-use crate::sys::Regex;
 
 /// An operator waiting on the stack for its operands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

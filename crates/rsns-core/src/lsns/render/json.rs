@@ -47,9 +47,26 @@ fn quote(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
 
+/// A cell's real text as a JSON string: a byte that is not UTF-8 becomes
+/// the lone surrogate U+DC80 + byte (`\udce9` for 0xE9), Python's
+/// "surrogateescape", which gives the bytes back and is never valid text.
+fn quote_bytes(text: &str) -> String {
+    let bytes = crate::text::lossless_bytes(text);
+    let mut out = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        let q = quote(chunk.valid());
+        out.push_str(&q[1..q.len() - 1]);
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\u{:04x}", 0xdc00 + u32::from(*b));
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn literal(value: &Value) -> String {
     match value {
-        Value::String(s) => quote(s),
+        Value::String(s) => quote_bytes(s),
         Value::Empty => "null".into(),
         Value::Number(_) | Value::Bool(_) => value.text(),
     }

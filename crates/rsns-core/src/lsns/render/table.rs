@@ -118,30 +118,49 @@ pub fn raw(grid: &Grid, headings: bool) -> String {
     out
 }
 
-/// Control characters (a newline in a command line) as `\xHH`, as lsns(8)
-/// prints them, so a cell cannot break the table's lines.
+/// A cell as lsns(8) shows it in a table (libsmartcols's safe encoding):
+/// control characters and bytes that are not UTF-8 as `\xHH`, and a
+/// backslash that `x` follows as `\x5c`, so a real newline and the text
+/// `\x0a` never look the same. `cell` is [`crate::text::lossless`] text.
 pub fn escape_controls(cell: &str) -> String {
-    if !cell.chars().any(char::is_control) {
+    if !cell.chars().any(|c| c == '\\' || c.is_control()) {
         return cell.to_string();
     }
-    escape_if(cell, char::is_control)
+    let bytes = crate::text::lossless_bytes(cell);
+    encode(&bytes, |c, next| {
+        c.is_control() || (c == '\\' && next == Some(b'x'))
+    })
 }
 
+/// Raw output: space, backslash, control characters and bytes that are
+/// not UTF-8 as `\xHH`, so every line splits on spaces.
 fn escape(cell: &str) -> String {
-    escape_if(cell, |c| c == ' ' || c == '\\' || c.is_control())
+    let bytes = crate::text::lossless_bytes(cell);
+    encode(&bytes, |c, _| c == ' ' || c == '\\' || c.is_control())
 }
 
-fn escape_if(cell: &str, unsafe_char: impl Fn(char) -> bool) -> String {
-    let mut out = String::with_capacity(cell.len());
-    for c in cell.chars() {
-        if unsafe_char(c) {
-            let mut buf = [0u8; 4];
-            for byte in c.encode_utf8(&mut buf).bytes() {
-                let _ = write!(out, "\\x{byte:02x}");
+/// `bytes` as text: what `unsafe_char` says (given the byte after it) and
+/// every byte that is not UTF-8 become `\xHH`.
+fn encode(bytes: &[u8], unsafe_char: impl Fn(char, Option<u8>) -> bool) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut at = 0;
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        for (i, c) in valid.char_indices() {
+            let next = bytes.get(at + i + c.len_utf8()).copied();
+            if unsafe_char(c, next) {
+                let mut buf = [0u8; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+            } else {
+                out.push(c);
             }
-        } else {
-            out.push(c);
         }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+        at += valid.len() + chunk.invalid().len();
     }
     out
 }
