@@ -198,3 +198,52 @@ fn no_namespace_at_all_just_runs_the_program() {
     assert_eq!(unshare(&["echo", "plain"]).ok(), "plain\n");
     assert_eq!(unshare(&["-f", "echo", "plain"]).ok(), "plain\n");
 }
+
+/// `--mount-proc=DIR` where DIR is no mount point on a mount shared with
+/// the host: the proc would land in the host's mount table too (and stay
+/// after exit), so it is refused before anything is made; a DIR that is a
+/// mount point is made private first and nothing reaches the host.
+#[test]
+fn a_proc_that_would_reach_the_host_is_refused() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("proc-shared");
+    let dir = scratch.join("p");
+    std::fs::create_dir(&dir).unwrap();
+    // The scratch directory on a shared mount of its own, as on systemd hosts.
+    let base = scratch.path.display().to_string();
+    cmd("mount", &["--bind", &base, &base]).ok();
+    cmd("mount", &["--make-shared", &base]).ok();
+    let arg = format!("--mount-proc={}", dir.display());
+    let run = unshare(&["-pf", &arg, "--propagation=shared", "true"]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("would appear in the host's mount table"),
+        "{}",
+        run.stderr()
+    );
+    let root = format!("--root={base}");
+    let run = unshare(&[
+        "-pf",
+        "--mount-proc=/p",
+        &root,
+        "--propagation=shared",
+        "/bin/true",
+    ]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    // A mount point is fine: made private first.
+    cmd(
+        "mount",
+        &["--bind", dir.to_str().unwrap(), dir.to_str().unwrap()],
+    )
+    .ok();
+    unshare(&["-pf", &arg, "--propagation=shared", "true"]).ok();
+    let procs = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&base) && l.contains(" - proc "))
+        .count();
+    assert_eq!(procs, 0, "a proc reached the host's mount table");
+}

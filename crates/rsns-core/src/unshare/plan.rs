@@ -114,6 +114,56 @@ fn c_path(path: &Path, option: &str) -> Result<CString, UnshareError> {
         .map_err(|_| usage(format!("{option}={}: contains a NUL byte", path.display())))
 }
 
+/// `--mount-proc=DIR` with shared (or unchanged) propagation: a DIR that is
+/// a mount point is made private before the proc goes on it, but a DIR that
+/// is not lies on a mount the new namespace shares with the host's, and a
+/// proc mounted there would appear in the host's mount table too (and stay
+/// after we exit). Refused before anything is made.
+fn refuse_proc_that_would_propagate(
+    dir: &std::path::Path,
+    root: Option<&std::path::Path>,
+    propagation: Propagation,
+) -> Result<(), UnshareError> {
+    use std::os::fd::AsFd;
+    if matches!(propagation, Propagation::Private | Propagation::Slave) {
+        return Ok(());
+    }
+    let path = match root {
+        Some(r) => r.join(dir.strip_prefix("/").unwrap_or(dir)),
+        None => dir.to_path_buf(),
+    };
+    let Ok(fd) = nix::fcntl::open(
+        &path,
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    ) else {
+        // Missing: the mount itself will say so.
+        return Ok(());
+    };
+    let Ok(of) = crate::sys::mount_of(fd.as_fd(), c"") else {
+        return Ok(());
+    };
+    if of.is_mount_root {
+        return Ok(());
+    }
+    let shared = propagation == Propagation::Shared
+        || crate::mountinfo::read_own().is_ok_and(|text| {
+            crate::mountinfo::parse(&text)
+                .iter()
+                .any(|m| m.id == of.mnt_id && m.shared.is_some())
+        });
+    if shared {
+        return Err(usage(format!(
+            "--mount-proc={}: not a mount point, and the mount it is on is shared with the \
+             host's mount namespace (--propagation={propagation}): the new proc would appear in \
+             the host's mount table; mount it on a mount point (bind the directory onto itself \
+             first), or use --propagation=private or slave",
+            crate::text::safe_path(dir)
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, UnshareError> {
     let mut ns = opts.namespaces;
     for target in &opts.persist {
@@ -213,6 +263,9 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         .as_deref()
         .map(|p| c_path(p, "--mount-proc"))
         .transpose()?;
+    if let Some(dir) = &opts.mount_proc {
+        refuse_proc_that_would_propagate(dir, opts.root.as_deref(), propagation)?;
+    }
     let time_offsets = time_offsets_text(opts.monotonic, opts.boottime);
     let binfmt = binfmt_dir
         .map(|dir| -> Result<Binfmt, UnshareError> {
@@ -245,7 +298,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
     let inside = Inside {
         time_offsets,
         propagation: ns.contains(NsKind::Mount).then_some(propagation),
-        proc_private_first: opts.root.is_none() && propagation != Propagation::Private,
+        proc_private_first: propagation != Propagation::Private,
         root,
         wd,
         proc_mount,
@@ -629,14 +682,15 @@ mod tests {
     }
 
     #[test]
-    fn proc_is_made_private_first_only_without_root_and_private_propagation() {
+    fn proc_is_made_private_first_unless_everything_is_private() {
         let mut o = opts(&[]);
         o.mount_proc = Some("/proc".into());
         assert!(!build(o.clone(), &root()).unwrap().inside.proc_private_first);
         o.propagation = Some(Propagation::Shared);
         assert!(build(o.clone(), &root()).unwrap().inside.proc_private_first);
+        // With --root too: the new root's /proc may be on a shared mount.
         o.root = Some("/".into());
-        assert!(!build(o, &root()).unwrap().inside.proc_private_first);
+        assert!(build(o, &root()).unwrap().inside.proc_private_first);
     }
 
     #[test]
