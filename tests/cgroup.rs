@@ -589,3 +589,38 @@ fn refusals_change_no_group() {
     );
     std::fs::remove_dir(&parent).unwrap();
 }
+
+/// "Killed by the OOM killer" only when the OOM killer took the program
+/// itself: a child taken by it, then the program's own SIGKILL later, is
+/// not blamed on it (the red team's case). Where the memory controller is
+/// in cgroup v2 (the kernel matrix's VMs); here, the refusal.
+#[test]
+fn the_oom_killer_is_named_only_when_it_took_the_program() {
+    let Some(mount) = setup() else { return };
+    if !has_controller(&mount, "memory") {
+        cgroup(&["--memory=32M", "true"]).fails_as("rs-cgroup", 1, "cgroup v2 only");
+        return;
+    }
+    let hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a)";
+    let later = format!("sh -c \"{hog}\"; echo child-killed; sleep 0.5; kill -KILL $$");
+    let run = cgroup(&["--memory=32M", "--swap=0", "--", "sh", "-c", &later]);
+    assert_eq!(run.signal(), Some(9), "{}", run.stderr());
+    assert!(run.stdout().contains("child-killed"), "{}", run.stdout());
+    assert!(!run.stderr().contains("OOM killer"), "{}", run.stderr());
+    let itself = format!("{hog}; echo survived");
+    let run = cgroup(&[
+        "--memory=32M",
+        "--swap=0",
+        "--set=memory.oom.group=1",
+        "--",
+        "sh",
+        "-c",
+        &itself,
+    ]);
+    assert_eq!(run.signal(), Some(9), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("killed by the OOM killer"),
+        "{}",
+        run.stderr()
+    );
+}

@@ -23,7 +23,7 @@ mkdir -p "$out"
 aslr=off
 [ "${BENCH_ASLR:-0}" = 1 ] && aslr=on
 echo "rs-cgroup and the finale: in a VM on Debian's $series kernel (TCG: times are emulated, ratios count; ASLR $aslr in the VM, see bench-vm-guest.sh)"
-timeout 3000 "$work/venv/bin/vng" --run="$kernel" --disable-kvm --cpus=2 --memory=2G \
+PATH="$work/venv/bin:$PATH" timeout 3000 "$work/venv/bin/vng" --run="$kernel" --disable-kvm --cpus=2 --memory=2G \
     --rwdir="$out" --exec="env BENCH_ASLR=${BENCH_ASLR:-0} $here/tests/support/bench-vm-guest.sh $bench $out $runs \
         ${BENCH_ONLY:-cgroup,finale}" \
     >"$work/vm-bench.log" 2>&1 || true

@@ -60,10 +60,10 @@ echo "hello from the box" >"$site/layer/www/index.html"
 cd "$site"
 if [ "$(id -u)" = 0 ]; then flags=-pfmiun; else flags=-Urpfmiun; fi
 echo
-echo "\$ rs-unshare $flags --init sh -c 'mount -t overlay ... && exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox httpd -f -p 80 -h /www' &"
+echo "\$ rs-unshare $flags --init sh -c 'mount -t overlay ... && exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox unshare -Urm busybox httpd -f -p 8080 -h /www' &"
 PATH="$bindir:$PATH" "$bin" $flags --init --pid-file=box.pid sh -c '
     mount -t overlay overlay -o "lowerdir=layer:$1,upperdir=upper,workdir=work" merged &&
-    exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox httpd -f -p 80 -h /www
+    exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox unshare -Urm busybox httpd -f -p 8080 -h /www
 ' sh "$(cd "$OLDPWD" && cd "$rootfs" && pwd)" &
 box=$!
 while [ ! -s box.pid ]; do sleep 0.05; done
@@ -73,12 +73,12 @@ if [ "$(id -u)" = 0 ]; then
     ip addr add 198.18.0.9/30 dev "$veth" && ip link set "$veth" up
     "$bindir/rs-nsenter" -t "$(cat box.pid)" -n sh -c \
         'ip link set lo up && ip addr add 198.18.0.10/30 dev eth0 && ip link set eth0 up'
-    url=http://198.18.0.10/
+    url=http://198.18.0.10:8080/
     echo "\$ ip link add $veth type veth peer name eth0 netns \$(cat box.pid); ip addr ...; busybox wget -q -O - $url"
 else
-    pasta --quiet --config-net -P pasta.pid -t 18080:80 "$(cat box.pid)" >pasta.log 2>&1
+    pasta --quiet --config-net -P pasta.pid -t 18080:8080 "$(cat box.pid)" >pasta.log 2>&1
     url=http://127.0.0.1:18080/
-    echo "\$ pasta --config-net -t 18080:80 \$(cat box.pid); busybox wget -q -O - $url"
+    echo "\$ pasta --config-net -t 18080:8080 \$(cat box.pid); busybox wget -q -O - $url"
 fi
 echo "outside: $(busybox wget -q -O - "$url")"
 echo "inside:  $("$bindir/rs-nsenter" -t "$(cat box.pid)" -a $( [ "$(id -u)" = 0 ] || echo --preserve-credentials ) \

@@ -24,6 +24,8 @@ work=$(cd "$work" && pwd)
 # 0-1. virtme-ng and the kernels (tests/support/kernels.sh).
 kernels=$("$here/tests/support/kernels.sh" "$work" $series)
 vng="$work/venv/bin/vng"
+# vng runs its helpers (virtme-run) by name: they are in the venv.
+export PATH="$work/venv/bin:$PATH"
 
 # 2. The tests, built once into a target directory of the matrix's own (a
 # rebuild on the host while a VM runs must not swap its binaries); the root

@@ -38,7 +38,8 @@ apt_opts() {
 }
 
 # virtme-ng, in a virtual environment of its own.
-if ! [ -x "$work/venv/bin/vng" ]; then
+# (virtme-run too: vng 1.42 runs it by name, and a half-made venv lacks it.)
+if ! [ -x "$work/venv/bin/vng" ] || ! [ -x "$work/venv/bin/virtme-run" ]; then
     python3 -m venv "$work/venv" >&2
     "$work/venv/bin/pip" install -q virtme-ng >&2
 fi

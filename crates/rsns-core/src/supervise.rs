@@ -75,9 +75,34 @@ pub struct ForwardPolicy {
     pub reaper: bool,
 }
 
+/// Something else to wake for while waiting: a file polled for POLLPRI (a
+/// cgroup interface file that changed), and what to do then, given the
+/// child (still unreaped).
+pub struct Watch<'a> {
+    pub fd: std::os::fd::BorrowedFd<'a>,
+    pub on_event: &'a mut dyn FnMut(Pid),
+}
+
+impl std::fmt::Debug for Watch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch").field("fd", &self.fd).finish()
+    }
+}
+
 /// Waits for `child` to end, passing signals on as the module describes.
 /// The supervised signals must already be blocked.
 pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError> {
+    supervise_watching(child, policy, None)
+}
+
+/// [`supervise`], also calling `watch` each time its file changes.
+pub fn supervise_watching(
+    child: Pid,
+    policy: ForwardPolicy,
+    mut watch: Option<Watch<'_>>,
+) -> Result<Outcome, SysError> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
     let sigfd = SignalFd::with_flags(&supervised_set(), SfdFlags::SFD_CLOEXEC)
         .context(|| "signalfd".into())?;
     let mut escalated = None;
@@ -87,6 +112,28 @@ pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError>
                 (Outcome::Signaled(Signal::SIGKILL), Some(sent)) => Outcome::Signaled(sent),
                 (outcome, _) => outcome,
             });
+        }
+        if let Some(w) = watch.as_mut() {
+            let mut fds = [
+                PollFd::new(sigfd.as_fd(), PollFlags::POLLIN),
+                PollFd::new(w.fd, PollFlags::POLLPRI),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(SysError::new("poll", e)),
+            }
+            let changed = fds[1]
+                .revents()
+                .is_some_and(|r| r.intersects(PollFlags::POLLPRI | PollFlags::POLLERR));
+            let signalled = fds[0]
+                .revents()
+                .is_some_and(|r| r.contains(PollFlags::POLLIN));
+            if changed {
+                (w.on_event)(child);
+            }
+            if !signalled {
+                continue;
+            }
         }
         let info = match sigfd.read_signal() {
             Ok(Some(info)) => info,

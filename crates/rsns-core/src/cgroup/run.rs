@@ -247,8 +247,28 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
         forward_sigint: true,
         ..ForwardPolicy::default()
     };
+    // OOM kills the program lives through are not its own death: each time
+    // memory.events changes while it runs, the count is taken as seen
+    // alive, unless the program dies moments later (the OOM killer's SIGKILL
+    // landing on it).
+    let events = group
+        .owned
+        .then(|| std::fs::File::open(group.dir.join("memory.events")).ok())
+        .flatten();
+    let seen_alive = Cell::new(0u64);
+    let mut on_event = |child: nix::unistd::Pid| {
+        let Some(file) = &events else { return };
+        let now = oom_kills_in(file);
+        if !dies_soon(child) {
+            seen_alive.set(now);
+        }
+    };
+    let watch = events.as_ref().map(|f| crate::supervise::Watch {
+        fd: f.as_fd(),
+        on_event: &mut on_event,
+    });
     let start = Instant::now();
-    let outcome = fork_and_exec_with(&mut inside, policy, &mut fork);
+    let outcome = fork_and_exec_with(&mut inside, policy, &mut fork, watch);
     let wall = start.elapsed();
     let outcome = outcome?;
     // Read only what will be shown: every file read costs, and a plain run
@@ -273,7 +293,7 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     if let Some(format) = opts.stats {
         eprintln!("rs-cgroup: {}", stats.render(format));
     }
-    if killed && stats.oom_kills.is_some_and(|n| n > 0) {
+    if killed && stats.oom_kills.is_some_and(|n| n > seen_alive.get()) {
         let limit = opts
             .limits
             .iter()
@@ -286,6 +306,29 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
         );
     }
     Ok(outcome)
+}
+
+/// memory.events's `oom_kill`, read again from the start (which also
+/// re-arms the file's change notification).
+fn oom_kills_in(mut file: &std::fs::File) -> u64 {
+    use std::io::{Read, Seek};
+    let mut text = String::with_capacity(256);
+    let _ = file.rewind().and_then(|_| file.read_to_string(&mut text));
+    text.lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Whether `child` (ours, not yet reaped) ends within a moment: a process
+/// the OOM killer took dies at once; one it spared goes on.
+fn dies_soon(child: nix::unistd::Pid) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let Ok(pidfd) = sys::pidfd_open(child) else {
+        return true;
+    };
+    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::from(200u16)), Ok(n) if n > 0)
 }
 
 /// Creates the group under `--parent` (or the default), with the

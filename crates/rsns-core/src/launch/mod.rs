@@ -25,7 +25,7 @@ use crate::channel::{Msg, Receiver, Sender, channel};
 use crate::error::{Context, SysError, errno_text};
 use crate::exec::exec_failure_status;
 use crate::process::Outcome;
-use crate::supervise::{ForwardPolicy, block_supervised, supervise};
+use crate::supervise::{ForwardPolicy, block_supervised};
 use crate::sys::{self, Forked};
 
 /// A step before exec failed, or the exec itself.
@@ -172,7 +172,7 @@ pub(crate) fn fork_and_exec(
     inside: &mut Inside,
     policy: ForwardPolicy,
 ) -> Result<Outcome, LaunchError> {
-    fork_and_exec_with(inside, policy, &mut || sys::fork_into(0))
+    fork_and_exec_with(inside, policy, &mut || sys::fork_into(0), None)
 }
 
 /// [`fork_and_exec`] with another way to fork (into a cgroup, say).
@@ -180,6 +180,7 @@ pub(crate) fn fork_and_exec_with(
     inside: &mut Inside,
     policy: ForwardPolicy,
     fork: &mut dyn FnMut() -> Result<Forked, Errno>,
+    watch: Option<crate::supervise::Watch<'_>>,
 ) -> Result<Outcome, LaunchError> {
     inside.signal_mask = Some(block_supervised()?);
     let (status_rx, status_tx) = channel().context(|| "socketpair".into())?;
@@ -196,7 +197,7 @@ pub(crate) fn fork_and_exec_with(
                 return Ok(outcome);
             }
             guard.release();
-            Ok(supervise(child, policy)?)
+            Ok(crate::supervise::supervise_watching(child, policy, watch)?)
         }
     }
 }
