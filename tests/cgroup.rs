@@ -560,6 +560,12 @@ fn refusals_change_no_group() {
         .next()
         .map(str::to_string);
     if let Some(c) = controller {
+        // A file the kernel does not have is named as such, not "not yours".
+        cgroup(&[&format!("--set={c}.nosuch=1"), "true"]).fails_as(
+            "rs-cgroup",
+            1,
+            &format!("no such interface file: {c}.nosuch"),
+        );
         let parent_arg = format!("--parent={}", parent.display());
         cgroup(&[
             &parent_arg,
