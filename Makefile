@@ -36,10 +36,11 @@ build: deps ## Build the tools (optimized, static) into <target dir>/<host tripl
 	$(NEED_CARGO)
 	$(STATIC) $(CARGO) build --release --locked --target $(TARGET) $(TOOLS:%=--bin %)
 
-test: deps ## Run every test (as root: also the privileged and unprivileged cases); says what skipped
+test: deps build ## Run every test (as root: also the privileged and unprivileged cases); says what skipped
 	$(NEED_CARGO)
 	@tests/support/test-user.sh
-	@CARGO=$(CARGO) tests/support/run-tests.sh
+	@# The release binaries too, where the static build differs (glibc's NSS).
+	@CARGO=$(CARGO) RSNS_RELEASE_DIR=$(abspath $(RELEASE)) tests/support/run-tests.sh
 
 lint: ## Check formatting, and run clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

@@ -358,3 +358,69 @@ fn a_thread_id_lists_the_namespaces_of_its_process() {
     assert_eq!(by_tid, by_pid);
     assert!(by_pid.lines().count() > 1, "{by_pid}");
 }
+
+/// The installed (static) rs-lsns with a uid that has no name, under an
+/// nsswitch.conf that lists systemd (Debian's default): it died with
+/// SIGSEGV when glibc loaded libnss_systemd into the static binary; lsns
+/// prints the number, and so must we. Runs the release binary that `make
+/// build` made (make test passes RSNS_RELEASE_DIR), and the debug one.
+#[test]
+fn a_uid_without_a_name_prints_as_a_number_in_the_static_binary() {
+    if !can(false) {
+        return;
+    }
+    let release = std::env::var("RSNS_RELEASE_DIR").ok();
+    if !require(
+        release.is_some(),
+        "needs the release binaries (make test builds them)",
+    ) {
+        return;
+    }
+    let static_lsns = std::path::Path::new(release.as_deref().unwrap()).join("rs-lsns");
+    // Whatever this machine's nsswitch.conf says, the tools run under one
+    // that lists systemd (bound over it in a mount namespace of their own).
+    let scratch = Scratch::new("nss");
+    let conf = scratch.join("nsswitch.conf");
+    std::fs::write(&conf, "passwd: files systemd\ngroup: files systemd\n").unwrap();
+    let marker = marker_sleep();
+    let mut sleeper = std::process::Command::new("unshare")
+        .args([
+            "-u",
+            "setpriv",
+            "--reuid=4242",
+            "--regid=4242",
+            "--clear-groups",
+            "sleep",
+            &marker,
+        ])
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + patience(10);
+    let pid = loop {
+        if let Some(p) = processes_with(&marker).into_iter().next() {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sleep did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let pid = pid.to_string();
+    for lsns_bin in [static_lsns.to_str().unwrap(), LSNS] {
+        let script = format!(
+            "mount --bind {} /etc/nsswitch.conf && exec {lsns_bin} -p {pid} -t uts -n -o UID,USER",
+            conf.display()
+        );
+        let run = cmd("unshare", &["-m", "sh", "-c", &script]);
+        assert_eq!(run.signal(), None, "{lsns_bin} died: {}", run.stderr());
+        assert_eq!(
+            run.ok().split_whitespace().collect::<Vec<_>>(),
+            ["4242", "4242"],
+            "{lsns_bin}"
+        );
+    }
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    kill_pid(pid.parse().unwrap(), nix::sys::signal::Signal::SIGKILL);
+}

@@ -15,3 +15,21 @@ fn verbose_logs_go_to_stderr_and_stdout_stays_data() {
     let quiet = nsenter(&["-t", &t, "-u", "echo", "data"]);
     assert_eq!(quiet.stderr(), "");
 }
+
+/// `-v` reads like the rest of our messages: no Rust debug syntax
+/// (`Some(TargetSpec { pid: 1515, inode: None })`, `["..."]`, `MapPlan {`).
+#[test]
+fn verbose_logs_read_as_text_not_rust_debug_syntax() {
+    let t = std::process::id().to_string();
+    let runs = [
+        nsenter(&["-v", "-t", &t, "-u", "true"]),
+        unshare(&["-v", "-Ur", "true"]),
+    ];
+    for run in runs {
+        let log = run.stderr();
+        assert!(log.contains("plan"), "{log}");
+        for debug in ["Some(", "None", " { ", "[\"", "MapPlan", "TargetSpec"] {
+            assert!(!log.contains(debug), "{debug:?} in: {log}");
+        }
+    }
+}

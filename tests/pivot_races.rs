@@ -302,7 +302,9 @@ fn keep_old_never_stacks_the_old_root_on_the_new_one() {
         return;
     }
     let scratch = Scratch::new("race-keepold");
-    let Some(r) = image(&scratch, &[]) else { return };
+    let Some(r) = image(&scratch, &[]) else {
+        return;
+    };
     // mnt is a directory; its rival a symlink to the new root itself, which
     // pivot_root given the path would follow and stack the old root on /.
     // Runs that find the symlink are refused, so fewer get through.
@@ -316,6 +318,9 @@ fn keep_old_never_stacks_the_old_root_on_the_new_one() {
     let n = runs();
     let outs = race_with(false, n, 10, &cmd, &mut || {});
     let wins = outs.iter().filter(|o| on_root(o) != 1).count();
-    eprintln!("keep-old race: {} runs got through of {n}, racer won {wins}", outs.len());
+    eprintln!(
+        "keep-old race: {} runs got through of {n}, racer won {wins}",
+        outs.len()
+    );
     assert_eq!(wins, 0, "the old root was stacked on the new one");
 }

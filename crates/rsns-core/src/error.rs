@@ -5,9 +5,17 @@ use std::fmt;
 
 use nix::errno::Errno;
 
-/// `Operation not permitted (EPERM)`: the text people read and the name they grep for.
+/// `Operation not permitted (EPERM)`: the text people read and the name they
+/// grep for. The text is glibc's strerror, as util-linux prints it
+/// ("Inappropriate ioctl for device", where nix's own table says "Not a
+/// typewriter").
 pub fn errno_text(errno: Errno) -> String {
-    format!("{} ({errno:?})", errno.desc())
+    let text = std::io::Error::from_raw_os_error(errno as i32).to_string();
+    let text = text
+        .rsplit_once(" (os error ")
+        .map_or(text.as_str(), |(t, _)| t)
+        .to_string();
+    format!("{text} ({errno:?})")
 }
 
 /// The errno behind an I/O error from std (EIO if it has none).
@@ -75,5 +83,20 @@ mod tests {
             "write /proc/42/uid_map: Operation not permitted (EPERM); hint: map only your own uid"
         );
         assert!(!text.contains('\n'));
+    }
+}
+
+#[cfg(test)]
+mod errno_tests {
+    use super::*;
+
+    #[test]
+    fn errno_texts_are_glibcs() {
+        assert_eq!(
+            errno_text(Errno::ENOTTY),
+            "Inappropriate ioctl for device (ENOTTY)"
+        );
+        assert_eq!(errno_text(Errno::EBADF), "Bad file descriptor (EBADF)");
+        assert_eq!(errno_text(Errno::EPERM), "Operation not permitted (EPERM)");
     }
 }

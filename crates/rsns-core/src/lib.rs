@@ -30,6 +30,7 @@ pub mod supervise;
 pub mod target;
 pub mod text;
 pub mod unshare;
+pub mod userdb;
 
 #[allow(unsafe_code)]
 pub mod sys;

@@ -52,6 +52,30 @@ pub struct MapPlan {
     pub gid: Option<(IdMap, MapWriter)>,
 }
 
+impl std::fmt::Display for MapPlan {
+    /// `uid 0 1000 1, gid 0 1000 1 (newuidmap), setgroups deny`, or `none`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        for (kind, map) in [("uid", &self.uid), ("gid", &self.gid)] {
+            if let Some((map, writer)) = map {
+                let text = map.kernel_text().trim_end().replace('\n', ", ");
+                let how = match writer {
+                    MapWriter::Direct => "",
+                    MapWriter::Helper => " (new{kind}map)",
+                };
+                parts.push(format!("{kind} {text}{}", how.replace("{kind}", kind)));
+            }
+        }
+        if let Some(s) = self.setgroups {
+            parts.push(format!("setgroups {s}"));
+        }
+        if parts.is_empty() {
+            return f.write_str("none");
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
 impl MapPlan {
     pub fn is_empty(&self) -> bool {
         self.setgroups.is_none() && self.uid.is_none() && self.gid.is_none()

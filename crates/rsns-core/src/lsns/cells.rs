@@ -23,7 +23,7 @@ pub struct Cells<'a> {
     /// Listing the processes of one namespace: PATH names each process's link.
     per_process_path: bool,
     commands: RefCell<HashMap<usize, Option<String>>>,
-    users: RefCell<HashMap<u32, String>>,
+    users: RefCell<crate::userdb::UserNames>,
 }
 
 impl<'a> Cells<'a> {
@@ -33,7 +33,7 @@ impl<'a> Cells<'a> {
             nsfs_separator: if nowrap { "," } else { "\n" },
             per_process_path,
             commands: RefCell::new(HashMap::new()),
-            users: RefCell::new(HashMap::new()),
+            users: RefCell::new(crate::userdb::UserNames::new()),
         }
     }
 
@@ -99,17 +99,12 @@ impl<'a> Cells<'a> {
             .clone()
     }
 
-    /// The user name, or the number when the uid has none (as lsns(8)).
+    /// The user name, or the number when the uid has none (as lsns(8));
+    /// never through glibc's NSS (see [`crate::userdb`]).
     fn user(&self, uid: u32) -> String {
         self.users
             .borrow_mut()
-            .entry(uid)
-            .or_insert_with(|| {
-                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-                    .ok()
-                    .flatten()
-                    .map_or_else(|| uid.to_string(), |u| lossless(u.name.as_bytes()))
-            })
-            .clone()
+            .name(uid)
+            .map_or_else(|| uid.to_string(), |name| lossless(name.as_bytes()))
     }
 }

@@ -51,8 +51,8 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
         entering(NsKind::Mount),
     );
     tracing::debug!(
-        target = ?opts.target,
-        namespaces = ?sources.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        target = %opts.target.as_ref().map_or("none".to_string(), |t| t.to_string()),
+        namespaces = %sources.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
         "plan"
     );
 

@@ -22,9 +22,9 @@ use plan::{Caller, Mode};
 pub fn run(opts: UnshareOptions) -> Result<Outcome, UnshareError> {
     let plan = plan::build(opts, &Caller::current())?;
     tracing::debug!(
-        mode = ?plan.mode,
+        mode = if plan.mode == Mode::Fork { "fork" } else { "exec" },
         namespaces = %plan.namespaces,
-        maps = ?plan.maps,
+        maps = %plan.maps,
         persist = plan.persist.len(),
         program = plan.inside.exec.display(),
         "plan"

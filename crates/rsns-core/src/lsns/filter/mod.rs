@@ -15,10 +15,12 @@ use pattern::Regex;
 
 /// A filter that does not parse, with the 1-based character it stumbled on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("filter: {message} at character {position}")]
+#[error("filter: {message} {}", self.place())]
 pub struct FilterError {
     pub position: usize,
     pub message: String,
+    /// The filter ended where something more was needed.
+    pub at_end: bool,
 }
 
 impl FilterError {
@@ -26,6 +28,23 @@ impl FilterError {
         FilterError {
             position,
             message: message.to_string(),
+            at_end: false,
+        }
+    }
+
+    fn at_end(position: usize, message: &str) -> FilterError {
+        FilterError {
+            at_end: true,
+            ..FilterError::at(position, message)
+        }
+    }
+
+    /// Where: a character, or the end (said once, not as both).
+    fn place(&self) -> String {
+        if self.at_end {
+            format!("(the filter ends at character {})", self.position - 1)
+        } else {
+            format!("at character {}", self.position)
         }
     }
 }
@@ -287,13 +306,24 @@ mod tests {
         let err = Expr::parse(&"(".repeat(8000)).unwrap_err();
         assert_eq!(err.position, 8001);
         assert!(
-            err.message
-                .contains("expected a column or a value at the end")
+            err.at_end && err.message == "expected a column or a value",
+            "{err}"
         );
         let err = Expr::parse("(NPROCS == 0").unwrap_err();
         assert_eq!(
             (err.position, err.message.as_str()),
             (13, "missing ')' for the '(' at character 1")
+        );
+        assert_eq!(
+            err.to_string(),
+            "filter: missing ')' for the '(' at character 1 (the filter ends at character 12)"
+        );
+        // One place, said once (it read "... at character 4 at the end at character 6").
+        let err = Expr::parse("NS ==").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "filter: expected a column or a value after the comparison at character 4 (the \
+             filter ends at character 5)"
         );
         let err = Expr::parse("NPROCS == 0)").unwrap_err();
         assert_eq!((err.position, err.message.as_str()), (12, "unexpected ')'"));

@@ -101,7 +101,7 @@ pub fn parse(tokens: &[Spanned], text_len: usize) -> Result<Vec<Op>, FilterError
                     while let Some(top) = stack.pop() {
                         match top {
                             Pending::Open(open) => {
-                                return Err(FilterError::at(
+                                return Err(FilterError::at_end(
                                     parser.end,
                                     &format!("missing ')' for the '(' at character {open}"),
                                 ));
@@ -194,7 +194,7 @@ impl Parser<'_> {
                     &format!("{expected}, found {}", token.describe()),
                 ));
             }
-            None => return Err(FilterError::at(at, &format!("{expected} at the end"))),
+            None => return Err(FilterError::at_end(at, &expected)),
         };
         Ok(operand)
     }
