@@ -121,9 +121,9 @@ fn stats_in_json_have_the_documented_keys() {
         "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done",
     ]);
     run.ok();
+    // The JSON line is bare: jq reads it from the stream as it is.
     let line = run.stderr();
-    let json: serde_json::Value =
-        serde_json::from_str(line.trim().strip_prefix("rs-cgroup: ").unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     for key in [
         "wall_s",
         "cpu_user_s",
@@ -139,6 +139,39 @@ fn stats_in_json_have_the_documented_keys() {
         json["cpu_user_s"].as_f64().unwrap() + json["cpu_system_s"].as_f64().unwrap() > 0.0,
         "{json}"
     );
+}
+
+/// `--stats-file` (like time -o): the stats in a file, stderr left to the
+/// program; a symlink or a device there is refused before anything runs.
+#[test]
+fn stats_file_takes_the_stats_and_refuses_what_is_not_a_file() {
+    let Some(_) = setup() else { return };
+    let scratch = Scratch::new("stats-file");
+    let file = scratch.join("stats.json");
+    let arg = format!("--stats-file={}", file.display());
+    let run = cgroup(&["--stats=json", &arg, "sh", "-c", "echo to-stderr >&2"]);
+    assert_eq!(run.stderr(), "to-stderr\n");
+    let json: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&file).unwrap().trim()).unwrap();
+    assert!(json["wall_s"].as_f64().is_some(), "{json}");
+    let text = scratch.join("stats.txt");
+    cgroup(&[&format!("--stats-file={}", text.display()), "true"]).ok();
+    assert!(std::fs::read_to_string(&text).unwrap().starts_with("wall "));
+    let link = scratch.join("link");
+    std::os::unix::fs::symlink("/etc/passwd", &link).unwrap();
+    let marker = scratch.join("ran");
+    for (target, needle) in [
+        (link.display().to_string(), "is a symlink"),
+        ("/dev/null".into(), "not a regular file"),
+    ] {
+        cgroup(&[
+            &format!("--stats-file={target}"),
+            "touch",
+            marker.to_str().unwrap(),
+        ])
+        .fails_as("rs-cgroup", 1, needle);
+    }
+    assert!(!marker.exists(), "the program ran");
 }
 
 #[test]

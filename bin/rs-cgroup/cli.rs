@@ -72,6 +72,9 @@ pub struct Cli {
     #[arg(long = "stats", value_name = "FORMAT", num_args = 0..=1, require_equals = true,
           default_missing_value = "text", value_parser = ["text", "json"])]
     pub stats: Option<String>,
+    /// Write the --stats to FILE instead of stderr (like time -o); implies --stats
+    #[arg(long = "stats-file", value_name = "FILE")]
+    pub stats_file: Option<PathBuf>,
     /// Log the steps on stderr (-vv: more)
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
@@ -108,10 +111,12 @@ impl Cli {
             name: self.name,
             join: self.join,
             keep: self.keep,
-            stats: self.stats.map(|s| match s.as_str() {
-                "json" => StatsFormat::Json,
-                _ => StatsFormat::Text,
-            }),
+            stats: match self.stats.as_deref() {
+                Some("json") => Some(StatsFormat::Json),
+                Some(_) => Some(StatsFormat::Text),
+                None => self.stats_file.as_ref().map(|_| StatsFormat::Text),
+            },
+            stats_file: self.stats_file,
             command: self.command,
         }
     }

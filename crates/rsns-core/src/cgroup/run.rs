@@ -39,6 +39,8 @@ pub struct CgroupOptions {
     /// `--keep`: leave the group and what runs in it.
     pub keep: bool,
     pub stats: Option<StatsFormat>,
+    /// `--stats-file`: the stats go to this file instead of stderr.
+    pub stats_file: Option<PathBuf>,
     pub command: Vec<OsString>,
 }
 
@@ -180,6 +182,9 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     let exec = ExecPlan::command(&opts.command, ProgramEnv::Inherit)
         .map_err(|e| CgroupError::Usage(e.to_string()))?;
     // Everything is checked before the first change to any group.
+    if let Some(file) = &opts.stats_file {
+        check_stats_file(file)?;
+    }
     if opts.join.is_some() && !opts.limits.is_empty() {
         return Err(CgroupError::Usage(
             "--join runs the program in an existing group as it is: limits and --set apply \
@@ -291,7 +296,13 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
         group.remove()?;
     }
     if let Some(format) = opts.stats {
-        eprintln!("rs-cgroup: {}", stats.render(format));
+        let text = stats.render(format);
+        match (&opts.stats_file, format) {
+            (Some(file), _) => write_stats_file(file, &text)?,
+            // One JSON object alone on its line, for jq in a stream.
+            (None, StatsFormat::Json) => eprintln!("{text}"),
+            (None, StatsFormat::Text) => eprintln!("rs-cgroup: {text}"),
+        }
     }
     if killed && stats.oom_kills.is_some_and(|n| n > seen_alive.get()) {
         let limit = opts
@@ -306,6 +317,48 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
         );
     }
     Ok(outcome)
+}
+
+/// `--stats-file`: a regular file (made if missing, replaced if there), in
+/// a directory that exists; never a symlink, device or FIFO.
+fn check_stats_file(file: &Path) -> Result<(), CgroupError> {
+    let bad = |why: &str| CgroupError::Usage(format!("--stats-file={}: {why}", safe_path(file)));
+    match std::fs::symlink_metadata(file) {
+        Ok(m) if m.file_type().is_symlink() => Err(bad("is a symlink; name the file itself")),
+        Ok(m) if !m.file_type().is_file() => Err(bad("is not a regular file")),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = file
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if dir.is_dir() {
+                Ok(())
+            } else {
+                Err(bad("its directory does not exist"))
+            }
+        }
+        Err(e) => Err(bad(&e.to_string())),
+    }
+}
+
+fn write_stats_file(file: &Path, text: &str) -> Result<(), CgroupError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(file)
+        .and_then(|mut f| writeln!(f, "{text}"))
+        .map_err(|e| {
+            SysError::new(
+                format!("cannot write the stats to {}", safe_path(file)),
+                crate::error::io_errno(&e),
+            )
+            .into()
+        })
 }
 
 /// memory.events's `oom_kill`, read again from the start (which also
