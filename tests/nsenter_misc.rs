@@ -33,3 +33,37 @@ fn verbose_logs_read_as_text_not_rust_debug_syntax() {
         }
     }
 }
+
+/// `-t PID -r -w` alone: the target's root and working directory, our own
+/// namespaces (as nsenter does); it was refused as "no namespace to enter".
+#[test]
+fn root_and_directory_of_the_target_without_namespaces() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("nsenter-rw");
+    let mut target = std::process::Command::new("sleep")
+        .arg("60")
+        .current_dir(&scratch.path)
+        .spawn()
+        .unwrap();
+    let t = target.id().to_string();
+    let out = nsenter(&[
+        "-t",
+        &t,
+        "-r",
+        "-w",
+        "sh",
+        "-c",
+        "pwd; readlink /proc/self/ns/uts",
+    ])
+    .ok();
+    let _ = target.kill();
+    let _ = target.wait();
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(scratch.path.to_str().unwrap()));
+    assert_eq!(
+        lines.next().map(str::to_string),
+        Some(ns_link("self", "uts"))
+    );
+}

@@ -168,15 +168,20 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
 
 fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
     let usage = |text: &str| Err(NsenterError::Usage(text.into()));
-    // Joining the target's cgroup is a thing to do on its own.
+    // Joining the target's cgroup is a thing to do on its own, and so is
+    // taking its root or working directory (nsenter -t PID -r -w: a chroot
+    // into the target's root, our namespaces kept).
     let asked = opts.all
         || !opts.namespaces.is_empty()
         || opts.net_socket.is_some()
         || opts.user_parent
-        || opts.join_cgroup;
+        || opts.join_cgroup
+        || opts.root.is_some()
+        || opts.wd.is_some()
+        || opts.wdns.is_some();
     if !asked {
         return usage(
-            "no namespace to enter: use -a, or name one (-m -u -i -n -p -U -C -T, --net-socket, --user-parent), or -c to join the target's cgroup",
+            "no namespace to enter: use -a, or name one (-m -u -i -n -p -U -C -T, --net-socket, --user-parent), -c to join the target's cgroup, or -r/-w to take its root or directory",
         );
     }
     if opts.new_session && opts.no_fork {
