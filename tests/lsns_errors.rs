@@ -106,7 +106,7 @@ fn deeply_nested_filters_work_or_fail_cleanly_on_a_small_stack() {
     lsns_small_stack(256, &brackets).fails_as(
         "rs-lsns",
         1,
-        "expected a column or a value at the end at character 8001",
+        "expected a column or a value (the filter ends at character 8000)",
     );
     let unclosed = format!("{brackets}NPROCS > 0");
     lsns_small_stack(256, &unclosed).fails_as("rs-lsns", 1, "missing ')'");
