@@ -22,25 +22,6 @@ fn runs() -> usize {
         .unwrap_or(300)
 }
 
-/// A copy of the busybox root file system with `extra` directories.
-fn image(scratch: &Scratch, extra: &[&str]) -> Option<String> {
-    let r = rootfs_or_skip()?;
-    let copy = scratch.join("rootfs");
-    assert!(
-        Command::new("cp")
-            .arg("-a")
-            .arg(&r)
-            .arg(&copy)
-            .status()
-            .unwrap()
-            .success()
-    );
-    for d in extra {
-        std::fs::create_dir_all(copy.join(d)).unwrap();
-    }
-    Some(copy.display().to_string())
-}
-
 /// The racer, exchanging `a` and `b` until dropped.
 struct Racer(Child);
 
@@ -162,7 +143,7 @@ fn the_proc_masks_hold_while_the_image_swaps_proc() {
             return;
         }
         let scratch = Scratch::new("race-proc");
-        let Some(r) = image(&scratch, &["proc2"]) else {
+        let Some(r) = rootfs_copy(&scratch, &["proc2"]) else {
             return;
         };
         let flags = if as_user { "-Urpfm" } else { "-pfm" };
@@ -193,7 +174,7 @@ fn a_read_only_bind_stays_read_only_while_the_image_swaps_it_with_a_tmpfs() {
             return;
         }
         let scratch = Scratch::new("race-robind");
-        let Some(r) = image(&scratch, &["t", "ro"]) else {
+        let Some(r) = rootfs_copy(&scratch, &["t", "ro"]) else {
             return;
         };
         let src = scratch.join("src");
@@ -230,7 +211,7 @@ fn sys_firmware_stays_masked_while_the_image_swaps_sys() {
         return;
     }
     let scratch = Scratch::new("race-sys");
-    let Some(r) = image(&scratch, &["sys2"]) else {
+    let Some(r) = rootfs_copy(&scratch, &["sys2"]) else {
         return;
     };
     let cmd = format!(
@@ -264,7 +245,7 @@ fn dev_is_never_made_in_the_image_while_the_image_swaps_dev() {
         return;
     }
     let scratch = Scratch::new("race-dev");
-    let Some(r) = image(&scratch, &["dev2"]) else {
+    let Some(r) = rootfs_copy(&scratch, &["dev2"]) else {
         return;
     };
     let cmd = format!("{UNSHARE} -pfm {PIVOT} --root {r} --dev -- /bin/true");
@@ -302,7 +283,7 @@ fn keep_old_never_stacks_the_old_root_on_the_new_one() {
         return;
     }
     let scratch = Scratch::new("race-keepold");
-    let Some(r) = image(&scratch, &[]) else {
+    let Some(r) = rootfs_copy(&scratch, &[]) else {
         return;
     };
     // mnt is a directory; its rival a symlink to the new root itself, which

@@ -8,20 +8,6 @@ mod common;
 
 use common::*;
 
-/// A copy of the busybox root file system this test may change.
-fn own_rootfs(scratch: &Scratch) -> Option<String> {
-    let r = rootfs_or_skip()?;
-    let copy = scratch.join("rootfs");
-    let status = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&r)
-        .arg(&copy)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    Some(copy.display().to_string())
-}
-
 /// `MOUNT_POINT FSTYPE ro|rw` for each mount the box sees.
 const MOUNTS: &str = r#"awk '{for (i = 7; $i != "-"; i++); split($6, o, ","); print $5, $(i + 1), o[1]}' /proc/self/mountinfo"#;
 
@@ -124,7 +110,7 @@ fn binds_reach_the_host_and_ro_binds_do_not() {
             return;
         }
         let scratch = Scratch::new("pivot-bind");
-        let Some(r) = own_rootfs(&scratch) else {
+        let Some(r) = rootfs_copy(&scratch, &[]) else {
             return;
         };
         let shared = scratch.join("shared");
@@ -175,7 +161,7 @@ fn a_hostile_image_never_gets_a_mount_on_the_host() {
             return;
         }
         let scratch = Scratch::new("pivot-hostile");
-        let Some(r) = own_rootfs(&scratch) else {
+        let Some(r) = rootfs_copy(&scratch, &[]) else {
             return;
         };
         let victim = scratch.join("victim");
@@ -240,7 +226,7 @@ fn a_failure_halfway_leaves_no_mount() {
             return;
         }
         let scratch = Scratch::new("pivot-halfway");
-        let Some(r) = own_rootfs(&scratch) else {
+        let Some(r) = rootfs_copy(&scratch, &[]) else {
             return;
         };
         std::fs::create_dir(format!("{r}/proc/x")).unwrap();

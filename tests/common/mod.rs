@@ -577,6 +577,25 @@ pub fn rootfs() -> Option<PathBuf> {
         .clone()
 }
 
+/// A copy of the busybox root file system in `scratch` that a test may
+/// change, with `extra` directories made in it; None (after a printed
+/// skip) where there is no root file system.
+pub fn rootfs_copy(scratch: &Scratch, extra: &[&str]) -> Option<String> {
+    let r = rootfs_or_skip()?;
+    let copy = scratch.join("rootfs");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&r)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for d in extra {
+        std::fs::create_dir_all(copy.join(d)).unwrap();
+    }
+    Some(copy.display().to_string())
+}
+
 /// The busybox root file system as a path argument, or a printed skip
 /// (a failure under RSNS_REQUIRE_ALL) when busybox-static is missing.
 pub fn rootfs_or_skip() -> Option<String> {

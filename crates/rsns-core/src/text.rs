@@ -5,25 +5,54 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// `bytes` as printable text, with `\xHH` for invalid UTF-8 and control bytes.
-pub fn safe(bytes: &[u8]) -> String {
+/// What [`encode`] writes for one character of valid UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    Keep,
+    /// Each of its bytes as `\xHH`.
+    Hex,
+    /// As `\\` (a backslash in [`lossless`] text).
+    Double,
+}
+
+/// `bytes` as text: each valid character as `rule` says (given the byte
+/// after it), every byte that is not UTF-8 as `\xHH`. The one encoder
+/// behind the table, raw, lossless and message forms.
+pub fn encode(bytes: &[u8], rule: impl Fn(char, Option<u8>) -> Escape) -> String {
+    use std::fmt::Write;
     let mut out = String::with_capacity(bytes.len());
+    let mut at = 0;
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("\\x{b:02x}"));
+        let valid = chunk.valid();
+        for (i, c) in valid.char_indices() {
+            match rule(c, bytes.get(at + i + c.len_utf8()).copied()) {
+                Escape::Keep => out.push(c),
+                Escape::Double => out.push_str("\\\\"),
+                Escape::Hex => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        let _ = write!(out, "\\x{b:02x}");
+                    }
                 }
-            } else {
-                out.push(c);
             }
         }
         for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
+            let _ = write!(out, "\\x{b:02x}");
         }
+        at += valid.len() + chunk.invalid().len();
     }
     out
+}
+
+/// `bytes` as printable text, with `\xHH` for invalid UTF-8 and control bytes.
+pub fn safe(bytes: &[u8]) -> String {
+    encode(bytes, |c, _| {
+        if c.is_control() {
+            Escape::Hex
+        } else {
+            Escape::Keep
+        }
+    })
 }
 
 /// `bytes` without loss, as a String: valid UTF-8 stays as it is (control
@@ -32,35 +61,23 @@ pub fn safe(bytes: &[u8]) -> String {
 /// format escapes from the real text by its own rule and two different
 /// texts never print the same.
 pub fn lossless(bytes: &[u8]) -> String {
-    lossless_with(bytes, false)
+    encode(bytes, |c, _| {
+        if c == '\\' {
+            Escape::Double
+        } else {
+            Escape::Keep
+        }
+    })
 }
 
 /// [`lossless`], with control characters as `\xHH` too: for texts joined
 /// by newlines (NSFS), where a newline of a path must not split it.
 pub fn lossless_line(bytes: &[u8]) -> String {
-    lossless_with(bytes, true)
-}
-
-fn lossless_with(bytes: &[u8], controls: bool) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c == '\\' {
-                out.push_str("\\\\");
-            } else if controls && c.is_control() {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("\\x{b:02x}"));
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
+    encode(bytes, |c, _| match c {
+        '\\' => Escape::Double,
+        c if c.is_control() => Escape::Hex,
+        _ => Escape::Keep,
+    })
 }
 
 /// The bytes a [`lossless`] text stands for. Text made otherwise (with no

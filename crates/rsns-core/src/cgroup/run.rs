@@ -216,7 +216,8 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     // outside its namespace's root. It needs CAP_SYS_ADMIN; an ordinary
     // user's program runs without (docs/rs-cgroup.md says what that leaves).
     inside.cgroup_ns = group.owned && can_make_cgroup_ns();
-    if inside.cgroup_ns && !ns_delegate(&mount) {
+    // Only worth a read of mountinfo when someone will see the note.
+    if inside.cgroup_ns && tracing::enabled!(tracing::Level::INFO) && !ns_delegate(&mount) {
         tracing::info!(
             mount = %safe_path(&mount),
             "the cgroup2 mount lacks nsdelegate: the cgroup namespace hides other groups, but a \

@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use crate::text::{Escape, encode, lossless_bytes};
+
 /// Cells already turned into text, in print order.
 #[derive(Debug, Default)]
 pub struct Grid {
@@ -126,43 +128,22 @@ pub fn escape_controls(cell: &str) -> String {
     if !cell.chars().any(|c| c == '\\' || c.is_control()) {
         return cell.to_string();
     }
-    let bytes = crate::text::lossless_bytes(cell);
-    encode(&bytes, |c, next| {
-        c.is_control() || (c == '\\' && next == Some(b'x'))
+    let hex_if = |yes: bool| if yes { Escape::Hex } else { Escape::Keep };
+    encode(&lossless_bytes(cell), |c, next| {
+        hex_if(c.is_control() || (c == '\\' && next == Some(b'x')))
     })
 }
 
 /// Raw output: space, backslash, control characters and bytes that are
 /// not UTF-8 as `\xHH`, so every line splits on spaces.
 fn escape(cell: &str) -> String {
-    let bytes = crate::text::lossless_bytes(cell);
-    encode(&bytes, |c, _| c == ' ' || c == '\\' || c.is_control())
-}
-
-/// `bytes` as text: what `unsafe_char` says (given the byte after it) and
-/// every byte that is not UTF-8 become `\xHH`.
-fn encode(bytes: &[u8], unsafe_char: impl Fn(char, Option<u8>) -> bool) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    let mut at = 0;
-    for chunk in bytes.utf8_chunks() {
-        let valid = chunk.valid();
-        for (i, c) in valid.char_indices() {
-            let next = bytes.get(at + i + c.len_utf8()).copied();
-            if unsafe_char(c, next) {
-                let mut buf = [0u8; 4];
-                for byte in c.encode_utf8(&mut buf).bytes() {
-                    let _ = write!(out, "\\x{byte:02x}");
-                }
-            } else {
-                out.push(c);
-            }
+    encode(&lossless_bytes(cell), |c, _| {
+        if c == ' ' || c == '\\' || c.is_control() {
+            Escape::Hex
+        } else {
+            Escape::Keep
         }
-        for byte in chunk.invalid() {
-            let _ = write!(out, "\\x{byte:02x}");
-        }
-        at += valid.len() + chunk.invalid().len();
-    }
-    out
+    })
 }
 
 #[cfg(test)]
