@@ -25,9 +25,10 @@ if [ "${RSNS_IN_VM:-}" = 1 ]; then
     if grep -q ' /sys/fs/cgroup .* - cgroup2 ' /proc/self/mountinfo; then
         mount -o remount,nsdelegate /sys/fs/cgroup || true
     fi
-    # RSNS_RACE_RUNS: fewer racer runs per case under emulation (each run
-    # takes about a second there; the host's row runs 300).
-    export RSNS_RACE_RUNS=${RSNS_RACE_RUNS:-40}
+    # RSNS_RACE_RUNS: fewer racer runs per case under emulation, where a run
+    # takes about a second (40 runs per case took 579 s on 5.10); the host's
+    # row runs 300.
+    export RSNS_RACE_RUNS=${RSNS_RACE_RUNS:-20}
 fi
 # Modules a test uses that a user namespace cannot load on demand (overlay
 # for the cookbook's layers, veth and tun for the network tests).
