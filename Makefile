@@ -88,10 +88,11 @@ conformance: build ## Run util-linux's own tests of unshare, nsenter and lsns ag
 # make test-kernels KERNELS="6.1 5.10": the series to boot (default all).
 KERNELS ?= 5.10 6.1 6.12
 
-test-kernels: deps ## The tests on Debian's kernels 5.10, 6.1 and 6.12 in VMs, and the host's; one table (as root)
+test-kernels: deps build ## The tests on Debian's kernels 5.10, 6.1 and 6.12 in VMs, and the host's; one table (as root)
 	$(NEED_CARGO)
 	@tests/support/deps.sh --kernels
-	CARGO=$(CARGO) tests/support/kernel-matrix.sh $(TARGET_DIR)/kernels $(KERNELS)
+	@# The release binaries too, in the VMs as on the host (as make test does).
+	CARGO=$(CARGO) RSNS_RELEASE_DIR=$(abspath $(RELEASE)) tests/support/kernel-matrix.sh $(TARGET_DIR)/kernels $(KERNELS)
 
 # make test-fresh FRESH=trixie: the Debian release to install (and its kernel).
 FRESH ?= bookworm

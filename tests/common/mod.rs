@@ -103,6 +103,17 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether this process is in cgroup v1 hierarchies too (a hybrid host, as
+/// the kernel shows it in /proc/self/cgroup): joining a v2 group leaves
+/// those as they were, and the tools say so.
+#[allow(dead_code)]
+pub fn host_has_cgroup_v1() -> bool {
+    std::fs::read_to_string("/proc/self/cgroup")
+        .unwrap()
+        .lines()
+        .any(|l| !l.is_empty() && !l.starts_with("0::"))
+}
+
 pub fn has_command(name: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {name}")])

@@ -49,6 +49,32 @@ pub fn v2_membership(cgroup_file: &[u8]) -> Option<&Path> {
         .map(|p| Path::new(OsStr::from_bytes(p)))
 }
 
+/// The cgroup v1 hierarchies named in a /proc/PID/cgroup text (`memory`,
+/// `cpu,cpuacct`, `name=systemd`): on a hybrid host joining a v2 group
+/// leaves a process where it was in these.
+pub fn v1_hierarchies(cgroup_file: &[u8]) -> Vec<String> {
+    cgroup_file
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty() && !l.starts_with(b"0::"))
+        .filter_map(|l| l.split(|&b| b == b':').nth(1))
+        .map(|c| crate::text::safe(c))
+        .collect()
+}
+
+/// A note for `who` (rs-cgroup, rs-nsenter) when this process is also in
+/// cgroup v1 hierarchies: `what` joins the v2 group only.
+pub fn hybrid_note(who: &str, what: &str) -> Option<String> {
+    let own = std::fs::read("/proc/self/cgroup").ok()?;
+    let v1 = v1_hierarchies(&own);
+    (!v1.is_empty()).then(|| {
+        format!(
+            "{who}: note: this host also has cgroup v1 hierarchies ({}); {what} joins the \
+             cgroup v2 group only",
+            v1.join(" ")
+        )
+    })
+}
+
 /// `mount` joined with a group `path` as /proc/PID/cgroup names it
 /// (absolute, relative to the mount's root).
 pub fn group_dir(mount: &Path, path: &Path) -> PathBuf {
@@ -90,5 +116,10 @@ mod tests {
         );
         assert_eq!(group_dir(Path::new("/c"), Path::new("/")), Path::new("/c/"));
         assert_eq!(v2_membership(b"1:name=systemd:/\n"), None);
+        assert_eq!(
+            v1_hierarchies(b"2:cpu,cpuacct:/\n1:name=systemd:/x\n0::/\n"),
+            ["cpu,cpuacct", "name=systemd"]
+        );
+        assert!(v1_hierarchies(b"0::/user.slice\n").is_empty());
     }
 }

@@ -68,13 +68,17 @@ impl CgroupError {
 /// top itself is exempt from the no-internal-processes rule).
 const DEFAULT_PARENT: &str = "rsns";
 
-/// `dir` (for `option`) as a group of the cgroup2 hierarchy at `mount`:
-/// under the mount, named without `..`, resolved by the kernel beneath the
-/// mount without symlinks, and a cgroup2 directory. Returned as the clean
-/// path every later step uses, so nothing we write can land outside the
-/// hierarchy (a lexical prefix is not enough: `mount/../mount/x`).
+/// `dir` (for `option`) as a group of the cgroup2 hierarchy at `mount`,
+/// named in any of the forms people copy: a full path under the mount, a
+/// path as /proc/PID/cgroup prints it (`/libpod_parent/x`, or the whole
+/// `0::/libpod_parent/x` line), or a path relative to the mount. Then: named
+/// without `..`, resolved by the kernel beneath the mount without symlinks,
+/// and a cgroup2 directory. Returned as the clean path every later step
+/// uses, so nothing we write can land outside the hierarchy (a lexical
+/// prefix is not enough: `mount/../mount/x`).
 fn within(mount: &Path, option: &str, dir: &Path) -> Result<PathBuf, CgroupError> {
     use std::os::fd::AsFd;
+    use std::os::unix::ffi::OsStrExt;
     use std::path::Component;
     let bad = |why: &str| {
         CgroupError::Usage(format!(
@@ -83,16 +87,14 @@ fn within(mount: &Path, option: &str, dir: &Path) -> Result<PathBuf, CgroupError
             safe_path(mount)
         ))
     };
-    let absolute = if dir.is_absolute() {
-        dir.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| bad(&e.to_string()))?
-            .join(dir)
-    };
-    let rel = absolute
+    let bytes = dir.as_os_str().as_bytes();
+    let named = Path::new(std::ffi::OsStr::from_bytes(
+        bytes.strip_prefix(b"0::").unwrap_or(bytes),
+    ));
+    let rel = named
         .strip_prefix(mount)
-        .map_err(|_| bad("not under the cgroup2 mount"))?;
+        .or_else(|_| named.strip_prefix("/"))
+        .unwrap_or(named);
     let mut clean = PathBuf::new();
     for c in rel.components() {
         match c {
@@ -207,6 +209,11 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
         },
         None => make_group(&mount, &opts)?,
     };
+    if !group.owned
+        && let Some(note) = super::hybrid_note("rs-cgroup", "--join")
+    {
+        eprintln!("{note}");
+    }
     let mut cleanup = Cleanup(group.owned.then_some(&group));
     group.apply(&opts.limits)?;
 

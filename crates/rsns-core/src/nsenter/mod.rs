@@ -275,13 +275,16 @@ fn cgroup_procs(target: &Target) -> Result<OwnedFd, NsenterError> {
         NsenterError::Usage(format!("PID {} is in no cgroup v2 group", target.pid))
     })?;
     let procs = crate::cgroup::group_dir(&mount, path).join("cgroup.procs");
-    nix::fcntl::open(
+    let fd = nix::fcntl::open(
         procs.as_path(),
         OFlag::O_WRONLY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
-    .context(|| format!("cannot open {}", crate::text::safe_path(&procs)))
-    .map_err(NsenterError::from)
+    .context(|| format!("cannot open {}", crate::text::safe_path(&procs)))?;
+    if let Some(note) = crate::cgroup::hybrid_note("rs-nsenter", "-c") {
+        eprintln!("{note}");
+    }
+    Ok(fd)
 }
 
 #[cfg(test)]
