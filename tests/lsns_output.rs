@@ -46,6 +46,40 @@ fn json_lists_the_same_namespaces_as_the_table() {
     }
 }
 
+/// `LIBSMARTCOLS_JSON=compact|lines` as util-linux 2.42 reads it: compact is
+/// the same document with one row per line, lines is one row object per
+/// line with no wrapper, anything else is the indented default.
+#[test]
+fn libsmartcols_json_picks_compact_or_json_lines() {
+    require!(is_root(), "needs root to see every process");
+    let boxed = Boxed::start(Maker::RsUnshare, false, &["-muinf"], "");
+    let pid = boxed.pid_arg();
+    let args = ["-J", "-l", "-o", "NS,TYPE,PID", "-p", pid.as_str()];
+    let pretty: Value = serde_json::from_str(&lsns_env(&args, &[])).unwrap();
+    let rows = pretty["namespaces"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 8);
+
+    let compact = lsns_env(&args, &[("LIBSMARTCOLS_JSON", "compact")]);
+    assert!(!compact.contains(' '), "{compact}");
+    assert_eq!(compact.lines().count(), rows.len() + 2, "{compact}");
+    assert!(
+        compact.starts_with("{\"namespaces\":[\n{\"ns\":"),
+        "{compact}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&compact).unwrap(), pretty);
+
+    let lines = lsns_env(&args, &[("LIBSMARTCOLS_JSON", "lines")]);
+    let each: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(each, rows, "{lines}");
+
+    let other = lsns_env(&args, &[("LIBSMARTCOLS_JSON", "yaml")]);
+    assert_eq!(other, lsns_env(&args, &[]));
+    assert!(other.starts_with("{\n   \"namespaces\": ["), "{other}");
+}
+
 /// util-linux lsns's output. lsns 2.38 exits 1 without a word when a process
 /// vanishes under it in mid-scan, which the other tests running beside this
 /// one make likely; that is its race, not ours, so it gets a few tries.

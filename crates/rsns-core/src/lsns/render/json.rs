@@ -12,12 +12,79 @@ pub struct Node {
     pub children: Vec<Node>,
 }
 
+/// The JSON layouts libsmartcols (2.42) offers through `LIBSMARTCOLS_JSON`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Unset or any other value: indented, one key per line.
+    Pretty,
+    /// `compact`: no spaces, one top-level row per line inside the wrapper.
+    Compact,
+    /// `lines`: JSON Lines, one row object per line and no wrapper.
+    Lines,
+}
+
+impl Layout {
+    pub fn from_env() -> Layout {
+        match std::env::var_os("LIBSMARTCOLS_JSON").as_deref() {
+            Some(v) if v == "compact" => Layout::Compact,
+            Some(v) if v == "lines" => Layout::Lines,
+            _ => Layout::Pretty,
+        }
+    }
+}
+
+/// The table as `LIBSMARTCOLS_JSON` asks, as lsns prints it.
 pub fn render(table: &str, keys: &[String], nodes: &[Node]) -> String {
-    let mut out = String::from("{\n");
-    let _ = writeln!(out, "   {}: [", quote(table));
-    array(&mut out, keys, nodes, 2);
-    out.push_str("   ]\n}\n");
+    render_as(Layout::from_env(), table, keys, nodes)
+}
+
+pub fn render_as(layout: Layout, table: &str, keys: &[String], nodes: &[Node]) -> String {
+    let mut out = String::new();
+    match layout {
+        Layout::Pretty => {
+            out.push_str("{\n");
+            let _ = writeln!(out, "   {}: [", quote(table));
+            array(&mut out, keys, nodes, 2);
+            out.push_str("   ]\n}\n");
+        }
+        Layout::Compact => {
+            let _ = write!(out, "{{{}:[", quote(table));
+            for (i, node) in nodes.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                compact(&mut out, keys, node);
+            }
+            out.push_str("\n]}\n");
+        }
+        Layout::Lines => {
+            for node in nodes {
+                compact(&mut out, keys, node);
+                out.push('\n');
+            }
+        }
+    }
     out
+}
+
+/// One row (and its children) with no whitespace at all.
+fn compact(out: &mut String, keys: &[String], node: &Node) {
+    out.push('{');
+    for (k, (key, value)) in keys.iter().zip(&node.values).enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{}:{}", quote(key), literal(value));
+    }
+    if !node.children.is_empty() {
+        out.push_str(",\"children\":[");
+        for (i, child) in node.children.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            compact(out, keys, child);
+        }
+        out.push(']');
+    }
+    out.push('}');
 }
 
 /// Elements joined as util-linux joins them: `},{` on one line.
@@ -98,5 +165,36 @@ mod tests {
         let empty: serde_json::Value =
             serde_json::from_str(&render("namespaces", &keys, &[])).unwrap();
         assert_eq!(empty["namespaces"].as_array().map(Vec::len), Some(0));
+    }
+
+    /// libsmartcols 2.42's compact and lines layouts, byte for byte (its
+    /// column tests' expected outputs have the same shape).
+    #[test]
+    fn compact_and_lines_as_libsmartcols_writes_them() {
+        let keys = vec!["ns".to_string(), "command".to_string()];
+        let row = |ns: f64, children| Node {
+            values: vec![Value::Number(ns), Value::String("sh".into())],
+            children,
+        };
+        let nodes = vec![
+            row(1.0, vec![row(2.0, vec![]), row(3.0, vec![])]),
+            row(4.0, vec![]),
+        ];
+        assert_eq!(
+            render_as(Layout::Compact, "namespaces", &keys, &nodes),
+            "{\"namespaces\":[\n\
+             {\"ns\":1,\"command\":\"sh\",\"children\":[{\"ns\":2,\"command\":\"sh\"},\
+             {\"ns\":3,\"command\":\"sh\"}]},\n\
+             {\"ns\":4,\"command\":\"sh\"}\n]}\n"
+        );
+        assert_eq!(
+            render_as(Layout::Lines, "namespaces", &keys, &nodes[1..]),
+            "{\"ns\":4,\"command\":\"sh\"}\n"
+        );
+        assert_eq!(render_as(Layout::Lines, "namespaces", &keys, &[]), "");
+        assert_eq!(
+            render_as(Layout::Compact, "namespaces", &keys, &[]),
+            "{\"namespaces\":[\n]}\n"
+        );
     }
 }
