@@ -119,6 +119,28 @@ fn a_namespace_kept_only_by_a_bind_mount_is_listed_with_its_file() {
     ])
     .ok();
     assert_eq!(listed.trim(), ino.to_string());
+    // Bound at a second file: NSFS takes two lines, and the second is padded
+    // as lsns pads it (each column but the last filled, then a space).
+    let second = dir.empty_file("uts2");
+    let second_str = second.to_str().unwrap();
+    cmd("mount", &["--bind", file_str, second_str]).ok();
+    let only = format!("NS == {ino}");
+    let table = lsns(&["-n", "-o", "NS,NSFS,TYPE,PID", "-Q", &only]).ok();
+    let width = file_str.len().max(second_str.len());
+    let (first_path, second_path) = if file_str < second_str {
+        (file_str, second_str)
+    } else {
+        (second_str, file_str)
+    };
+    assert_eq!(
+        table,
+        format!(
+            "{ino} {first_path:width$} uts  \n{:10} {second_path:width$}      \n",
+            ""
+        ),
+        "{table:?}"
+    );
+    cmd("umount", &[second_str]).ok();
     cmd("umount", &[file_str]).ok();
     // Another test's rs-lsns may hold the namespace for a moment (it opens
     // what it finds while it scans), and is listed as holding it: wait for

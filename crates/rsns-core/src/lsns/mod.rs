@@ -183,7 +183,17 @@ fn grid(
 ) -> Grid {
     let tree_col = tree_column(tree);
     let ascii = !rows::utf8_locale();
-    let lines = rows::tree_order(rows)
+    let order = rows::tree_order(rows);
+    // A row has children when the next one in print order is deeper.
+    let art: Vec<String> = order
+        .iter()
+        .enumerate()
+        .map(|(i, (_, lasts))| {
+            let has_children = order.get(i + 1).is_some_and(|(_, n)| n.len() > lasts.len());
+            rows::tree_continuation(lasts, has_children, ascii)
+        })
+        .collect();
+    let lines = order
         .into_iter()
         .map(|(r, lasts)| {
             columns
@@ -219,6 +229,10 @@ fn grid(
         hints: columns.iter().map(|c| c.width_hint()).collect(),
         truncate: columns.iter().position(|&c| c == Column::Command),
         lines,
+        art: tree_col
+            .filter(|_| draw)
+            .and_then(|t| columns.iter().position(|&c| c == t))
+            .map(|c| (c, art)),
     }
 }
 
@@ -280,6 +294,7 @@ pub fn list_columns(format: Format) -> String {
                     .into_iter()
                     .map(|c| vec![c.name().into(), type_name(c).into(), c.help().into()])
                     .collect(),
+                art: None,
             };
             if format == Format::Raw {
                 render::table::raw(&grid, false)

@@ -201,6 +201,19 @@ pub fn tree_prefix(lasts: &[bool], ascii: bool) -> String {
     prefix
 }
 
+/// The tree drawing on the extra lines of a row (its multi-line NSFS
+/// cell), as libsmartcols draws it in an empty tree cell: `│ ` or two
+/// spaces for each level down to the row's own, and one more `│ ` when the
+/// row has children below it.
+pub fn tree_continuation(lasts: &[bool], has_children: bool, ascii: bool) -> String {
+    let bar = if ascii { "| " } else { "│ " };
+    let mut art: String = lasts.iter().map(|&l| if l { "  " } else { bar }).collect();
+    if has_children {
+        art.push_str(bar);
+    }
+    art
+}
+
 /// Whether the locale's characters are UTF-8, as setlocale(LC_ALL, "")
 /// would decide from LC_ALL, LC_CTYPE and LANG (the first one set).
 pub fn utf8_locale() -> bool {
@@ -253,5 +266,14 @@ mod tests {
         );
         assert_eq!(tree_prefix(&[false, true], true), "| `-");
         assert_eq!(tree_prefix(&[true, false], true), "  |-");
+    }
+
+    #[test]
+    fn extra_lines_carry_the_bars_of_every_level_and_of_the_children() {
+        assert_eq!(tree_continuation(&[], true, false), "│ ");
+        assert_eq!(tree_continuation(&[false], true, false), "│ │ ");
+        assert_eq!(tree_continuation(&[false, true], false, false), "│   ");
+        assert_eq!(tree_continuation(&[true], false, true), "  ");
+        assert_eq!(tree_continuation(&[false], false, true), "| ");
     }
 }

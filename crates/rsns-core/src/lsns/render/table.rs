@@ -17,6 +17,9 @@ pub struct Grid {
     /// The column to shorten when the table is wider than the terminal.
     pub truncate: Option<usize>,
     pub lines: Vec<Vec<String>>,
+    /// In tree modes: the tree column, and for each line the drawing its
+    /// extra lines (of a multi-line cell) show in that column.
+    pub art: Option<(usize, Vec<String>)>,
 }
 
 fn width(text: &str) -> usize {
@@ -68,14 +71,21 @@ pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>, truncate: b
         let header: Vec<String> = grid.headers.iter().map(|h| h.to_string()).collect();
         push_line(&mut out, &header, &widths, &grid.right);
     }
-    for line in &grid.lines {
+    for (l, line) in grid.lines.iter().enumerate() {
         let parts: Vec<Vec<&str>> = line.iter().map(|cell| cell.split('\n').collect()).collect();
         let height = parts.iter().map(Vec::len).max().unwrap_or(1);
         for sub in 0..height {
             let cells: Vec<String> = parts
                 .iter()
                 .enumerate()
-                .map(|(c, lines)| cut(lines.get(sub).copied().unwrap_or(""), widths[c]))
+                .map(|(c, lines)| {
+                    let text = match (lines.get(sub), &grid.art) {
+                        (Some(text), _) => text,
+                        (None, Some((col, art))) if *col == c => art[l].as_str(),
+                        (None, _) => "",
+                    };
+                    cut(text, widths[c])
+                })
                 .collect();
             push_line(&mut out, &cells, &widths, &grid.right);
         }
@@ -83,23 +93,29 @@ pub fn table(grid: &Grid, headings: bool, term_width: Option<usize>, truncate: b
     out
 }
 
+/// One screen line, padded as libsmartcols pads it, on the first line of a
+/// row and on the extra lines of its multi-line cells alike: every column
+/// but the last is filled to its width and followed by the separator, even
+/// when empty (so a line may end in spaces, as lsns's do); the last column
+/// is not filled, and a right-aligned one is padded only in front of text.
 fn push_line(out: &mut String, cells: &[String], widths: &[usize], right: &[bool]) {
     let last = cells.len().saturating_sub(1);
-    let mut line = String::new();
     for (c, cell) in cells.iter().enumerate() {
         if c > 0 {
-            line.push(' ');
+            out.push(' ');
         }
-        let pad = widths[c].saturating_sub(width(cell));
-        if right[c] {
-            let _ = write!(line, "{}{cell}", " ".repeat(pad));
-        } else if c == last {
-            line.push_str(cell);
+        let pad = " ".repeat(widths[c].saturating_sub(width(cell)));
+        if c == last {
+            if right[c] && !cell.is_empty() {
+                out.push_str(&pad);
+            }
+            out.push_str(cell);
+        } else if right[c] {
+            let _ = write!(out, "{pad}{cell}");
         } else {
-            let _ = write!(line, "{cell}{}", " ".repeat(pad));
+            let _ = write!(out, "{cell}{pad}");
         }
     }
-    out.push_str(line.trim_end_matches(' '));
     out.push('\n');
 }
 
@@ -160,6 +176,7 @@ mod tests {
                 vec!["4026531835".into(), "cgroup".into(), "init splash".into()],
                 vec!["7".into(), "net".into(), String::new()],
             ],
+            art: None,
         }
     }
 
@@ -169,11 +186,11 @@ mod tests {
             table(&grid(), true, None, true),
             "        NS TYPE   COMMAND\n\
              4026531835 cgroup init splash\n\
-             \u{20}        7 net\n"
+             \u{20}        7 net    \n"
         );
         assert_eq!(
             table(&grid(), false, Some(22), true),
-            "4026531835 cgroup init sp\n         7 net\n"
+            "4026531835 cgroup init sp\n         7 net    \n"
         );
     }
 
@@ -202,6 +219,7 @@ mod tests {
             hints: vec![5, 5, 5],
             truncate: None,
             lines: vec![vec!["3".into(), "469".into(), "468".into()]],
+            art: None,
         };
         assert_eq!(
             table(&grid, true, None, true),
@@ -217,8 +235,49 @@ mod tests {
             hints: Vec::new(),
             truncate: None,
             lines: vec![vec!["5".into(), "/a\n/bb".into()]],
+            art: None,
         };
         assert_eq!(table(&grid, true, None, true), "NS NSFS\n 5 /a\n   /bb\n");
+        // The extra line pads the columns around the cell as the first does
+        // (lsns pads them; a line may end in spaces, as lsns's do).
+        let grid = Grid {
+            headers: vec!["NS", "NSFS", "TYPE", "PID"],
+            right: vec![true, false, false, true],
+            hints: Vec::new(),
+            truncate: None,
+            lines: vec![vec![
+                "5".into(),
+                "/a\n/bb".into(),
+                "uts".into(),
+                String::new(),
+            ]],
+            art: None,
+        };
+        assert_eq!(
+            table(&grid, true, None, true),
+            "NS NSFS TYPE PID\n 5 /a   uts  \n   /bb       \n"
+        );
+        // In a tree, the extra line carries the tree's bars down.
+        let grid = Grid {
+            headers: vec!["NS", "NSFS"],
+            right: vec![false, false],
+            hints: Vec::new(),
+            truncate: None,
+            lines: vec![
+                vec!["1".into(), String::new()],
+                vec!["├─2".into(), "/a\n/b".into()],
+                vec!["│ └─3".into(), String::new()],
+                vec!["└─4".into(), String::new()],
+            ],
+            art: Some((
+                0,
+                vec![String::new(), "│ │ ".into(), "│   ".into(), "  ".into()],
+            )),
+        };
+        assert_eq!(
+            table(&grid, true, None, true),
+            "NS    NSFS\n1     \n├─2   /a\n│ │   /b\n│ └─3 \n└─4   \n"
+        );
     }
 
     #[test]
