@@ -371,16 +371,26 @@ fn a_mount_point_that_is_not_utf8_is_listed() {
     assert!(json.contains(&want), "{json}");
 }
 
-/// A thread's ID names its process, as /proc/TID does.
+/// A thread's ID names that thread: a thread that entered a network
+/// namespace alone is listed in it (it printed its process's), and shares
+/// the rest with its process, as /proc/TID/ns shows.
 #[test]
-fn a_thread_id_lists_the_namespaces_of_its_process() {
-    let tid = nix::unistd::gettid().as_raw();
-    let pid = std::process::id() as i32;
-    require!(tid != pid, "the test runs on the main thread");
-    let by_pid = lsns(&["-p", &pid.to_string(), "-o", "NS,TYPE"]).ok();
-    let by_tid = lsns(&["-p", &tid.to_string(), "-o", "NS,TYPE"]).ok();
-    assert_eq!(by_tid, by_pid);
-    assert!(by_pid.lines().count() > 1, "{by_pid}");
+fn a_thread_id_lists_the_threads_own_namespaces() {
+    require!(is_root(), "needs root to give a thread a network namespace");
+    let thread = LoneThread::start();
+    let pid = std::process::id().to_string();
+    let tid = thread.tid.to_string();
+    assert_ne!(ns_inode(&pid, "net"), thread.net);
+    let rows = lsns_json(&["-p", &tid, "-t", "net", "-o", "NS,NPROCS,PID"]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["ns"], thread.net);
+    assert_eq!(rows[0]["pid"], thread.tid);
+    assert_eq!(rows[0]["nprocs"], 1);
+    // Its other namespaces are its process's, counted as before.
+    let of =
+        |task: &str| lsns(&["-p", task, "-t", "uts", "-t", "mnt", "-o", "NS,TYPE,NPROCS"]).ok();
+    assert_eq!(of(&tid), of(&pid));
+    assert_eq!(of(&pid).lines().count(), 3);
 }
 
 /// The installed (static) rs-lsns with a uid that has no name, under an

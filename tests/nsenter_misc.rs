@@ -67,3 +67,36 @@ fn root_and_directory_of_the_target_without_namespaces() {
         Some(ns_link("self", "uts"))
     );
 }
+
+/// A thread's ID as the target: its own network namespace, as nsenter(1)
+/// enters it (/proc/TID/ns/net), by a thread pidfd where the kernel has
+/// PIDFD_THREAD (6.9+) and by the thread's /proc files before; it failed
+/// with "cannot open a pidfd of PID TID: ENOENT".
+#[test]
+fn a_thread_id_enters_the_threads_own_namespaces() {
+    require!(is_root(), "needs root to give a thread a network namespace");
+    let thread = LoneThread::start();
+    let tid = thread.tid.to_string();
+    let net = format!("net:[{}]\n", thread.net);
+    assert_eq!(
+        nsenter(&["-t", &tid, "-n", "readlink", "/proc/self/ns/net"]).ok(),
+        net
+    );
+    let mut via_proc = std::process::Command::new(NSENTER);
+    via_proc
+        .args(["-t", &tid, "-n", "readlink", "/proc/self/ns/net"])
+        .env("RSNS_JOIN_VIA_PROC", "1");
+    assert_eq!(run(via_proc).ok(), net);
+    // What it shares with its process comes along with -a.
+    let pid = std::process::id().to_string();
+    let all = nsenter(&[
+        "-t",
+        &tid,
+        "-a",
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/net /proc/self/ns/uts",
+    ])
+    .ok();
+    assert_eq!(all, format!("{net}{}\n", ns_link(&pid, "uts")));
+}

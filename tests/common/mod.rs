@@ -636,3 +636,48 @@ pub fn script(dir: &Scratch, name: &str, text: &str) -> PathBuf {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
+
+/// A thread of this test process in a network namespace of its own (made
+/// with unshare(CLONE_NEWNET) on that thread alone; needs root): its TID
+/// names a task that /proc lists under its process only, whose network
+/// namespace is not the process's. The thread ends when this is dropped.
+#[allow(dead_code)]
+pub struct LoneThread {
+    pub tid: i32,
+    pub net: u64,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+#[allow(dead_code)]
+impl LoneThread {
+    pub fn start() -> LoneThread {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let handle = std::thread::spawn(move || {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            let net = std::fs::metadata("/proc/thread-self/ns/net").unwrap();
+            let ino = std::os::unix::fs::MetadataExt::ino(&net);
+            ready_tx
+                .send((nix::unistd::gettid().as_raw(), ino))
+                .unwrap();
+            let _ = stop_rx.recv();
+        });
+        let (tid, net) = ready_rx.recv().unwrap();
+        LoneThread {
+            tid,
+            net,
+            stop: Some(stop_tx),
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for LoneThread {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}

@@ -71,6 +71,19 @@ pub fn pid_in_proc(pid: Pid) -> Pid {
     shown().unwrap_or(pid)
 }
 
+/// The process (thread group) that task `tid` belongs to, per
+/// /proc/TID/status (a thread's directory is there, though not listed).
+pub fn thread_group(tid: i32) -> Option<i32> {
+    if tid <= 0 {
+        return None;
+    }
+    let status = std::fs::read(format!("/proc/{tid}/status")).ok()?;
+    let tgid = status
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"Tgid:"))?;
+    std::str::from_utf8(tgid).ok()?.trim().parse().ok()
+}
+
 /// Whether /proc is a proc file system (in a chroot or a bare root it may
 /// be an empty directory).
 pub fn proc_mounted() -> bool {

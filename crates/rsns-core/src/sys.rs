@@ -182,9 +182,17 @@ pub fn exit_now(code: i32) -> ! {
 /// pidfd_open(2): a descriptor that names one process for as long as we hold
 /// it; close-on-exec by the kernel's default.
 pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
-    // SAFETY: pidfd_open takes a pid and flags (0) by value and touches no memory
+    pidfd_open_with(pid, 0)
+}
+
+/// PIDFD_THREAD (Linux 6.9+): a pidfd for one thread, not a thread group.
+pub const PIDFD_THREAD: libc::c_uint = libc::O_EXCL as libc::c_uint;
+
+/// pidfd_open(2) with `flags` (0 or [`PIDFD_THREAD`]).
+pub fn pidfd_open_with(pid: Pid, flags: libc::c_uint) -> Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open takes a pid and flags by value and touches no memory
     // of ours; it returns a new descriptor or -1 with errno.
-    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0 as libc::c_uint) };
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), flags) };
     if ret < 0 {
         return Err(Errno::last());
     }

@@ -99,25 +99,46 @@ fn pidfd_has_own_inode(pidfd: &OwnedFd) -> bool {
         .is_ok_and(|fs| fs.filesystem_type().0 as libc::c_long == PID_FS_MAGIC)
 }
 
-/// A process held by a pidfd, with its checked /proc directory.
+/// A process (or one thread of it) held by a pidfd, with its checked /proc
+/// directory.
 #[derive(Debug)]
 pub struct Target {
     pub pid: Pid,
     pub pidfd: OwnedFd,
+    /// Whether setns(pidfd) enters this task's namespaces: not so for a
+    /// thread on a kernel without PIDFD_THREAD (before 6.9), where the pidfd
+    /// is its process's and the namespaces come from the thread's /proc
+    /// files instead.
+    pub setns_by_pidfd: bool,
     proc_dir: OwnedFd,
 }
 
 impl Target {
     pub fn open(spec: TargetSpec) -> Result<Target, TargetError> {
         let pid = Pid::from_raw(spec.pid);
-        let pidfd = sys::pidfd_open(pid).map_err(|e| match e {
+        let pidfd_error = |errno| match errno {
             Errno::ESRCH => TargetError::NoSuchProcess(spec.pid),
             errno => TargetError::Proc {
                 what: "a pidfd".into(),
                 pid: spec.pid,
                 errno,
             },
-        })?;
+        };
+        // A thread's ID is not a process's: pidfd_open refuses it (ENOENT,
+        // or EINVAL before 6.9). Its namespaces may be its own.
+        let (pidfd, thread_of, setns_by_pidfd) = match sys::pidfd_open(pid) {
+            Ok(fd) => (fd, None, true),
+            Err(errno @ (Errno::ENOENT | Errno::EINVAL)) => {
+                match crate::process::thread_group(spec.pid).filter(|&g| g != spec.pid) {
+                    Some(tgid) => {
+                        let (fd, own) = Self::thread_pidfd(pid, tgid).map_err(pidfd_error)?;
+                        (fd, Some(tgid), own)
+                    }
+                    None => return Err(pidfd_error(errno)),
+                }
+            }
+            Err(errno) => return Err(pidfd_error(errno)),
+        };
         if spec.inode.is_some() && !pidfd_has_own_inode(&pidfd) {
             return Err(TargetError::NoPidfs(spec.pid));
         }
@@ -138,7 +159,12 @@ impl Target {
                 });
             }
         }
-        let path = CString::new(format!("/proc/{}", spec.pid)).expect("digits");
+        // A thread's own directory: its namespaces, root, directory.
+        let path = match thread_of {
+            Some(tgid) => format!("/proc/{tgid}/task/{}", spec.pid),
+            None => format!("/proc/{}", spec.pid),
+        };
+        let path = CString::new(path).expect("digits");
         let proc_dir = nix::fcntl::open(
             path.as_c_str(),
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -156,11 +182,26 @@ impl Target {
         let target = Target {
             pid,
             pidfd,
+            setns_by_pidfd,
             proc_dir,
         };
         // Alive after /proc/PID was opened: that directory is this process's.
         target.ensure_alive()?;
         Ok(target)
+    }
+
+    /// A pidfd for thread `tid` of process `tgid`: the thread's own
+    /// (PIDFD_THREAD, Linux 6.9+), else its process's, which keeps the
+    /// thread's number from being given to another process's thread while
+    /// we hold it only as long as the process lives (checked after the
+    /// thread's directory is opened, as for a process).
+    /// Says whether the pidfd is the thread's own.
+    fn thread_pidfd(tid: Pid, tgid: i32) -> Result<(OwnedFd, bool), Errno> {
+        match sys::pidfd_open_with(tid, sys::PIDFD_THREAD) {
+            Ok(fd) => Ok((fd, true)),
+            Err(Errno::EINVAL) => Ok((sys::pidfd_open(Pid::from_raw(tgid))?, false)),
+            Err(errno) => Err(errno),
+        }
     }
 
     /// Fails with `Exited` if the process is gone.

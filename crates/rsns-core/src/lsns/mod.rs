@@ -58,9 +58,13 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
         None => base,
     };
     let tree = opts.effective_tree();
-    // A thread's ID names its process, as /proc/TID does: its thread group.
-    let task = match opts.task {
-        Some(pid) => Some(thread_group(pid).ok_or(LsnsError::NoSuchPid(pid))?),
+    // A thread's ID names that thread, whose namespaces may be its own (a
+    // thread can setns or unshare alone), as /proc/TID/ns shows them.
+    let thread = match opts.task {
+        Some(tid) => {
+            let tgid = crate::process::thread_group(tid).ok_or(LsnsError::NoSuchPid(tid))?;
+            (tgid != tid).then_some((tid, tgid))
+        }
         None => None,
     };
 
@@ -86,6 +90,7 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
             || matches!(tree, Tree::Owner | Tree::Parent),
         owner_uid: wants(Column::Uid) || wants(Column::User),
         netnsid: wants(Column::Netnsid),
+        thread,
     };
     let scan = scan::scan(&kinds, needs)?;
 
@@ -111,15 +116,18 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
             builder.processes(ns)
         }
         None => {
-            let task = match (opts.task, task) {
-                (Some(asked), Some(pid)) => {
-                    Some(scan.process_index(pid).ok_or(LsnsError::NoSuchPid(asked))?)
+            // The task's namespaces, by inode: a thread's are in the scan
+            // under its own entry, or its process's where they are the same.
+            let task_ns = match opts.task {
+                Some(tid) => {
+                    let index = scan.process_index(tid).ok_or(LsnsError::NoSuchPid(tid))?;
+                    Some(scan.processes[index].ns)
                 }
-                _ => None,
+                None => None,
             };
             builder.namespaces(&|ns| {
                 let namespace = &scan.namespaces[ns];
-                task.is_none_or(|t| namespace.procs.binary_search(&t).is_ok())
+                task_ns.is_none_or(|t| t[namespace.kind as usize] == namespace.ino)
                     && (!opts.persistent || namespace.procs.is_empty())
             })
         }
@@ -139,22 +147,6 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
             }
         }
     })
-}
-
-/// The process (thread group) that task `tid` belongs to, if it exists.
-fn thread_group(tid: i32) -> Option<i32> {
-    if tid <= 0 {
-        return None;
-    }
-    let status = std::fs::read(format!("/proc/{tid}/status")).ok()?;
-    let tgid = status
-        .split(|&b| b == b'\n')
-        .find_map(|l| l.strip_prefix(b"Tgid:"))?;
-    let tgid = std::str::from_utf8(tgid).ok()?.trim().parse().ok()?;
-    if tgid != tid {
-        tracing::debug!(tid, tgid, "-p names a thread: listing its process");
-    }
-    Some(tgid)
 }
 
 fn kinds_label(kinds: &[NsKind]) -> String {

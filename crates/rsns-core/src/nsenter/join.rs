@@ -27,7 +27,7 @@ use crate::target::{Target, TargetError};
 
 pub(crate) fn enter(target: Option<&Target>, mut sources: Vec<Source>) -> Result<(), NsenterError> {
     if let Some(t) = target
-        && !pidfd_setns_supported()
+        && (!pidfd_setns_supported() || !t.setns_by_pidfd)
     {
         for source in &mut sources {
             if matches!(source.via, Via::Target) {

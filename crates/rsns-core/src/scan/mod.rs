@@ -32,6 +32,9 @@ pub struct ScanNeeds {
     /// The owner uid of namespaces no process is in (USER, UID).
     pub owner_uid: bool,
     pub netnsid: bool,
+    /// A thread (TID, and its process's PID) to read as if it were a
+    /// process where its namespaces are not its process's (`-p TID`).
+    pub thread: Option<(i32, i32)>,
 }
 
 /// How a namespace was found, which is also how to open it again.
@@ -163,6 +166,21 @@ pub fn scan(kinds: &[NsKind], needs: ScanNeeds) -> Result<Scan, SysError> {
         held.extend(read.fds.into_iter().map(|fd| (pid, fd)));
         scan.processes.push(read.process);
     }
+    // The thread counts where its process is not: in a namespace it
+    // entered alone, it is the one holder of its own.
+    let mut thread_alone = [false; 8];
+    if let Some((tid, tgid)) = needs.thread
+        && let Some(read) =
+            procfs::read_task(dir, &format!("{tgid}/task/{tid}"), tid, kinds, needs.proc)
+        && !scan.processes.iter().any(|p| p.pid == tid)
+    {
+        let process = scan.processes.iter().find(|p| p.pid == tgid);
+        for &kind in kinds {
+            let k = kind as usize;
+            thread_alone[k] = process.is_none_or(|p| p.ns[k] != read.process.ns[k]);
+        }
+        scan.processes.push(read.process);
+    }
     scan.processes.sort_unstable_by_key(|p| p.pid);
     if scan.denied > 0 {
         tracing::debug!(denied = scan.denied, "skipped /proc files we may not read");
@@ -170,9 +188,10 @@ pub fn scan(kinds: &[NsKind], needs: ScanNeeds) -> Result<Scan, SysError> {
 
     let mut index: HashMap<u64, usize> = HashMap::with_capacity(scan.processes.len() * 2);
     for (i, process) in scan.processes.iter().enumerate() {
+        let thread = needs.thread.is_some_and(|(tid, _)| tid == process.pid);
         for &kind in kinds {
             let ino = process.ns[kind as usize];
-            if ino == 0 {
+            if ino == 0 || (thread && !thread_alone[kind as usize]) {
                 continue;
             }
             let at = *index.entry(ino).or_insert_with(|| {

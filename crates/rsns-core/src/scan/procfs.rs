@@ -83,9 +83,21 @@ pub fn read_process(
     kinds: &[NsKind],
     needs: ProcNeeds,
 ) -> Option<ProcRead> {
+    read_task(proc_dir, &pid.to_string(), pid, kinds, needs)
+}
+
+/// Reads the task at `path` under /proc (`PID`, or `TGID/task/TID` for a
+/// thread with namespaces of its own) as the process `pid`.
+pub fn read_task(
+    proc_dir: BorrowedFd<'_>,
+    path: &str,
+    pid: i32,
+    kinds: &[NsKind],
+    needs: ProcNeeds,
+) -> Option<ProcRead> {
     let dir = openat(
         proc_dir,
-        pid.to_string().as_str(),
+        path,
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
