@@ -57,7 +57,7 @@ pub fn v1_hierarchies(cgroup_file: &[u8]) -> Vec<String> {
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty() && !l.starts_with(b"0::"))
         .filter_map(|l| l.split(|&b| b == b':').nth(1))
-        .map(|c| crate::text::safe(c))
+        .map(crate::text::safe)
         .collect()
 }
 
