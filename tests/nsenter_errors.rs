@@ -132,15 +132,78 @@ fn missing_or_contradicting_options() {
     fails(false, &["--bogus"], "'--bogus'");
 }
 
+/// The refusal is the ptrace access check on /proc/PID/ns (as nsenter(1)
+/// words it), not setns: the hint says whose process it is. With -a, the
+/// namespaces we share with it (user, cgroup, time) are not listed as
+/// refused: they cannot be told apart, and the message says that instead.
 #[test]
 fn an_unprivileged_caller_against_someone_elses_process() {
     require!(can_run_unprivileged(), "needs the unprivileged test user");
+    let (uid, _) = test_user().unwrap();
     let b = Boxed::start(Maker::RsUnshare, false, &["-u"], "true");
+    let pid = b.pid_arg();
+    let one = format!("cannot open /proc/{pid}/ns/uts: Permission denied");
+    fails(true, &["-t", &pid, "-u"], &one);
+    let whose = format!("runs as uid 0 and you are uid {uid}");
+    fails(true, &["-t", &pid, "-u"], &whose);
     fails(
         true,
-        &["-t", &b.pid_arg(), "-u"],
-        "needs CAP_SYS_ADMIN in the user namespace that owns them",
+        &["-t", &pid, "-a"],
+        "-a cannot tell which of its namespaces you already share",
     );
+    let run = nsenter_as_user(&["-t", &pid, "-a", "true"]);
+    assert!(!run.stderr().contains("cgroup, time"), "{}", run.stderr());
+}
+
+/// Root in a user namespace of its own (a sandbox) against the host's PID
+/// 1: the same uid, and not a matter of CAP_SYS_ADMIN (it blamed both).
+#[test]
+fn root_in_a_sandbox_is_told_it_is_in_a_user_namespace() {
+    require!(
+        is_root() && has_command("unshare"),
+        "needs root and util-linux unshare"
+    );
+    let run = cmd(
+        "unshare",
+        &[
+            "-U",
+            "--map-user=0",
+            "--map-group=0",
+            NSENTER,
+            "-t",
+            "1",
+            "-u",
+            "true",
+        ],
+    );
+    run.fails_as(
+        "rs-nsenter",
+        1,
+        "cannot open /proc/1/ns/uts: Permission denied",
+    );
+    run.fails_as("rs-nsenter", 1, "you are in a user namespace of your own");
+    assert!(!run.stderr().contains("runs as uid"), "{}", run.stderr());
+}
+
+/// One's own rootless container: its network namespace belongs to the user
+/// namespace one created, so the way in is -U (never mentioned before).
+#[test]
+fn the_owner_of_a_rootless_container_is_told_to_add_u() {
+    require!(can_run_unprivileged(), "needs the unprivileged test user");
+    let (uid, gid) = test_user().unwrap();
+    let marker = marker_sleep();
+    let mut boxed = as_user(uid, gid, UNSHARE, &["-Ur", "-n", "sleep", &marker])
+        .spawn()
+        .unwrap();
+    let pid = the_sleep(&marker).to_string();
+    fails(
+        true,
+        &["-t", &pid, "-n"],
+        "which you created: enter that one too (add -U)",
+    );
+    nsenter_as_user(&["-t", &pid, "-n", "-U", "true"]).ok();
+    let _ = boxed.kill();
+    let _ = boxed.wait();
 }
 
 #[test]

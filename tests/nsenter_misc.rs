@@ -100,3 +100,47 @@ fn a_thread_id_enters_the_threads_own_namespaces() {
     .ok();
     assert_eq!(all, format!("{net}{}\n", ns_link(&pid, "uts")));
 }
+
+/// `-e` against one's own rootless container: its processes run as
+/// subordinate ids, so /proc/PID/environ opens only from inside its user
+/// namespace; it is read there (it failed with EACCES, read before -U).
+#[test]
+fn the_environment_of_a_rootless_container_is_read_from_inside_it() {
+    require!(
+        can_map_subids(),
+        "needs the test user with /etc/subuid ranges and newuidmap"
+    );
+    let (uid, gid) = test_user().unwrap();
+    let marker = marker_sleep();
+    let mut boxed = as_user(
+        uid,
+        gid,
+        UNSHARE,
+        &[
+            "--map-auto",
+            "-r",
+            "-S",
+            "1",
+            "-G",
+            "1",
+            "env",
+            "-i",
+            "RSNS_SECRET=in-the-box",
+            "sleep",
+            &marker,
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let pid = the_sleep(&marker).to_string();
+    // It runs as a subordinate id, not as the user.
+    let owner = std::fs::metadata(format!("/proc/{pid}")).unwrap();
+    assert_ne!(std::os::unix::fs::MetadataExt::uid(&owner), uid);
+    let run = nsenter_as_user(&["-t", &pid, "-U", "-e", "env"]);
+    let out = run.ok();
+    assert_eq!(out, "RSNS_SECRET=in-the-box\n");
+    // Without -U there is no way in: the refusal is named.
+    nsenter_as_user(&["-t", &pid, "-u", "-e", "env"]).fails_as("rs-nsenter", 1, "environ");
+    let _ = boxed.kill();
+    let _ = boxed.wait();
+}

@@ -20,7 +20,7 @@ use nix::errno::Errno;
 use nix::sched::{CloneFlags, setns};
 
 use super::NsenterError;
-use super::sources::{Source, Via, open_target_ns, permission_hint};
+use super::sources::{Source, Via, open_target_ns};
 use crate::error::SysError;
 use crate::ns::NsKind;
 use crate::target::{Target, TargetError};
@@ -135,13 +135,21 @@ fn join_error(sources: &[Source], errno: Errno, target: Option<&Target>) -> Nsen
         if kinds.len() > 1 { "s" } else { "" }
     );
     let has = |kind: NsKind| sources.iter().any(|s| s.kind == kind);
+    // The target's own (through its pidfd, or its files where setns cannot
+    // take the pidfd): ask the kernel step by step why.
+    if let (Errno::EPERM, Some(t)) = (errno, target) {
+        let own = format!("PID {}", t.pid);
+        if sources.iter().all(|s| s.origin == own) {
+            let kinds: Vec<NsKind> = sources.iter().map(|s| s.kind).collect();
+            return super::refusal::explain(t, &kinds, what, errno);
+        }
+    }
     let hint = match errno {
-        Errno::EPERM => Some(match (target, sources.iter().all(|s| matches!(s.via, Via::Target))) {
-            (Some(t), true) => permission_hint(t),
-            _ => "entering a namespace needs CAP_SYS_ADMIN in the user namespace that owns it \
-                  (and CAP_SYS_CHROOT for a mount namespace)"
+        Errno::EPERM => Some(
+            "entering a namespace needs CAP_SYS_ADMIN in the user namespace that owns it \
+             (and CAP_SYS_CHROOT for a mount namespace)"
                 .to_string(),
-        }),
+        ),
         Errno::EINVAL if has(NsKind::Pid) => {
             Some("a PID namespace can be entered only from itself or an ancestor PID namespace".into())
         }

@@ -10,6 +10,7 @@
 mod error;
 mod join;
 mod options;
+mod refusal;
 mod sources;
 
 pub use error::NsenterError;
@@ -31,7 +32,7 @@ use crate::launch::{self, Inside};
 use crate::ns::NsKind;
 use crate::process::Outcome;
 use crate::supervise::ForwardPolicy;
-use crate::target::Target;
+use crate::target::{Target, TargetError};
 
 /// Runs the program as `opts` asks. Without a fork this returns only on error;
 /// with one it returns how the program ended.
@@ -72,27 +73,41 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
             Some(need_target("-w")?.open_at("cwd", OFlag::O_RDONLY | OFlag::O_DIRECTORY)?)
         }
     };
-    let vars = if opts.env_from_target {
-        Some(parse_environ(&need_target("-e")?.read_at("environ")?))
-    } else {
-        None
-    };
+    // A rootless container's environment is readable only from inside its
+    // user namespace (its processes run as ids we are not): when entering
+    // it, a refusal now means read it again once in.
+    let mut environ_inside = false;
+    let mut vars = None;
+    if opts.env_from_target {
+        match need_target("-e")?.read_at("environ") {
+            Ok(data) => vars = Some(parse_environ(&data)),
+            Err(TargetError::Proc {
+                errno: Errno::EACCES | Errno::EPERM,
+                ..
+            }) if entering_user => environ_inside = true,
+            Err(e) => return Err(e.into()),
+        }
+    }
     let cgroup_procs = if opts.join_cgroup {
         Some(cgroup_procs(need_target("-c")?)?)
     } else {
         None
     };
-    let env = vars
-        .as_deref()
-        .map_or(ProgramEnv::Inherit, ProgramEnv::Only);
-    let exec = if opts.command.is_empty() {
-        let shell =
-            crate::exec::default_shell(std::env::var_os("SHELL"), nix::unistd::getuid().as_raw());
-        ExecPlan::login_shell(&shell, env)
-    } else {
-        ExecPlan::command(&opts.command, env)
-    }
-    .map_err(|e| NsenterError::Usage(e.to_string()))?;
+    let plan = |vars: Option<&[(OsString, OsString)]>| {
+        let env = vars.map_or(ProgramEnv::Inherit, ProgramEnv::Only);
+        if opts.command.is_empty() {
+            let shell = crate::exec::default_shell(
+                std::env::var_os("SHELL"),
+                nix::unistd::getuid().as_raw(),
+            );
+            ExecPlan::login_shell(&shell, env)
+        } else {
+            ExecPlan::command(&opts.command, env)
+        }
+        .map_err(|e| NsenterError::Usage(e.to_string()))
+    };
+    // Checked now (a bad command line fails before anything is entered).
+    let mut exec = plan(vars.as_deref())?;
 
     // Entering a user namespace sets uid and gid (0 unless given), as
     // nsenter(1) does; our supplementary groups go while we still can.
@@ -114,6 +129,11 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     // Half-way in, nothing inside may ptrace us or read our memory.
     nix::sys::prctl::set_dumpable(false).context(|| "prctl(PR_SET_DUMPABLE)".into())?;
     join::enter(target.as_ref(), sources)?;
+    if environ_inside {
+        let data = need_target("-e")?.read_at("environ")?;
+        vars = Some(parse_environ(&data));
+        exec = plan(vars.as_deref())?;
+    }
 
     let (uid, gid) = resolve_follow(uid, gid, target.as_ref())?;
     if let Some(procs) = cgroup_procs {

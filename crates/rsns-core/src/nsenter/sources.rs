@@ -235,25 +235,19 @@ fn source_fd(source: &Source, target: Option<&Target>) -> Result<OwnedFd, Nsente
 }
 
 pub(crate) fn open_target_ns(target: &Target, kind: NsKind) -> Result<OwnedFd, NsenterError> {
-    target
-        .open_at(&format!("ns/{}", kind.proc_name()), OFlag::O_RDONLY)
-        .map_err(|e| match e {
-            TargetError::Proc {
-                errno: Errno::EACCES,
-                ..
-            }
-            | TargetError::Proc {
-                errno: Errno::EPERM,
-                ..
-            } => NsenterError::Sys(
-                SysError::new(
-                    format!("cannot open the {kind} namespace of PID {}", target.pid),
-                    Errno::EACCES,
-                )
-                .with_hint(Some(permission_hint(target))),
-            ),
-            other => other.into(),
-        })
+    let name = format!("ns/{}", kind.proc_name());
+    target.open_at(&name, OFlag::O_RDONLY).map_err(|e| match e {
+        TargetError::Proc {
+            errno: errno @ (Errno::EACCES | Errno::EPERM),
+            ..
+        } => super::refusal::explain(
+            target,
+            &[kind],
+            format!("cannot open /proc/{}/{name}", target.pid),
+            errno,
+        ),
+        other => other.into(),
+    })
 }
 
 /// The inode of the namespace a source names, if it can be told.
@@ -269,17 +263,4 @@ fn our_inode(kind: NsKind) -> Option<u64> {
     std::fs::metadata(format!("/proc/self/ns/{}", kind.proc_name()))
         .ok()
         .map(|m| m.ino())
-}
-
-/// Why we may not enter another process's namespaces.
-pub(crate) fn permission_hint(target: &Target) -> String {
-    let me = nix::unistd::geteuid().as_raw();
-    let owner = target
-        .owner()
-        .map(|(uid, _)| format!("PID {} runs as uid {uid}, you are uid {me}; ", target.pid))
-        .unwrap_or_default();
-    format!(
-        "{owner}entering another process's namespaces needs CAP_SYS_ADMIN in the user namespace \
-         that owns them (root, or the user who created that user namespace)"
-    )
 }
