@@ -144,3 +144,35 @@ fn the_environment_of_a_rootless_container_is_read_from_inside_it() {
     let _ = boxed.kill();
     let _ = boxed.wait();
 }
+
+/// The 64-bit ID of the namespace at `path` (NS_GET_ID, Linux 6.18+).
+fn ns_id(path: &str) -> Option<u64> {
+    let file = std::fs::File::open(path).unwrap();
+    rsns_core::sys::ns_get_id(std::os::fd::AsFd::as_fd(&file)).ok()
+}
+
+/// `--net=:NSID` (util-linux 2.42): the namespace with that ID, through an
+/// nsfs file handle; before, `:ID` was taken for a file name. Kernels
+/// without namespace IDs get a one-line error naming the feature.
+#[test]
+fn a_namespace_is_entered_by_its_id() {
+    require!(is_root(), "needs root");
+    let b = Boxed::start(Maker::RsUnshare, false, &["-n"], "true");
+    let pid = b.pid_arg();
+    let Some(id) = ns_id(&format!("/proc/{pid}/ns/net")) else {
+        nsenter(&["--net=:1", "true"]).fails_as("rs-nsenter", 1, "needs Linux 6.18 or later");
+        return;
+    };
+    let by_id = format!("--net=:{id}");
+    let out = nsenter(&[&by_id, "readlink", "/proc/self/ns/net"]).ok();
+    assert_eq!(out.trim(), ns_link(&pid, "net"));
+    nsenter(&["--net=:x1", "true"]).fails_as("rs-nsenter", 1, "--net=:x1: not a namespace ID");
+    nsenter(&["--net=:18446744073709551615", "true"]).fails_as(
+        "rs-nsenter",
+        1,
+        "no net namespace with ID 18446744073709551615",
+    );
+    // Another kind's ID is not taken for this kind.
+    let wrong = format!("--uts=:{id}");
+    nsenter(&[&wrong, "true"]).fails_as("rs-nsenter", 1, &format!("{wrong}: "));
+}

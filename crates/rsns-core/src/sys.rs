@@ -297,6 +297,92 @@ pub fn mntns_id(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, Errno> {
     Ok(id)
 }
 
+/// NS_GET_ID (Linux 6.18+): the 64-bit ID of the namespace a descriptor
+/// names, unique for as long as the machine runs (never reused, unlike
+/// inode numbers). ENOTTY before 6.18.
+pub fn ns_get_id(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, Errno> {
+    const NS_GET_ID: libc::c_ulong = 0x8008_b70d; // _IOR(0xb7, 13, __u64)
+    let mut id: u64 = 0;
+    // SAFETY: this ioctl writes one u64 through the pointer, which points to
+    // `id`, alive and writable for the call; `fd` is a valid descriptor.
+    let ret = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            NS_GET_ID,
+            &mut id as *mut u64,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(id)
+}
+
+/// An nsfs file handle (struct file_handle with a struct nsfs_file_handle
+/// in it): the namespace's ID, and its CLONE_NEW* type and inode, which
+/// 6.18 also requires (later kernels take the ID alone, type and inode 0).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NsfsHandle {
+    pub handle_bytes: u32,
+    pub handle_type: i32,
+    pub ns_id: u64,
+    pub ns_type: u32,
+    pub ns_inum: u32,
+}
+
+/// name_to_handle_at(fd, "", AT_EMPTY_PATH | AT_HANDLE_FID) of a namespace
+/// descriptor: its handle, whose type is the kernel's FILEID_NSFS.
+/// EOPNOTSUPP where nsfs has no file handles (before 6.18).
+pub fn nsfs_handle_of(fd: std::os::fd::BorrowedFd<'_>) -> Result<NsfsHandle, Errno> {
+    const AT_HANDLE_FID: libc::c_int = 0x200;
+    let mut handle = NsfsHandle {
+        handle_bytes: 16,
+        ..NsfsHandle::default()
+    };
+    let mut mount_id: libc::c_int = 0;
+    // SAFETY: the kernel writes at most handle_bytes (16) bytes after the
+    // 8-byte header into `handle`, which has exactly that room, and one int
+    // into `mount_id`; the path is an empty C string; all live for the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_name_to_handle_at,
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            c"".as_ptr(),
+            &mut handle as *mut NsfsHandle,
+            &mut mount_id as *mut libc::c_int,
+            libc::AT_EMPTY_PATH | AT_HANDLE_FID,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(handle)
+}
+
+/// open_by_handle_at(2) of an nsfs handle, `mount_fd` any nsfs descriptor.
+pub fn open_nsfs_handle(
+    mount_fd: std::os::fd::BorrowedFd<'_>,
+    handle: &NsfsHandle,
+) -> Result<OwnedFd, Errno> {
+    // SAFETY: the kernel reads the 8-byte header and handle_bytes (16) more
+    // from `handle`, which holds exactly that and lives for the call; it
+    // returns a new descriptor or -1 with errno.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_open_by_handle_at,
+            std::os::fd::AsRawFd::as_raw_fd(&mount_fd),
+            handle as *const NsfsHandle,
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just handed us this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
+}
+
 /// NS_GET_PARENT: the parent of a PID or user namespace, as a new descriptor.
 /// EPERM: the parent is outside our view; EINVAL: the kind has no parent.
 pub fn ns_get_parent(fd: std::os::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {

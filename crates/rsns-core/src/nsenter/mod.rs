@@ -7,6 +7,7 @@
 //! cgroup, root and directory; then, after a fork when a PID namespace was
 //! entered, credentials and exec.
 
+mod by_id;
 mod error;
 mod join;
 mod options;

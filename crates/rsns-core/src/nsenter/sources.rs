@@ -53,6 +53,16 @@ pub(crate) fn choose(
     };
     for (kind, file) in &opts.namespaces {
         let source = match (file, target) {
+            // `=:NSID`, as util-linux 2.42 reads it (a file whose name
+            // starts with ':' is given as ./:name).
+            (Some(path), _) if path.as_os_str().as_encoded_bytes().starts_with(b":") => {
+                let id = &path.as_os_str().as_encoded_bytes()[1..];
+                Source {
+                    kind: *kind,
+                    via: Via::Fd(super::by_id::open(id, *kind)?),
+                    origin: format!("namespace ID {}", String::from_utf8_lossy(id)),
+                }
+            }
             (Some(path), _) => Source {
                 kind: *kind,
                 via: Via::Fd(open_ns_file(path, *kind)?),
@@ -133,6 +143,11 @@ fn open_ns_file(path: &Path, kind: NsKind) -> Result<OwnedFd, NsenterError> {
             kind.proc_name()
         )));
     }
+    of_kind(fd, kind, &option)
+}
+
+/// `fd` if it names a namespace of `kind`, else the error for `option`.
+pub(crate) fn of_kind(fd: OwnedFd, kind: NsKind, option: &str) -> Result<OwnedFd, NsenterError> {
     let found = sys::ns_get_nstype(fd.as_fd())
         .ok()
         .and_then(|flag| NsKind::ALL.into_iter().find(|k| k.clone_flag() == flag));
