@@ -35,34 +35,34 @@ pub struct Cli {
     #[arg(short = 't', long = "target", value_name = "PID[:INODE]")]
     pub target: Option<TargetSpec>,
     /// Mount namespace: the target's, or FILE's (-mFILE, --mount=FILE)
-    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'm', long = "mount", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub mount: Option<Option<PathBuf>>,
     /// UTS namespace (hostname): the target's, or FILE's
-    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'u', long = "uts", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub uts: Option<Option<PathBuf>>,
     /// IPC namespace: the target's, or FILE's
-    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'i', long = "ipc", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub ipc: Option<Option<PathBuf>>,
-    /// Network namespace: the target's, or FILE's (-n/run/netns/x)
-    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    /// Network namespace: the target's, or FILE's (-n/run/netns/x), or the one with ID NSID (--net=:NSID)
+    #[arg(short = 'n', long = "net", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub net: Option<Option<PathBuf>>,
     /// The network namespace of the target's socket FD
     #[arg(short = 'N', long = "net-socket", value_name = "FD", value_parser = clap::value_parser!(i32).range(0..))]
     pub net_socket: Option<i32>,
     /// PID namespace: the target's, or FILE's; the program then runs as our child in it
-    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'p', long = "pid", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub pid: Option<Option<PathBuf>>,
     /// Cgroup namespace: the target's, or FILE's
-    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'C', long = "cgroup", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub cgroup: Option<Option<PathBuf>>,
     /// User namespace: the target's, or FILE's (see -S, -G, --preserve-credentials)
-    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'U', long = "user", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub user: Option<Option<PathBuf>>,
     /// The parent user namespace (of the one chosen, or the owner of another one)
     #[arg(long = "user-parent")]
     pub user_parent: bool,
     /// Time namespace: the target's, or FILE's
-    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'T', long = "time", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub time: Option<Option<PathBuf>>,
     /// Run as UID (default 0 when entering a user namespace); `follow`: the target's
     #[arg(short = 'S', long = "setuid", value_name = "UID|follow")]
