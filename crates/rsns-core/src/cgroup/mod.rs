@@ -61,6 +61,24 @@ pub fn v1_hierarchies(cgroup_file: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The cgroup v1 groups in a /proc/PID/cgroup text (`pids:/x`) that are
+/// not in `ours`: on a hybrid host, what joining only the v2 group of the
+/// process the text is of would leave out.
+pub fn v1_groups_not_in(theirs: &[u8], ours: &[u8]) -> Vec<String> {
+    let v1 = |file: &[u8]| -> Vec<Vec<u8>> {
+        file.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty() && !l.starts_with(b"0::"))
+            .filter_map(|l| l.splitn(2, |&b| b == b':').nth(1).map(<[u8]>::to_vec))
+            .collect()
+    };
+    let ours = v1(ours);
+    v1(theirs)
+        .into_iter()
+        .filter(|group| !ours.contains(group))
+        .map(|group| crate::text::safe(&group))
+        .collect()
+}
+
 /// A note for `who` (rs-cgroup, rs-nsenter) when this process is also in
 /// cgroup v1 hierarchies: `what` joins the v2 group only.
 pub fn hybrid_note(who: &str, what: &str) -> Option<String> {
@@ -121,5 +139,9 @@ mod tests {
             ["cpu,cpuacct", "name=systemd"]
         );
         assert!(v1_hierarchies(b"0::/user.slice\n").is_empty());
+        let ours = b"2:pids:/\n1:name=systemd:/a\n0::/x\n";
+        let theirs = b"2:pids:/box\n1:name=systemd:/a\n0::/y\n";
+        assert_eq!(v1_groups_not_in(theirs, ours), ["pids:/box"]);
+        assert!(v1_groups_not_in(ours, ours).is_empty());
     }
 }

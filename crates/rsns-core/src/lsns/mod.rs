@@ -63,6 +63,9 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
     let thread = match opts.task {
         Some(tid) => {
             let tgid = crate::process::thread_group(tid).ok_or(LsnsError::NoSuchPid(tid))?;
+            if tgid != tid {
+                tracing::debug!(tid, tgid, "-p names a thread: listing its own namespaces");
+            }
             (tgid != tid).then_some((tid, tgid))
         }
         None => None,

@@ -302,8 +302,16 @@ fn cgroup_procs(target: &Target) -> Result<OwnedFd, NsenterError> {
         Mode::empty(),
     )
     .context(|| format!("cannot open {}", crate::text::safe_path(&procs)))?;
-    if let Some(note) = crate::cgroup::hybrid_note("rs-nsenter", "-c") {
-        eprintln!("{note}");
+    // On a hybrid host, say what joining the v2 group alone leaves out.
+    let ours = std::fs::read("/proc/self/cgroup").unwrap_or_default();
+    let missed = crate::cgroup::v1_groups_not_in(&membership, &ours);
+    if !missed.is_empty() {
+        eprintln!(
+            "rs-nsenter: note: -c joins the cgroup v2 group only; PID {} is also in cgroup v1 \
+             groups the program stays out of ({})",
+            target.pid,
+            missed.join(" ")
+        );
     }
     Ok(fd)
 }
