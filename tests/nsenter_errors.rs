@@ -176,11 +176,8 @@ fn root_in_a_sandbox_is_told_it_is_in_a_user_namespace() {
             "true",
         ],
     );
-    run.fails_as(
-        "rs-nsenter",
-        1,
-        "cannot open /proc/1/ns/uts: Permission denied",
-    );
+    // Refused at the open of /proc/1/ns/uts where PID 1 is not dumpable to
+    // us (this host), else by setns (the VMs): the same cause either way.
     run.fails_as("rs-nsenter", 1, "you are in a user namespace of your own");
     assert!(!run.stderr().contains("runs as uid"), "{}", run.stderr());
 }

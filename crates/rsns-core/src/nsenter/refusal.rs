@@ -83,10 +83,22 @@ fn ptrace_hint(target: &Target, several: bool) -> String {
 /// The namespace opened but setns refused: CAP_SYS_ADMIN is missing in the
 /// user namespace that owns it. Says whose that is, and the way in.
 fn owner_hint(target: &Target, kind: NsKind, ns: &std::os::fd::OwnedFd) -> Option<String> {
+    let pid = target.pid;
     let owner_ns = if kind == NsKind::User {
         None
     } else {
-        sys::ns_get_userns(ns.as_fd()).ok()
+        match sys::ns_get_userns(ns.as_fd()) {
+            Ok(fd) => Some(fd),
+            // Its owner is outside our user namespace: we are in a sandbox.
+            Err(Errno::EPERM) => {
+                return Some(format!(
+                    "the {kind} namespace of PID {pid} belongs to a user namespace outside \
+                     yours: you are in a user namespace of your own (a sandbox's or \
+                     container's), and capabilities there reach only the namespaces it owns"
+                ));
+            }
+            Err(_) => return None,
+        }
     };
     let owner_ns = owner_ns.as_ref().unwrap_or(ns);
     let owner_ino = nix::sys::stat::fstat(owner_ns.as_fd()).ok()?.st_ino;
@@ -100,7 +112,6 @@ fn owner_hint(target: &Target, kind: NsKind, ns: &std::os::fd::OwnedFd) -> Optio
     } else {
         ""
     };
-    let pid = target.pid;
     Some(if ours == Some(owner_ino) {
         format!(
             "the {kind} namespace of PID {pid} belongs to your own user namespace, where you \
