@@ -44,13 +44,22 @@ pub(crate) fn explain(
             }
         }
     }
-    SysError::new(what, errno)
-        .with_hint(Some(
-            "entering a namespace needs CAP_SYS_ADMIN in the user namespace that owns it (and \
-             CAP_SYS_CHROOT for a mount namespace)"
-                .into(),
-        ))
-        .into()
+    let hint = match kinds.first() {
+        Some(&kind) if !in_the_initial_user_namespace() => sandbox_hint(kind, target.pid),
+        _ => "entering a namespace needs CAP_SYS_ADMIN in the user namespace that owns it (and \
+              CAP_SYS_CHROOT for a mount namespace)"
+            .into(),
+    };
+    SysError::new(what, errno).with_hint(Some(hint)).into()
+}
+
+/// We are in a user namespace of our own, and the namespace is not ours.
+fn sandbox_hint(kind: NsKind, pid: nix::unistd::Pid) -> String {
+    format!(
+        "the {kind} namespace of PID {pid} belongs to a user namespace outside yours: you are \
+         in a user namespace of your own (a sandbox's or container's), and capabilities there \
+         reach only the namespaces it owns"
+    )
 }
 
 /// /proc/PID/ns refused us: the kernel's ptrace access check (read mode).
@@ -89,14 +98,9 @@ fn owner_hint(target: &Target, kind: NsKind, ns: &std::os::fd::OwnedFd) -> Optio
     } else {
         match sys::ns_get_userns(ns.as_fd()) {
             Ok(fd) => Some(fd),
-            // Its owner is outside our user namespace: we are in a sandbox.
-            Err(Errno::EPERM) => {
-                return Some(format!(
-                    "the {kind} namespace of PID {pid} belongs to a user namespace outside \
-                     yours: you are in a user namespace of your own (a sandbox's or \
-                     container's), and capabilities there reach only the namespaces it owns"
-                ));
-            }
+            // Its owner is outside our user namespace (EPERM; 5.10 in a VM
+            // gave us a descriptor that is no namespace at all): a sandbox.
+            Err(_) if !in_the_initial_user_namespace() => return Some(sandbox_hint(kind, pid)),
             Err(_) => return None,
         }
     };
