@@ -30,7 +30,7 @@ help: ## List the targets
 deps: ## Install the Debian packages the demo and the tests use, if missing
 	@tests/support/deps.sh
 
-TOOLS   := rs-unshare rs-nsenter rs-lsns rs-pivot rs-cgroup
+TOOLS   := rs-unshare rs-nsenter rs-lsns rs-pivot rs-cgroup rs-setpriv
 
 build: deps ## Build the tools (optimized, static) into <target dir>/<host triple>/release
 	$(NEED_CARGO)
@@ -81,7 +81,7 @@ bench: build ## Time and peak RSS against util-linux, cgroup-tools and a C floor
 		tests/support/bench-vm.sh $(TARGET_DIR)/kernels $(BENCH) $(RUNS) || status=1; \
 	fi; exit $$status
 
-conformance: build ## Run util-linux's own tests of unshare, nsenter and lsns against ours (as root)
+conformance: build ## Run util-linux's own tests of unshare, nsenter, lsns and setpriv against ours (as root)
 	@tests/support/deps.sh --conformance
 	tests/support/conformance.sh $(RELEASE) $(TARGET_DIR)/conformance
 

@@ -14,6 +14,7 @@ fn every_tool_has_help_with_an_example_and_a_version() {
         ("rs-lsns", LSNS, "--filter"),
         ("rs-pivot", PIVOT, "--keep-old"),
         ("rs-cgroup", CGROUP, "--memory"),
+        ("rs-setpriv", SETPRIV, "--bounding-set"),
     ] {
         for flag in ["--help", "-h"] {
             let help = cmd(path, &[flag]);
@@ -50,6 +51,7 @@ fn help_and_version_into_a_full_disk_fail() {
         ("rs-lsns", LSNS),
         ("rs-pivot", PIVOT),
         ("rs-cgroup", CGROUP),
+        ("rs-setpriv", SETPRIV),
     ] {
         for flag in ["--help", "--version"] {
             let mut c = std::process::Command::new(path);

@@ -29,6 +29,7 @@ pub const NSENTER: &str = env!("CARGO_BIN_EXE_rs-nsenter");
 pub const LSNS: &str = env!("CARGO_BIN_EXE_rs-lsns");
 pub const PIVOT: &str = env!("CARGO_BIN_EXE_rs-pivot");
 pub const CGROUP: &str = env!("CARGO_BIN_EXE_rs-cgroup");
+pub const SETPRIV: &str = env!("CARGO_BIN_EXE_rs-setpriv");
 
 /// (short flag, /proc/self/ns name) for every kind, as both tools spell them.
 pub const KINDS: [(&str, &str); 8] = [

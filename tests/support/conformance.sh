@@ -11,7 +11,7 @@
 # test that exercises unshare, nsenter or lsns (found by the TS_CMD_* it
 # uses, so new ones are picked up) twice: against util-linux's freshly built
 # tools, so a failure is known to be ours and not the harness's, and against
-# a build-directory view in which unshare, nsenter and lsns are ours.
+# a build-directory view in which unshare, nsenter, lsns and setpriv are ours.
 #
 # A test that fails or skips against ours fails the run, unless it is listed
 # with its reason in tests/conformance-known.txt (see docs/conformance.md).
@@ -52,16 +52,18 @@ version=${src##*/util-linux-}
 
 # 2. Build only what the tests use.
 build="$work/build"
-if ! [ -x "$build/test_mkfds" ]; then
+if ! [ -x "$build/test_mkfds" ] || ! [ -x "$build/test_canonicalize" ]; then
     rm -rf "$build"
     meson setup "$build" "$src" -Dauto_features=disabled \
         -Dbuild-libsmartcols=enabled -Dbuild-libmount=enabled -Dbuild-libblkid=enabled \
         -Dbuild-lsfd=enabled -Dbuild-lsns=enabled -Dbuild-nsenter=enabled \
         -Dbuild-unshare=enabled -Dbuild-getino=enabled -Dbuild-kill=enabled \
-        -Dbuild-mount=enabled >"$work/meson.log" 2>&1 ||
+        -Dbuild-mount=enabled -Dbuild-setpriv=enabled -Dbuild-enosys=enabled \
+        >"$work/meson.log" 2>&1 ||
         { tail -20 "$work/meson.log" >&2; exit 1; }
-    ninja -C "$build" test_mkfds test_sysinfo test_procfs test_sigreceive lsfd getino \
-        lsns nsenter unshare kill mount umount >"$work/ninja.log" 2>&1 ||
+    ninja -C "$build" test_mkfds test_sysinfo test_procfs test_sigreceive test_enosys \
+        test_canonicalize lsfd \
+        getino lsns nsenter unshare setpriv enosys kill mount umount >"$work/ninja.log" 2>&1 ||
         { tail -20 "$work/ninja.log" >&2; exit 1; }
 fi
 
@@ -72,14 +74,14 @@ mkdir -p "$view/tests"
 for f in "$build"/*; do
     [ "${f##*/}" = tests ] || ln -s "$f" "$view/"
 done
-for tool in unshare nsenter lsns; do
+for tool in unshare nsenter lsns setpriv; do
     rm -f "$view/$tool"
     ln -s "$bindir/rs-$tool" "$view/$tool"
 done
 
 # 4. Every test that runs one of our tools.
 tests=$(cd "$src/tests/ts" && find . -mindepth 2 -maxdepth 2 -type f |
-    xargs grep -lE 'TS_CMD_(UNSHARE|NSENTER|LSNS)\b' | sed 's|^\./||' | sort)
+    xargs grep -lE 'TS_CMD_(UNSHARE|NSENTER|LSNS|SETPRIV)\b' | sed 's|^\./||' | sort)
 
 # A run that was interrupted can leave the tests' own network namespaces
 # (and their ids) behind, which skews the NETNSID tests: remove them.

@@ -63,6 +63,8 @@ case "${1:-}" in
     for tool in meson:meson ninja:ninja-build bison:bison flex:flex pkg-config:pkg-config; do
         have "${tool%%:*}" || need="$need ${tool#*:}"
     done
+    # util-linux's own setpriv (the reference run) links libcap-ng.
+    [ -f /usr/include/cap-ng.h ] || need="$need libcap-ng-dev"
     ;;
 esac
 # overlayfs (the demo's and the cookbook's image layers) must be loaded

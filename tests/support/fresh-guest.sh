@@ -73,7 +73,7 @@ step clone git clone /root/rsns.bundle rsns &&
 # then each tool's --version, man page and a completion. man-db and
 # bash-completion are what a user who reads man pages and completes with
 # TAB has; a minbase machine has neither.
-tools="rs-unshare rs-nsenter rs-lsns rs-pivot rs-cgroup"
+tools="rs-unshare rs-nsenter rs-lsns rs-pivot rs-cgroup rs-setpriv"
 installed() {
     apt-get install -y -q man-db bash-completion ./target/deb/rsns_*_amd64.deb &&
         for t in $tools; do

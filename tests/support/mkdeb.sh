@@ -17,7 +17,7 @@ rm -rf "$root"
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man1" "$root/usr/share/man/man8" \
     "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
     "$root/usr/share/fish/vendor_completions.d" "$root/usr/share/doc/rsns"
-for tool in rs-unshare rs-nsenter rs-lsns rs-pivot rs-cgroup; do
+for tool in rs-unshare rs-nsenter rs-lsns rs-pivot rs-cgroup rs-setpriv; do
     install -m 0755 "$release/$tool" "$root/usr/bin/"
 done
 for page in "$gen"/man/*.1 "$gen"/man/*.8; do
@@ -42,9 +42,10 @@ Section: admin
 Priority: optional
 Homepage: https://example.invalid/rsns
 Description: small, scriptable Linux namespace tools
- rs-unshare, rs-nsenter, rs-lsns, rs-pivot and rs-cgroup: run a program in
+ rs-unshare, rs-nsenter, rs-lsns, rs-pivot, rs-cgroup and rs-setpriv: run a program in
  new namespaces, join a running process's namespaces, list every namespace,
- change a container's root, and run a program in a cgroup with limits, with
+ change a container's root, run a program in a cgroup with limits, and drop
+ privileges, with
  util-linux's options and exit
  statuses and one-line errors that say what failed and why.
 EOT

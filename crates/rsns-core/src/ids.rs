@@ -26,6 +26,7 @@ pub struct PasswdEntry {
     pub name: String,
     pub uid: u32,
     pub gid: u32,
+    pub home: String,
     pub shell: String,
 }
 
@@ -39,6 +40,7 @@ pub fn parse_passwd_line(line: &str) -> Option<PasswdEntry> {
         name: f[0].to_string(),
         uid: f[2].parse().ok()?,
         gid: f[3].parse().ok()?,
+        home: f[5].to_string(),
         shell: f[6].to_string(),
     })
 }
@@ -99,6 +101,30 @@ fn group_by_name(name: &str) -> Option<(String, u32)> {
     lookup("/etc/group", "group", name, parse_group_line, |e| {
         e.0 == name
     })
+}
+
+/// The passwd entry of a user given as a name or a number, as setpriv's
+/// `--ruid` looks it up (a name first, then a number).
+pub fn passwd_entry(text: &str) -> Option<PasswdEntry> {
+    passwd_by_name(text).or_else(|| passwd_by_uid(parse_numeric_id(text).ok()?))
+}
+
+/// The supplementary groups of user `name` whose primary group is `gid`,
+/// as initgroups(3) gathers them, from /etc/group (the primary group first).
+pub fn groups_of(name: &str, gid: u32) -> Vec<u32> {
+    let mut groups = vec![gid];
+    let text = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if f.len() == 4
+            && f[3].split(',').any(|member| member == name)
+            && let Ok(g) = f[2].parse::<u32>()
+            && !groups.contains(&g)
+        {
+            groups.push(g);
+        }
+    }
+    groups
 }
 
 /// Parses a numeric id; 4294967295 is (uid_t)-1, which means "no id" to the kernel.
@@ -222,6 +248,7 @@ mod tests {
                 name: "alice".into(),
                 uid: 1000,
                 gid: 100,
+                home: "/home/alice".into(),
                 shell: "/bin/bash".into()
             })
         );

@@ -23,6 +23,7 @@ pub mod nsenter;
 pub mod persist;
 pub mod pidfile;
 pub mod pivot;
+pub mod privs;
 pub mod process;
 pub mod scan;
 pub mod signal;

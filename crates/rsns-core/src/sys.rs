@@ -696,6 +696,189 @@ pub fn ambient_raise(cap: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The prctl(2) options that take and return plain integers, never a
+/// pointer: the only ones [`prctl_int`] passes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrctlInt {
+    /// PR_CAPBSET_READ(cap): 1 if `cap` is in the bounding set.
+    CapBsetRead,
+    /// PR_CAPBSET_DROP(cap).
+    CapBsetDrop,
+    /// PR_CAP_AMBIENT(PR_CAP_AMBIENT_IS_SET, cap).
+    AmbientIsSet,
+    /// PR_CAP_AMBIENT(PR_CAP_AMBIENT_LOWER, cap).
+    AmbientLower,
+    /// PR_CAP_AMBIENT(PR_CAP_AMBIENT_CLEAR_ALL).
+    AmbientClearAll,
+    GetSecurebits,
+    SetSecurebits,
+    GetNoNewPrivs,
+    /// PR_SET_NO_NEW_PRIVS(1): there is no way back.
+    SetNoNewPrivs,
+    SetKeepCaps,
+    SetPdeathsig,
+    /// PR_SET_PTRACER(pid, or -1 for any).
+    SetPtracer,
+    GetSeccomp,
+}
+
+/// prctl(2) for an option of [`PrctlInt`] with integer argument `arg`.
+pub fn prctl_int(option: PrctlInt, arg: libc::c_ulong) -> Result<libc::c_int, Errno> {
+    let (op, a2, a3) = match option {
+        PrctlInt::CapBsetRead => (libc::PR_CAPBSET_READ, arg, 0),
+        PrctlInt::CapBsetDrop => (libc::PR_CAPBSET_DROP, arg, 0),
+        PrctlInt::AmbientIsSet => (
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong,
+            arg,
+        ),
+        PrctlInt::AmbientLower => (
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_LOWER as libc::c_ulong,
+            arg,
+        ),
+        PrctlInt::AmbientClearAll => (
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+        ),
+        PrctlInt::GetSecurebits => (libc::PR_GET_SECUREBITS, 0, 0),
+        PrctlInt::SetSecurebits => (libc::PR_SET_SECUREBITS, arg, 0),
+        PrctlInt::GetNoNewPrivs => (libc::PR_GET_NO_NEW_PRIVS, 0, 0),
+        PrctlInt::SetNoNewPrivs => (libc::PR_SET_NO_NEW_PRIVS, 1, 0),
+        PrctlInt::SetKeepCaps => (libc::PR_SET_KEEPCAPS, arg, 0),
+        PrctlInt::SetPdeathsig => (libc::PR_SET_PDEATHSIG, arg, 0),
+        PrctlInt::SetPtracer => (libc::PR_SET_PTRACER, arg, 0),
+        PrctlInt::GetSeccomp => (libc::PR_GET_SECCOMP, 0, 0),
+    };
+    // SAFETY: every option above takes integers only (none reads or writes
+    // memory through an argument); unused arguments are zero, as required.
+    let ret = unsafe { libc::prctl(op, a2, a3, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(ret)
+}
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW) of a
+/// classic BPF program (`filter`, 8 bytes per instruction, as setpriv and
+/// enosys write it). Needs no_new_privs or CAP_SYS_ADMIN.
+pub fn seccomp_load(filter: &[libc::sock_filter]) -> Result<(), Errno> {
+    const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
+    const SECCOMP_FILTER_FLAG_SPEC_ALLOW: libc::c_uint = 1 << 2;
+    let len = libc::c_ushort::try_from(filter.len()).map_err(|_| Errno::EINVAL)?;
+    let prog = libc::sock_fprog {
+        len,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: the kernel reads `len` instructions from `filter`, which holds
+    // exactly that many and lives for the call, through `prog`, also alive.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            SECCOMP_SET_MODE_FILTER,
+            SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if ret != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION): the
+/// Landlock ABI version of this kernel; EOPNOTSUPP or ENOSYS where none.
+pub fn landlock_abi() -> Result<libc::c_int, Errno> {
+    // SAFETY: with a null attribute pointer and size 0 the kernel reads no
+    // memory; it returns a number or -1 with errno.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u64>(),
+            0usize,
+            1 as libc::c_uint,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(ret as libc::c_int)
+}
+
+/// landlock_create_ruleset with `handled_access_fs`: a ruleset descriptor.
+pub fn landlock_create_ruleset(handled_access_fs: u64) -> Result<OwnedFd, Errno> {
+    // SAFETY: the kernel reads size_of::<u64>() bytes, the first field of
+    // struct landlock_ruleset_attr, from the u64 we pass, alive for the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            &handled_access_fs as *const u64,
+            std::mem::size_of::<u64>(),
+            0 as libc::c_uint,
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just handed us this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
+}
+
+/// struct landlock_path_beneath_attr (packed, as the kernel declares it).
+#[repr(C, packed)]
+struct PathBeneath {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+
+/// landlock_add_rule(ruleset, LANDLOCK_RULE_PATH_BENEATH, ...): `allowed`
+/// beneath the file or directory `parent` is open on.
+pub fn landlock_allow_beneath(
+    ruleset: std::os::fd::BorrowedFd<'_>,
+    parent: std::os::fd::BorrowedFd<'_>,
+    allowed: u64,
+) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let attr = PathBeneath {
+        allowed_access: allowed,
+        parent_fd: parent.as_raw_fd(),
+    };
+    // SAFETY: the kernel reads one packed path-beneath attribute from
+    // `attr`, alive for the call; both descriptors are valid.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset.as_raw_fd(),
+            1 as libc::c_int,
+            &attr as *const PathBeneath,
+            0 as libc::c_uint,
+        )
+    };
+    if ret != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// landlock_restrict_self(ruleset, 0): the ruleset binds this thread and
+/// every program it runs, for good.
+pub fn landlock_restrict_self(ruleset: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: integer arguments only: a valid descriptor and flags 0.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_restrict_self,
+            ruleset.as_raw_fd(),
+            0 as libc::c_uint,
+        )
+    };
+    if ret != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 /// mount_setattr(2) on the mount `mnt` is open on (with `recursive`, every
 /// mount below it too): sets `set` and clears `clear`, MOUNT_ATTR_* bits
 /// (Linux 5.12+; ENOSYS before). Works on a detached mount as well.

@@ -1,5 +1,5 @@
 //! Man pages (clap_mangen) and bash, zsh and fish completions
-//! (clap_complete) for the four tools, generated from the very clap
+//! (clap_complete) for every tool, generated from the very clap
 //! definitions the binaries parse with: their cli.rs files are compiled in
 //! here as they are, so the pages cannot drift from the options.
 
@@ -29,6 +29,10 @@ mod pivot_cli;
 #[path = "../../../bin/rs-cgroup/cli.rs"]
 mod cgroup_cli;
 
+#[allow(dead_code)]
+#[path = "../../../bin/rs-setpriv/cli.rs"]
+mod setpriv_cli;
+
 /// A tool's command model and its manual section, as util-linux files them
 /// (unshare and nsenter in 1, lsns and pivot_root in 8).
 pub fn tools() -> Vec<(clap::Command, &'static str)> {
@@ -38,6 +42,7 @@ pub fn tools() -> Vec<(clap::Command, &'static str)> {
         (lsns_cli::Cli::command(), "8"),
         (pivot_cli::Cli::command(), "8"),
         (cgroup_cli::Cli::command(), "1"),
+        (setpriv_cli::Cli::command(), "1"),
     ]
 }
 
@@ -159,7 +164,8 @@ mod tests {
                 "rs-nsenter.1",
                 "rs-lsns.8",
                 "rs-pivot.8",
-                "rs-cgroup.1"
+                "rs-cgroup.1",
+                "rs-setpriv.1"
             ]
         );
         for (page, option) in pages.iter().zip([
@@ -167,6 +173,8 @@ mod tests {
             "preserve\\-credentials",
             "filter",
             "keep\\-old",
+            "stats",
+            "bounding\\-set",
         ]) {
             let text = std::fs::read_to_string(page).unwrap();
             assert!(text.starts_with(".ie"), "not roff: {}", page.display());
@@ -186,13 +194,14 @@ mod tests {
     fn completions_for_bash_zsh_and_fish() {
         let dir = scratch("completions");
         let files = write_completions(&dir).unwrap();
-        assert_eq!(files.len(), 15);
+        assert_eq!(files.len(), 18);
         for tool in [
             "rs-unshare",
             "rs-nsenter",
             "rs-lsns",
             "rs-pivot",
             "rs-cgroup",
+            "rs-setpriv",
         ] {
             let bash = std::fs::read_to_string(dir.join("bash").join(tool)).unwrap();
             let function = format!("_{}", tool.replace('-', "__"));

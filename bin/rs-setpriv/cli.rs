@@ -1,0 +1,318 @@
+//! rs-setpriv's command line, spelled as setpriv(1) spells it.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser};
+use rsns_core::privs::{self, Groups, Pdeathsig, PrivPlan, capnames};
+
+const EXAMPLES: &str = "\
+Examples:
+  rs-setpriv -d                                        the privileges we hold now
+  rs-setpriv --reuid=1000 --regid=1000 --clear-groups --nnp id
+  rs-setpriv --bounding-set=-all,+net_bind_service --inh-caps=-all sh
+  rs-setpriv --landlock-access=fs --landlock-rule=path-beneath:execute,read-file,read-dir:/usr cat /etc/passwd
+
+Exit status: the program's (it replaces rs-setpriv); 126 if it cannot run, 127 if
+it is not found or a privilege cannot be set, 1 for a bad command line.
+Documentation: docs/rs-setpriv.md";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rs-setpriv",
+    version,
+    about = "Run a program with other privileges: ids, groups, capabilities, no_new_privs, securebits, Landlock, seccomp",
+    after_help = EXAMPLES,
+    group = clap::ArgGroup::new("groups_choice").multiple(false)
+        .args(["clear_groups", "keep_groups", "init_groups", "groups"])
+)]
+pub struct Cli {
+    /// Show the current state and do not run anything (-dd, -ddd: more)
+    #[arg(short = 'd', long = "dump", action = ArgAction::Count)]
+    pub dump: u8,
+    /// Disallow granting new privileges (setuid, file capabilities) to what runs
+    #[arg(long = "nnp", visible_alias = "no-new-privs")]
+    pub nnp: bool,
+    /// Change the inheritable set: +CAP,-CAP,+all,-all
+    #[arg(long = "inh-caps", value_name = "CAPS", allow_hyphen_values = true)]
+    pub inh_caps: Option<String>,
+    /// Change the ambient set (a cap must be permitted and inheritable)
+    #[arg(long = "ambient-caps", value_name = "CAPS", allow_hyphen_values = true)]
+    pub ambient_caps: Option<String>,
+    /// Change the bounding set (capabilities can only be dropped from it)
+    #[arg(long = "bounding-set", value_name = "CAPS", allow_hyphen_values = true)]
+    pub bounding_set: Option<String>,
+    /// List every capability this kernel knows
+    #[arg(long = "list-caps")]
+    pub list_caps: bool,
+    /// Set the real uid (a number or a user name)
+    #[arg(long = "ruid", value_name = "UID|USER", conflicts_with = "reuid")]
+    pub ruid: Option<String>,
+    /// Set the effective uid
+    #[arg(long = "euid", value_name = "UID|USER", conflicts_with = "reuid")]
+    pub euid: Option<String>,
+    /// Set the real and effective uid
+    #[arg(long = "reuid", value_name = "UID|USER")]
+    pub reuid: Option<String>,
+    /// Set the real gid (a number or a group name)
+    #[arg(long = "rgid", value_name = "GID|GROUP", conflicts_with = "regid")]
+    pub rgid: Option<String>,
+    /// Set the effective gid
+    #[arg(long = "egid", value_name = "GID|GROUP", conflicts_with = "regid")]
+    pub egid: Option<String>,
+    /// Set the real and effective gid
+    #[arg(long = "regid", value_name = "GID|GROUP")]
+    pub regid: Option<String>,
+    /// Clear the supplementary groups
+    #[arg(long = "clear-groups")]
+    pub clear_groups: bool,
+    /// Keep the supplementary groups
+    #[arg(long = "keep-groups")]
+    pub keep_groups: bool,
+    /// Set the supplementary groups of the --ruid user (from /etc/group)
+    #[arg(long = "init-groups")]
+    pub init_groups: bool,
+    /// Set the supplementary groups: GID or name, comma-separated
+    #[arg(long = "groups", value_name = "GROUP,...")]
+    pub groups: Option<String>,
+    /// Change the securebits: +noroot,-no_setuid_fixup,... or -all
+    #[arg(long = "securebits", value_name = "BITS", allow_hyphen_values = true)]
+    pub securebits: Option<String>,
+    /// The parent-death signal: keep, clear, or a signal name
+    #[arg(long = "pdeathsig", value_name = "keep|clear|SIGNAL")]
+    pub pdeathsig: Option<String>,
+    /// Who may ptrace us under Yama's ptrace_scope 1: a PID, any or none
+    #[arg(long = "ptracer", value_name = "PID|any|none")]
+    pub ptracer: Option<String>,
+    /// The SELinux label the program runs with
+    #[arg(long = "selinux-label", value_name = "LABEL")]
+    pub selinux_label: Option<String>,
+    /// The AppArmor profile the program runs under
+    #[arg(long = "apparmor-profile", value_name = "PROFILE")]
+    pub apparmor_profile: Option<String>,
+    /// Landlock rights to handle (denied unless a rule allows): fs or fs:RIGHT,...
+    #[arg(long = "landlock-access", value_name = "ACCESS")]
+    pub landlock_access: Vec<String>,
+    /// A Landlock rule: path-beneath:RIGHT,...:PATH (an empty list: every right)
+    #[arg(long = "landlock-rule", value_name = "RULE")]
+    pub landlock_rule: Vec<String>,
+    /// Load a seccomp filter (raw classic BPF, as enosys --dump writes it)
+    #[arg(long = "seccomp-filter", value_name = "FILE")]
+    pub seccomp_filter: Option<PathBuf>,
+    /// Clear the environment, then set HOME, SHELL, USER, LOGNAME and PATH
+    #[arg(long = "reset-env")]
+    pub reset_env: bool,
+    /// Say what is done, on stderr
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
+    pub verbose: u8,
+    #[arg(trailing_var_arg = true, value_name = "PROGRAM")]
+    pub command: Vec<OsString>,
+}
+
+/// What the command line asks: a dump, the list, or a program to run.
+#[derive(Debug)]
+pub enum Request {
+    Dump(u8),
+    ListCaps,
+    Run(Box<PrivPlan>),
+}
+
+impl Cli {
+    pub fn into_request(self) -> Result<Request, String> {
+        let others = self.nnp
+            || self.inh_caps.is_some()
+            || self.ambient_caps.is_some()
+            || self.bounding_set.is_some()
+            || self.ruid.is_some()
+            || self.euid.is_some()
+            || self.reuid.is_some()
+            || self.rgid.is_some()
+            || self.egid.is_some()
+            || self.regid.is_some()
+            || self.clear_groups
+            || self.keep_groups
+            || self.init_groups
+            || self.groups.is_some()
+            || self.securebits.is_some()
+            || self.pdeathsig.is_some()
+            || self.ptracer.is_some()
+            || self.selinux_label.is_some()
+            || self.apparmor_profile.is_some()
+            || !self.landlock_access.is_empty()
+            || !self.landlock_rule.is_empty()
+            || self.seccomp_filter.is_some()
+            || self.reset_env;
+        if self.dump > 0 {
+            if others || self.list_caps || !self.command.is_empty() {
+                return Err("--dump is incompatible with all other options".into());
+            }
+            return Ok(Request::Dump(self.dump));
+        }
+        if self.list_caps {
+            if others || !self.command.is_empty() {
+                return Err("--list-caps must be specified alone".into());
+            }
+            return Ok(Request::ListCaps);
+        }
+        let last = rsns_core::caps::last_cap();
+        let caps = |text: &Option<String>| {
+            text.as_deref()
+                .map(|t| capnames::parse_list(t, last))
+                .transpose()
+        };
+        let user = |text: &str, what: &str| {
+            let entry = rsns_core::ids::passwd_entry(text);
+            let uid = match &entry {
+                Some(e) => e.uid,
+                None => rsns_core::ids::parse_numeric_id(text)
+                    .map_err(|_| format!("failed to parse {what}: '{text}' (no such user)"))?,
+            };
+            Ok::<_, String>((uid, entry))
+        };
+        let group = |text: &str, what: &str| {
+            rsns_core::ids::resolve_group(text)
+                .map_err(|_| format!("failed to parse {what}: '{text}' (no such group)"))
+        };
+        let mut plan = PrivPlan {
+            nnp: self.nnp,
+            inheritable: caps(&self.inh_caps)?,
+            ambient: caps(&self.ambient_caps)?,
+            bounding: caps(&self.bounding_set)?,
+            selinux_label: self.selinux_label,
+            apparmor_profile: self.apparmor_profile,
+            seccomp_filter: self.seccomp_filter,
+            reset_env: self.reset_env,
+            command: self.command,
+            ..PrivPlan::default()
+        };
+        if let Some(text) = &self.reuid {
+            let (uid, entry) = user(text, "reuid")?;
+            (plan.ruid, plan.euid, plan.user) = (Some(uid), Some(uid), entry);
+        }
+        if let Some(text) = &self.ruid {
+            let (uid, entry) = user(text, "ruid")?;
+            (plan.ruid, plan.user) = (Some(uid), entry);
+        }
+        if let Some(text) = &self.euid {
+            plan.euid = Some(user(text, "euid")?.0);
+        }
+        if let Some(text) = &self.regid {
+            let gid = group(text, "regid")?;
+            (plan.rgid, plan.egid) = (Some(gid), Some(gid));
+        }
+        if let Some(text) = &self.rgid {
+            plan.rgid = Some(group(text, "rgid")?);
+        }
+        if let Some(text) = &self.egid {
+            plan.egid = Some(group(text, "egid")?);
+        }
+        plan.groups = if self.clear_groups {
+            Groups::Clear
+        } else if self.keep_groups {
+            Groups::Keep
+        } else if self.init_groups {
+            Groups::Init
+        } else if let Some(list) = &self.groups {
+            Groups::Set(
+                list.split(',')
+                    .map(|g| group(g, "supplementary group"))
+                    .collect::<Result<_, _>>()?,
+            )
+        } else {
+            Groups::Unchanged
+        };
+        if let Some(text) = &self.securebits {
+            let current = rsns_core::sys::prctl_int(rsns_core::sys::PrctlInt::GetSecurebits, 0)
+                .map_err(|e| format!("getting process secure bits failed: {e}"))?;
+            plan.securebits = Some(privs::securebits::apply(current, text)?);
+        }
+        plan.pdeathsig = match self.pdeathsig.as_deref() {
+            None => None,
+            Some("clear") => Some(Pdeathsig::Clear),
+            // Set again after the uid change, which clears it.
+            Some("keep") => nix::sys::prctl::get_pdeathsig()
+                .map_err(|e| format!("failed to get parent death signal: {e}"))?
+                .map(|s| Pdeathsig::Signal(s as i32)),
+            Some(name) => Some(Pdeathsig::Signal(
+                privs::parse_signal(name).ok_or_else(|| format!("unknown signal: {name}"))?,
+            )),
+        };
+        plan.ptracer = match self.ptracer.as_deref() {
+            None => None,
+            Some("any") => Some(-1),
+            Some("none") => Some(0),
+            Some(pid) => Some(
+                pid.parse::<u32>()
+                    .ok()
+                    .filter(|&p| p > 0)
+                    .map(i64::from)
+                    .ok_or_else(|| format!("invalid PID argument: '{pid}'"))?,
+            ),
+        };
+        for access in &self.landlock_access {
+            plan.landlock.add_access(access)?;
+        }
+        for rule in &self.landlock_rule {
+            plan.landlock.add_rule(rule)?;
+        }
+        Ok(Request::Run(Box::new(plan)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn request(args: &[&str]) -> Result<Request, String> {
+        let mut all = vec!["rs-setpriv"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all)
+            .map_err(|e| e.to_string())?
+            .into_request()
+    }
+
+    #[test]
+    fn the_command_line_is_setprivs() {
+        Cli::command().debug_assert();
+        assert!(matches!(request(&["-dd"]), Ok(Request::Dump(2))));
+        assert!(
+            request(&["-d", "--nnp"])
+                .unwrap_err()
+                .contains("--dump is incompatible")
+        );
+        assert!(
+            request(&["--list-caps", "true"])
+                .unwrap_err()
+                .contains("alone")
+        );
+        let Ok(Request::Run(plan)) = request(&["--reuid=0", "--nnp", "--clear-groups", "id", "-u"])
+        else {
+            panic!("not a run")
+        };
+        assert_eq!((plan.ruid, plan.euid), (Some(0), Some(0)));
+        assert_eq!(plan.groups, Groups::Clear);
+        assert_eq!(plan.command, ["id", "-u"]);
+        assert!(request(&["--clear-groups", "--keep-groups", "true"]).is_err());
+        assert!(
+            request(&["--inh-caps=bogus", "true"])
+                .unwrap_err()
+                .contains("+ or -")
+        );
+        assert!(
+            request(&["--pdeathsig=NOPE", "true"])
+                .unwrap_err()
+                .contains("unknown signal: NOPE")
+        );
+        assert!(
+            request(&["--ptracer=x", "true"])
+                .unwrap_err()
+                .contains("'x'")
+        );
+        assert!(
+            request(&["--reuid=no-such-user-rsns", "true"])
+                .unwrap_err()
+                .contains("no-such-user-rsns")
+        );
+    }
+}

@@ -1,0 +1,347 @@
+//! rs-setpriv against util-linux setpriv: the same dump, and the same state
+//! as the kernel shows it (read back by util-linux's own `setpriv -d` run as
+//! the program) after the same options; Landlock and seccomp by what the
+//! program can do; bad input refused before anything runs.
+
+mod common;
+
+use common::*;
+
+fn ours(args: &[&str]) -> Run {
+    cmd(SETPRIV, args)
+}
+
+fn theirs(args: &[&str]) -> Run {
+    cmd("setpriv", args)
+}
+
+/// Our dump without the two lines setpriv does not have (seccomp, Landlock).
+fn without_extras(dump: &str) -> String {
+    let lines: Vec<&str> = dump.lines().collect();
+    assert!(lines[lines.len() - 2].starts_with("Seccomp: "), "{dump}");
+    assert!(
+        lines[lines.len() - 1].starts_with("Landlock ABI: "),
+        "{dump}"
+    );
+    lines[..lines.len() - 2]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn the_dump_is_setprivs_line_for_line() {
+    require!(has_command("setpriv"), "needs util-linux setpriv");
+    for level in ["-d", "-dd", "-ddd"] {
+        assert_eq!(
+            without_extras(&ours(&[level]).ok()),
+            theirs(&[level]).ok(),
+            "{level}"
+        );
+    }
+    assert_eq!(ours(&["--list-caps"]).ok(), theirs(&["--list-caps"]).ok());
+    if can_run_unprivileged() {
+        let (uid, gid) = test_user().unwrap();
+        let mine = run(as_user(uid, gid, SETPRIV, &["-dd"])).ok();
+        let util = run(as_user(uid, gid, "setpriv", &["-dd"])).ok();
+        assert_eq!(without_extras(&mine), util);
+    }
+}
+
+/// Each set of options, applied by both tools, then read back from the
+/// kernel by util-linux's `setpriv -dd` as the program.
+#[test]
+fn options_leave_the_kernel_in_the_state_setpriv_leaves_it() {
+    require!(
+        is_root() && has_command("setpriv"),
+        "needs root and util-linux setpriv"
+    );
+    let cases: &[&[&str]] = &[
+        &["--nnp"],
+        &[
+            "--bounding-set",
+            "-all,+chown,+kill",
+            "--inh-caps",
+            "+chown",
+        ],
+        &[
+            "--inh-caps",
+            "+chown,+net_raw",
+            "--ambient-caps",
+            "+net_raw",
+        ],
+        &["--reuid=1000", "--regid=1000", "--clear-groups"],
+        &[
+            "--ruid=1000",
+            "--euid=1001",
+            "--rgid=5",
+            "--egid=6",
+            "--keep-groups",
+        ],
+        &["--groups", "5,7,9", "--rgid", "3"],
+        &[
+            "--securebits",
+            "+noroot,+noroot_locked",
+            "--pdeathsig",
+            "TERM",
+        ],
+        &[
+            "--reuid=1000",
+            "--regid=1000",
+            "--clear-groups",
+            "--inh-caps=+chown",
+            "--bounding-set=-sys_admin",
+        ],
+        &["--pdeathsig", "clear"],
+    ];
+    // PR_SET_PTRACER exists only with Yama: both tools fail without it.
+    let yama: &[&[&str]] = &[&["--ptracer", "any"], &["--ptracer", "1"]];
+    let yama = if std::path::Path::new("/proc/sys/kernel/yama").exists() {
+        yama
+    } else {
+        &[]
+    };
+    for case in cases.iter().chain(yama) {
+        let mut args = case.to_vec();
+        args.extend(["setpriv", "-ddd"]);
+        let mine = ours(&args);
+        let util = theirs(&args);
+        assert_eq!(mine.ok(), util.ok(), "{case:?}");
+    }
+    // The kernel's own words for the plainest case.
+    let status = ours(&["--nnp", "--bounding-set=-all", "cat", "/proc/self/status"]).ok();
+    assert!(status.contains("NoNewPrivs:\t1\n"), "{status}");
+    assert!(status.contains("CapBnd:\t0000000000000000\n"), "{status}");
+}
+
+#[test]
+fn reset_env_gives_a_login_environment() {
+    require!(is_root(), "needs root");
+    let out = cmd(
+        "env",
+        &[
+            "-i",
+            "FOO=1",
+            "TERM=xterm",
+            SETPRIV,
+            "--reset-env",
+            "--reuid=0",
+            "env",
+        ],
+    )
+    .ok();
+    let mut vars: Vec<&str> = out.lines().collect();
+    vars.sort();
+    assert!(!out.contains("FOO="), "{out}");
+    for want in ["HOME=/root", "LOGNAME=root", "TERM=xterm", "USER=root"] {
+        assert!(vars.contains(&want), "{want} not in {out}");
+    }
+    assert!(vars.iter().any(|v| v.starts_with("PATH=/")), "{out}");
+    assert!(vars.iter().any(|v| v.starts_with("SHELL=/")), "{out}");
+}
+
+/// util-linux's own landlock cases (tests/ts/setpriv/landlock), and what
+/// the program could do.
+#[test]
+fn landlock_allows_only_what_the_rules_allow() {
+    require!(
+        rsns_core::sys::landlock_abi().is_ok(),
+        "needs Landlock (Linux 5.13+, landlock among the LSMs)"
+    );
+    ours(&["--landlock-access", "fs", "true"]).fails_as(
+        "rs-setpriv",
+        126,
+        "failed to execute true: Permission denied",
+    );
+    let denied = ours(&[
+        "--landlock-access",
+        "fs:write",
+        "cp",
+        "/dev/null",
+        "/dev/zero",
+    ]);
+    assert_ne!(denied.code(), 0);
+    assert!(
+        denied.stderr().contains("Permission denied"),
+        "{}",
+        denied.stderr()
+    );
+    ours(&[
+        "--landlock-access",
+        "fs:write",
+        "--landlock-rule",
+        "path-beneath:write:/dev/zero",
+        "cp",
+        "/dev/null",
+        "/dev/zero",
+    ])
+    .ok();
+    ours(&[
+        "--landlock-access",
+        "fs:execute,read-file",
+        "--landlock-rule",
+        "path-beneath:execute,read-file:/",
+        "true",
+    ])
+    .ok();
+    ours(&[
+        "--landlock-access",
+        "fs",
+        "--landlock-rule",
+        "path-beneath::/",
+        "true",
+    ])
+    .ok();
+    // Reading allowed beneath /usr (the program and its libraries) and /etc
+    // only: /etc/hostname yes, /proc no.
+    let rules = [
+        "--landlock-access",
+        "fs:read-file",
+        "--landlock-rule",
+        "path-beneath:read-file:/usr",
+        "--landlock-rule",
+        "path-beneath:read-file:/etc",
+    ];
+    let mut read = rules.to_vec();
+    read.extend(["cat", "/etc/hostname"]);
+    ours(&read).ok();
+    let mut other = rules.to_vec();
+    other.extend(["cat", "/proc/self/status"]);
+    let refused = ours(&other);
+    assert!(
+        refused.stderr().contains("Permission denied"),
+        "{}",
+        refused.stderr()
+    );
+}
+
+/// A raw classic-BPF filter, as enosys --dump writes it: fallocate fails
+/// with ENOSYS, everything else is allowed.
+#[test]
+fn a_seccomp_filter_file_is_loaded() {
+    require!(has_command("fallocate"), "needs util-linux fallocate");
+    let dir = Scratch::new("setpriv-seccomp");
+    let insn = |code: u16, jt: u8, jf: u8, k: u32| {
+        let mut b = code.to_ne_bytes().to_vec();
+        b.extend([jt, jf]);
+        b.extend(k.to_ne_bytes());
+        b
+    };
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const RET_K: u16 = 0x06;
+    let filter: Vec<u8> = [
+        insn(LD_W_ABS, 0, 0, 0),
+        insn(JEQ_K, 0, 1, libc::SYS_fallocate as u32),
+        insn(RET_K, 0, 0, 0x0005_0000 | libc::ENOSYS as u32),
+        insn(RET_K, 0, 0, 0x7fff_0000),
+    ]
+    .concat();
+    let file = dir.join("filter.bpf");
+    std::fs::write(&file, filter).unwrap();
+    let target = dir.join("f");
+    let target = target.to_str().unwrap();
+    let filtered = ours(&[
+        "--seccomp-filter",
+        file.to_str().unwrap(),
+        "fallocate",
+        "-l",
+        "1",
+        target,
+    ]);
+    assert!(
+        filtered.stderr().contains("Function not implemented"),
+        "{}",
+        filtered.stderr()
+    );
+    ours(&["fallocate", "-l", "1", target]).ok();
+    let dump = ours(&["--seccomp-filter", file.to_str().unwrap(), SETPRIV, "-d"]).ok();
+    assert!(dump.contains("Seccomp: filter (1 loaded)\n"), "{dump}");
+    // A file that is not whole instructions: named, nothing runs.
+    let bad = dir.join("bad.bpf");
+    std::fs::write(&bad, b"12345").unwrap();
+    ours(&["--seccomp-filter", bad.to_str().unwrap(), "true"]).fails_as(
+        "rs-setpriv",
+        127,
+        "invalid filter",
+    );
+}
+
+/// Bad input: one line naming the value, setpriv's status, nothing run.
+#[test]
+fn bad_input_is_refused_before_anything_runs() {
+    let marker = marker_sleep();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["--inh-caps", "+bogus"], 1, "unknown capability \"bogus\""),
+        (
+            &["--bounding-set", "chown"],
+            1,
+            "bad capability string 'chown'",
+        ),
+        (
+            &["--securebits", "+keep_caps"],
+            1,
+            "keep_caps does not make sense",
+        ),
+        (
+            &["--securebits", "+nope"],
+            1,
+            "unrecognized securebit 'nope'",
+        ),
+        (&["--pdeathsig", "NOPE"], 1, "unknown signal: NOPE"),
+        (&["--ptracer", "x"], 1, "invalid PID argument: 'x'"),
+        (&["--reuid", "no-such-user-rsns"], 1, "no-such-user-rsns"),
+        (
+            &["--regid", "no-such-group-rsns", "--keep-groups"],
+            1,
+            "no-such-group-rsns",
+        ),
+        (&["--rgid", "0"], 1, "--[re]gid requires"),
+        (
+            &["--init-groups"],
+            1,
+            "--init-groups requires --ruid or --reuid",
+        ),
+        (
+            &["--landlock-access", "fs:bogus"],
+            1,
+            "could not parse landlock fs access: bogus",
+        ),
+        (
+            &["--landlock-rule", "path-beneath:/x"],
+            1,
+            "invalid landlock rule",
+        ),
+        (
+            &[
+                "--landlock-access",
+                "fs",
+                "--landlock-rule",
+                "path-beneath::/no-such-rsns",
+            ],
+            1,
+            "could not open file for landlock: /no-such-rsns",
+        ),
+        (
+            &["--seccomp-filter", "/no-such-rsns"],
+            127,
+            "cannot open /no-such-rsns",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let mut all = args.to_vec();
+        all.extend(["sleep", &marker]);
+        ours(&all).fails_as("rs-setpriv", *code, needle);
+        assert!(
+            processes_with(&marker).is_empty(),
+            "{args:?} ran the program"
+        );
+    }
+    ours(&[]).fails_as("rs-setpriv", 1, "No program specified");
+    ours(&["-d", "--nnp"]).fails_as("rs-setpriv", 1, "--dump is incompatible");
+    ours(&["no-such-program-rsns"]).fails_as(
+        "rs-setpriv",
+        127,
+        "failed to execute no-such-program-rsns: No such file or directory",
+    );
+}
