@@ -345,3 +345,36 @@ fn bad_input_is_refused_before_anything_runs() {
         "failed to execute no-such-program-rsns: No such file or directory",
     );
 }
+
+/// `--init-groups`: the user's groups as /etc/group lists them (bound over
+/// the real one in a mount namespace of their own), as setpriv's
+/// initgroups(3) finds them.
+#[test]
+fn init_groups_reads_the_users_groups_from_etc_group() {
+    require!(
+        is_root() && has_command("setpriv") && can_run_unprivileged(),
+        "needs root, util-linux setpriv and the test user"
+    );
+    let (uid, gid) = test_user().unwrap();
+    let name = rsns_core::ids::user_name(uid).unwrap();
+    let dir = Scratch::new("setpriv-groups");
+    let group = dir.join("group");
+    let mut text = std::fs::read_to_string("/etc/group").unwrap();
+    text.push_str(&format!(
+        "rsns-a:x:4101:{name}\nrsns-b:x:4102:other,{name}\nrsns-c:x:4103:other\n"
+    ));
+    std::fs::write(&group, text).unwrap();
+    let dump = |tool: &str| {
+        let script = format!(
+            "mount --bind {} /etc/group && exec {tool} --reuid={uid} --regid={gid} --init-groups setpriv -d",
+            group.display()
+        );
+        cmd("unshare", &["-m", "sh", "-c", &script]).ok()
+    };
+    let mine = dump(SETPRIV);
+    assert_eq!(mine, dump("setpriv"));
+    assert!(
+        mine.contains(&format!("Supplementary groups: {gid},4101,4102\n")),
+        "{mine}"
+    );
+}
