@@ -378,3 +378,36 @@ fn init_groups_reads_the_users_groups_from_etc_group() {
         "{mine}"
     );
 }
+
+/// `--caps`: every set becomes podman's default 11 (0x800405fb), none, or
+/// the names given, and nothing is ambient, as /proc/PID/status shows.
+#[test]
+fn caps_narrow_every_set_as_the_kernel_shows() {
+    require!(is_root(), "needs root (to hold the capabilities narrowed)");
+    let status = |set: &str| {
+        let out = ours(&[&format!("--caps={set}"), "cat", "/proc/self/status"]).ok();
+        ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"].map(|field| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(&format!("{field}:\t")))
+                .unwrap()
+                .to_string()
+        })
+    };
+    let podman = "00000000800405fb".to_string();
+    assert_eq!(
+        status("container"),
+        [
+            podman.clone(),
+            podman.clone(),
+            podman.clone(),
+            podman,
+            "0000000000000000".into()
+        ]
+    );
+    assert!(status("none").iter().all(|v| v == "0000000000000000"));
+    let some = status("chown,CAP_KILL");
+    assert_eq!(some[3], "0000000000000021");
+    assert_eq!(some[2], "0000000000000021");
+    ours(&["--caps=chown,bogus", "true"]).fails_as("rs-setpriv", 1, "unknown capability \"bogus\"");
+    ours(&["--caps=none", "--inh-caps=+chown", "true"]).fails_as("rs-setpriv", 1, "--caps");
+}

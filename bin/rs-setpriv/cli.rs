@@ -11,6 +11,7 @@ Examples:
   rs-setpriv -d                                        the privileges we hold now
   rs-setpriv --reuid=1000 --regid=1000 --clear-groups --nnp id
   rs-setpriv --bounding-set=-all,+net_bind_service --inh-caps=-all sh
+  rs-setpriv --caps=container --nnp sh                 podman's 11 capabilities, no more
   rs-setpriv --landlock-access=fs --landlock-rule=path-beneath:execute,read-file,read-dir:/usr cat /etc/passwd
 
 Exit status: the program's (it replaces rs-setpriv); 126 if it cannot run, 127 if
@@ -42,6 +43,10 @@ pub struct Cli {
     /// Change the bounding set (capabilities can only be dropped from it)
     #[arg(long = "bounding-set", value_name = "CAPS", allow_hyphen_values = true)]
     pub bounding_set: Option<String>,
+    /// Beyond setpriv: every capability set becomes SET (container: podman's
+    /// default 11; none; or names), the ambient set is cleared
+    #[arg(long = "caps", value_name = "container|none|CAP,...", conflicts_with_all = ["inh_caps", "ambient_caps", "bounding_set"])]
+    pub caps: Option<String>,
     /// List every capability this kernel knows
     #[arg(long = "list-caps")]
     pub list_caps: bool,
@@ -123,6 +128,7 @@ impl Cli {
             || self.inh_caps.is_some()
             || self.ambient_caps.is_some()
             || self.bounding_set.is_some()
+            || self.caps.is_some()
             || self.ruid.is_some()
             || self.euid.is_some()
             || self.reuid.is_some()
@@ -178,6 +184,11 @@ impl Cli {
             inheritable: caps(&self.inh_caps)?,
             ambient: caps(&self.ambient_caps)?,
             bounding: caps(&self.bounding_set)?,
+            caps: self
+                .caps
+                .as_deref()
+                .map(|t| capnames::parse_set(t, last))
+                .transpose()?,
             selinux_label: self.selinux_label,
             apparmor_profile: self.apparmor_profile,
             seccomp_filter: self.seccomp_filter,

@@ -69,6 +69,34 @@ pub fn parse(text: &str, last: u32) -> Option<u32> {
         .filter(|&c| c <= last)
 }
 
+/// podman's (crun's) default capabilities for a container: chown,
+/// dac_override, fowner, fsetid, kill, setgid, setuid, setpcap,
+/// net_bind_service, sys_chroot, setfcap.
+pub const CONTAINER: u64 = (1 << 0)
+    | (1 << 1)
+    | (1 << 3)
+    | (1 << 4)
+    | (1 << 5)
+    | (1 << 6)
+    | (1 << 7)
+    | (1 << 8)
+    | (1 << 10)
+    | (1 << 18)
+    | (1 << 31);
+
+/// `--caps`: `container`, `none`, or names (`chown,net_bind_service`).
+pub fn parse_set(text: &str, last: u32) -> Result<u64, String> {
+    match text {
+        "container" => Ok(CONTAINER),
+        "none" => Ok(0),
+        _ => text.split(',').try_fold(0u64, |set, name| {
+            parse(name, last).map(|c| set | 1 << c).ok_or_else(|| {
+                format!("--caps={text}: unknown capability \"{name}\" (container, none, or names)")
+            })
+        }),
+    }
+}
+
 /// One change of a `+a,-b` list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
@@ -157,5 +185,13 @@ mod tests {
             "unknown capability \"bogus\""
         );
         assert_eq!(name(41), "cap_41");
+        assert_eq!(parse_set("container", 40), Ok(0x8004_05fb));
+        assert_eq!(parse_set("none", 40), Ok(0));
+        assert_eq!(parse_set("chown,CAP_KILL", 40), Ok(1 | 1 << 5));
+        assert!(
+            parse_set("chown,nope", 40)
+                .unwrap_err()
+                .contains("\"nope\"")
+        );
     }
 }

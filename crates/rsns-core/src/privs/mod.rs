@@ -58,6 +58,9 @@ pub struct PrivPlan {
     pub inheritable: Option<Vec<capnames::Change>>,
     pub ambient: Option<Vec<capnames::Change>>,
     pub bounding: Option<Vec<capnames::Change>>,
+    /// `--caps`: the bounding, permitted, effective and inheritable sets
+    /// become this set (what we hold of it), and the ambient set is cleared.
+    pub caps: Option<u64>,
     pub securebits: Option<i32>,
     pub pdeathsig: Option<Pdeathsig>,
     /// PR_SET_PTRACER's argument: a PID, 0 (none) or -1 (any).
@@ -272,7 +275,35 @@ fn apply_ids_and_caps(plan: &PrivPlan) -> Result<(), PrivError> {
             }
         }
     }
+    if let Some(set) = plan.caps {
+        narrow_to(set, last)?;
+    }
     Ok(())
+}
+
+/// Every capability set narrowed to `set`: the bounding set first (so
+/// nothing can come back at exec), then permitted, effective and
+/// inheritable to what we hold of `set`, and no ambient capability.
+fn narrow_to(set: u64, last: u32) -> Result<(), PrivError> {
+    let fail =
+        |what: &'static str| move |errno: Errno| PrivError::Failed(SysError::new(what, errno));
+    for cap in 0..=last.min(63) {
+        if set & (1 << cap) == 0 && sys::prctl_int(PrctlInt::CapBsetRead, cap.into()) == Ok(1) {
+            sys::prctl_int(PrctlInt::CapBsetDrop, cap.into())
+                .map_err(fail("--caps: drop from the bounding set"))?;
+        }
+    }
+    let held = sys::cap_get().map_err(fail("capget failed"))?.permitted & set;
+    sys::cap_set(CapSets {
+        effective: held,
+        permitted: held,
+        inheritable: held,
+    })
+    .map_err(fail("--caps: capset"))?;
+    match sys::prctl_int(PrctlInt::AmbientClearAll, 0) {
+        Ok(_) | Err(Errno::EINVAL) => Ok(()),
+        Err(e) => Err(fail("--caps: clear the ambient set")(e)),
+    }
 }
 
 /// A raw classic-BPF filter file (8 bytes per instruction, as enosys
