@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::{ArgAction, ArgMatches, CommandFactory, Parser};
-use rsns_core::pivot::{ExtraMount, PivotOptions, RootOptions, RootSetup};
+use rsns_core::pivot::{DropSpec, ExtraMount, PivotOptions, RootOptions, RootSetup};
+use rsns_core::privs::capnames;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -14,6 +15,8 @@ Examples:
   rs-pivot --root rootfs --keep-old=/mnt -- ls /mnt     the old root stays at /mnt
   rs-unshare -Urpfm rs-pivot --root rootfs --dev --proc --sys --ro --tmpfs=/tmp -- sh
                                                         a container's whole root
+  rs-unshare -pfmiun rs-pivot --root rootfs --proc --caps=container --nnp --user=1000 -- sh
+                                                        and no root's powers inside
 
 Exit status: 0 (NEW_ROOT PUT_OLD); with --root the command's, 126 if it cannot
 run, 127 if it is not found; 1 for our own errors.
@@ -59,6 +62,21 @@ pub struct Cli {
     /// With --root: the image itself read-only (tmpfs and binds keep their own mode)
     #[arg(long = "ro", requires = "root")]
     pub ro: bool,
+    /// With --root: run COMMAND as USER[:GROUP] (names from the image's /etc/passwd and
+    /// /etc/group), supplementary groups cleared
+    #[arg(long = "user", value_name = "USER[:GROUP]", requires = "root")]
+    pub user: Option<String>,
+    /// With --root: every capability set becomes SET (container: podman's 11; none;
+    /// or names), the ambient set cleared
+    #[arg(
+        long = "caps",
+        value_name = "container|none|CAP,...",
+        requires = "root"
+    )]
+    pub caps: Option<String>,
+    /// With --root: set no_new_privs before exec
+    #[arg(long = "nnp", visible_alias = "no-new-privs", requires = "root")]
+    pub nnp: bool,
     /// Run even in the host's initial mount namespace
     #[arg(long = "force")]
     pub force: bool,
@@ -131,6 +149,16 @@ impl Cli {
                     mounts: mounts.into_iter().map(|(_, m)| m).collect(),
                     read_only: self.ro,
                 },
+                drop: DropSpec {
+                    user: self.user,
+                    caps: self
+                        .caps
+                        .as_deref()
+                        .map(|t| capnames::parse_set(t, rsns_core::caps::last_cap()))
+                        .transpose()
+                        .map_err(|e| Cli::command().error(ErrorKind::InvalidValue, e))?,
+                    nnp: self.nnp,
+                },
             }));
         }
         let mut args = self.args.into_iter();
@@ -189,6 +217,7 @@ mod tests {
                 command: command.iter().map(OsString::from).collect(),
                 force,
                 setup: RootSetup::default(),
+                drop: DropSpec::default(),
             })
         };
         assert_eq!(

@@ -11,6 +11,7 @@ mod lookup;
 mod root;
 mod rules;
 mod setup;
+mod user;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -42,6 +43,17 @@ pub struct RootOptions {
     pub force: bool,
     /// /dev, /proc, /sys, binds and a read-only image, mounted before the pivot.
     pub setup: RootSetup,
+    /// The privileges dropped right before exec.
+    pub drop: DropSpec,
+}
+
+/// `--user`, `--caps`, `--nnp`: the drop after the root is set up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DropSpec {
+    /// USER[:GROUP], names as the image's /etc/passwd and /etc/group have them.
+    pub user: Option<String>,
+    pub caps: Option<u64>,
+    pub nnp: bool,
 }
 
 /// Runs what was asked. `Swap` returns once the pivot is done; `Root`

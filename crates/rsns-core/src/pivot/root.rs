@@ -41,6 +41,14 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
     if let Some(dir) = &options.keep_old {
         keep_old_dir(root_fd.as_fd(), new_root, dir)?;
     }
+    let box_drop = crate::privs::BoxDrop {
+        ids: match &options.drop.user {
+            Some(spec) => Some(super::user::resolve(root_fd.as_fd(), new_root, spec)?),
+            None => None,
+        },
+        caps: options.drop.caps,
+        nnp: options.drop.nnp,
+    };
     let mut plan = exec_plan(root_fd.as_fd(), options)?;
     check_command(root_fd.as_fd(), new_root, &plan, options.command.is_empty())?;
     let setup = &options.setup;
@@ -108,6 +116,10 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
             .context(|| "detach the old root (umount2 MNT_DETACH)".into())?;
     }
     chdir(c"/").context(|| "chdir / in the new root".into())?;
+    if !box_drop.is_empty() {
+        crate::privs::drop_before_exec(&box_drop)?;
+        tracing::debug!(?box_drop, "privileges dropped");
+    }
     tracing::debug!(?new_root, ?keep_old, "root changed; exec");
     let errno = plan.exec();
     Err(PivotError::Command {

@@ -281,6 +281,69 @@ fn apply_ids_and_caps(plan: &PrivPlan) -> Result<(), PrivError> {
     Ok(())
 }
 
+/// The drop a box makes right before exec, after its root is set up
+/// (rs-pivot's `--user`, `--caps`, `--nnp`): pivot_root needs CAP_SYS_ADMIN,
+/// so it comes last, in the same process, as bubblewrap does it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BoxDrop {
+    /// uid and gid; the supplementary groups are cleared.
+    pub ids: Option<(u32, u32)>,
+    pub caps: Option<u64>,
+    pub nnp: bool,
+}
+
+impl BoxDrop {
+    pub fn is_empty(&self) -> bool {
+        *self == BoxDrop::default()
+    }
+}
+
+/// Applies `drop`: groups, gid and uid (keeping the capabilities across
+/// the change when `--caps` narrows them next), the capability sets, then
+/// no_new_privs.
+pub fn drop_before_exec(drop: &BoxDrop) -> Result<(), SysError> {
+    let fail = |what: &'static str| move |errno: Errno| SysError::new(what, errno);
+    let unmapped = |what: String| {
+        move |e: Errno| {
+            SysError::new(what, e).with_hint(
+                (e == Errno::EINVAL)
+                    .then(|| "that id is not mapped in the box's user namespace".into()),
+            )
+        }
+    };
+    if let Some((uid, gid)) = drop.ids {
+        if drop.caps.is_some() {
+            sys::prctl_int(PrctlInt::SetKeepCaps, 1)
+                .map_err(fail("keep capabilities (PR_SET_KEEPCAPS)"))?;
+        }
+        nix::unistd::setgroups(&[]).map_err(fail("--user: clear the supplementary groups"))?;
+        let g = nix::unistd::Gid::from_raw(gid);
+        nix::unistd::setresgid(g, g, g)
+            .map_err(unmapped(format!("--user: set gid {gid} (setresgid)")))?;
+        let u = nix::unistd::Uid::from_raw(uid);
+        nix::unistd::setresuid(u, u, u)
+            .map_err(unmapped(format!("--user: set uid {uid} (setresuid)")))?;
+    }
+    if let Some(set) = drop.caps {
+        // The uid change emptied the effective set: CAP_SETPCAP is needed
+        // again to drop from the bounding set.
+        let sets = sys::cap_get().map_err(fail("capget"))?;
+        sys::cap_set(CapSets {
+            effective: sets.permitted,
+            ..sets
+        })
+        .map_err(fail("capset"))?;
+        narrow_to(set, crate::caps::last_cap()).map_err(|e| match e {
+            PrivError::Failed(e) => e,
+            other => SysError::new(other.to_string(), Errno::EINVAL),
+        })?;
+    }
+    if drop.nnp {
+        sys::prctl_int(PrctlInt::SetNoNewPrivs, 1).map_err(fail("--nnp (PR_SET_NO_NEW_PRIVS)"))?;
+    }
+    Ok(())
+}
+
 /// Every capability set narrowed to `set`: the bounding set first (so
 /// nothing can come back at exec), then permitted, effective and
 /// inheritable to what we hold of `set`, and no ambient capability.
