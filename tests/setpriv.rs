@@ -94,9 +94,11 @@ fn options_leave_the_kernel_in_the_state_setpriv_leaves_it() {
         ],
         &["--pdeathsig", "clear"],
     ];
-    // PR_SET_PTRACER exists only with Yama: both tools fail without it.
+    // PR_SET_PTRACER exists only with Yama (both tools fail without it),
+    // and setpriv has --ptracer since 2.41.
     let yama: &[&[&str]] = &[&["--ptracer", "any"], &["--ptracer", "1"]];
-    let yama = if std::path::Path::new("/proc/sys/kernel/yama").exists() {
+    let util_has_ptracer = theirs(&["--help"]).ok().contains("--ptracer");
+    let yama = if std::path::Path::new("/proc/sys/kernel/yama").exists() && util_has_ptracer {
         yama
     } else {
         &[]
@@ -107,6 +109,13 @@ fn options_leave_the_kernel_in_the_state_setpriv_leaves_it() {
         let mine = ours(&args);
         let util = theirs(&args);
         assert_eq!(mine.ok(), util.ok(), "{case:?}");
+    }
+    // --ptracer works where Yama does, and says why where it does not.
+    let ptracer = ours(&["--ptracer", "any", "true"]);
+    if std::path::Path::new("/proc/sys/kernel/yama").exists() {
+        ptracer.ok();
+    } else {
+        ptracer.fails_as("rs-setpriv", 127, "Yama is not active here");
     }
     // The kernel's own words for the plainest case.
     let status = ours(&["--nnp", "--bounding-set=-all", "cat", "/proc/self/status"]).ok();

@@ -178,7 +178,14 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
             .map_err(fail("set parent death signal failed"))?;
     }
     if let Some(pid) = plan.ptracer {
-        sys::prctl_int(PrctlInt::SetPtracer, pid as libc::c_ulong).map_err(fail("set ptracer"))?;
+        sys::prctl_int(PrctlInt::SetPtracer, pid as libc::c_ulong).map_err(|e| {
+            PrivError::Failed(
+                SysError::new("set ptracer", e).with_hint(
+                    (e == Errno::EINVAL)
+                        .then(|| "Yama is not active here (no /proc/sys/kernel/yama)".into()),
+                ),
+            )
+        })?;
     }
     plan.landlock.apply(&landlock_paths)?;
     let errno = exec.exec();
