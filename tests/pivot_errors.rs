@@ -65,6 +65,20 @@ fn missing_or_extra_operands_are_usage_errors() {
     }
 }
 
+/// An unknown option before the command is an error, not the program
+/// (`--typo` ran as the command: "not found in R"); after the command's
+/// first word, or after `--`, every word is the command's.
+#[test]
+fn an_unknown_option_is_an_error_not_the_command() {
+    let Some(r) = setup() else { return };
+    let run = in_mount_ns(false, "", &format!("--root {r} --typo ls"));
+    refused(&run, 1, "unexpected argument '--typo'");
+    let out = unshare(&["-m", PIVOT, "--root", &r, "ls", "-d", "/bin"]).ok();
+    assert_eq!(out, "/bin\n");
+    let dashed = unshare(&["-m", PIVOT, "--root", &r, "--", "--weird"]);
+    dashed.fails_as("rs-pivot", 127, "--weird: not found in");
+}
+
 #[test]
 fn the_hosts_initial_mount_namespace_is_refused() {
     let Some(r) = setup() else { return };

@@ -84,11 +84,10 @@ pub struct Cli {
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
     /// NEW_ROOT PUT_OLD; with --root, the command and its arguments (default: the shell)
-    #[arg(
-        value_name = "ARGS",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    // No allow_hyphen_values: an unknown option before the command is an
+    // error (it ran as the program); after the first word, or after `--`,
+    // everything is the command's.
+    #[arg(value_name = "ARGS", trailing_var_arg = true)]
     pub args: Vec<OsString>,
 }
 
