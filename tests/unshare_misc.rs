@@ -247,3 +247,47 @@ fn a_proc_that_would_reach_the_host_is_refused() {
         .count();
     assert_eq!(procs, 0, "a proc reached the host's mount table");
 }
+
+/// `--hostname=NAME` (bubblewrap's): the name in a UTS namespace of the
+/// box's own, as the kernel reports it inside (uname and
+/// /proc/sys/kernel/hostname); the host's is untouched. It implies -u, so it
+/// can never rename the host. Bad names: one line, nothing run.
+#[test]
+fn hostname_is_set_in_the_boxs_own_uts_namespace() {
+    let host_before = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let flags = if as_user { "-Ur" } else { "-f" };
+        let out = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} --hostname=rsns-box sh -c 'uname -n; cat /proc/sys/kernel/hostname; readlink /proc/self/ns/uts'"
+            ),
+        )
+        .ok();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[..2], ["rsns-box", "rsns-box"], "{out}");
+        assert_ne!(
+            lines[2],
+            ns_link("self", "uts"),
+            "not a UTS namespace of its own"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
+        host_before
+    );
+    let marker = marker_sleep();
+    for (name, needle) in [
+        ("--hostname=", "--hostname=: a hostname is 1 to 64 bytes"),
+        (
+            &format!("--hostname={}", "x".repeat(65))[..],
+            "a hostname is 1 to 64 bytes",
+        ),
+    ] {
+        unshare(&[name, "sleep", &marker]).fails_with(1, needle);
+        assert!(processes_with(&marker).is_empty());
+    }
+}

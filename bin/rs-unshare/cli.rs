@@ -75,6 +75,9 @@ pub struct Cli {
     /// Run the program in a new session, without a controlling terminal (setsid); implies --fork
     #[arg(long = "new-session")]
     pub new_session: bool,
+    /// Set the hostname to NAME in the new UTS namespace (implies --uts)
+    #[arg(long = "hostname", value_name = "NAME")]
+    pub hostname: Option<OsString>,
     /// Mount a new proc at DIR (default /proc) before running; implies --mount
     #[arg(long = "mount-proc", value_name = "DIR", num_args = 0..=1, require_equals = true,
           default_missing_value = "/proc")]
@@ -276,6 +279,7 @@ impl Cli {
             forward_signals: self.forward_signals,
             init: self.init,
             new_session: self.new_session,
+            hostname: self.hostname,
             mount_proc: self.mount_proc,
             mount_binfmt: self.mount_binfmt,
             load_interp: self.load_interp,

@@ -73,6 +73,16 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
             "cannot move into the cgroup (write cgroup.procs)".into(),
             None,
         ),
+        Step::Hostname => (
+            format!(
+                "cannot set the hostname to '{}' (sethostname)",
+                inside
+                    .hostname
+                    .as_deref()
+                    .map_or(String::new(), |n| crate::text::safe(n.as_encoded_bytes()))
+            ),
+            None,
+        ),
         Step::CgroupNs => (
             "cannot start the program in a cgroup namespace of its group (unshare \
              CLONE_NEWCGROUP)"

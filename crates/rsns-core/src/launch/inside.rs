@@ -48,10 +48,11 @@ pub(crate) enum Step {
     MountBinfmt,
     LoadInterp,
     CgroupNs,
+    Hostname,
 }
 
 impl Step {
-    const ALL: [Step; 22] = [
+    const ALL: [Step; 23] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -74,6 +75,7 @@ impl Step {
         Step::MountBinfmt,
         Step::LoadInterp,
         Step::CgroupNs,
+        Step::Hostname,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -140,6 +142,8 @@ pub struct Inside {
     /// Once in its cgroup: a new cgroup namespace rooted there, so the
     /// program cannot name, and so cannot move to, any group outside it.
     pub cgroup_ns: bool,
+    /// `--hostname`: set first, in the new UTS namespace.
+    pub hostname: Option<std::ffi::OsString>,
     pub exec: ExecPlan,
 }
 
@@ -185,6 +189,7 @@ pub fn plain_inside(exec: ExecPlan) -> Inside {
         new_session: false,
         join_cgroup: None,
         cgroup_ns: false,
+        hostname: None,
         exec,
     }
 }
@@ -277,6 +282,9 @@ impl Inside {
         if self.cgroup_ns {
             nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
                 .map_err(at(Step::CgroupNs))?;
+        }
+        if let Some(name) = &self.hostname {
+            nix::unistd::sethostname(name).map_err(at(Step::Hostname))?;
         }
         if let Some(root) = &self.root {
             chroot(root.as_c_str()).map_err(at(Step::Chroot))?;

@@ -164,6 +164,19 @@ fn refuse_proc_that_would_propagate(
     Ok(())
 }
 
+/// A hostname the kernel takes: 1 to 64 bytes (HOST_NAME_MAX), no NUL.
+fn check_hostname(name: &std::ffi::OsStr) -> Result<(), UnshareError> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes.len() > 64 || bytes.contains(&0) {
+        return Err(usage(&format!(
+            "--hostname={}: a hostname is 1 to 64 bytes",
+            crate::text::safe(bytes)
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, UnshareError> {
     let mut ns = opts.namespaces;
     for target in &opts.persist {
@@ -171,6 +184,11 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
     }
     if opts.mount_proc.is_some() {
         ns.insert(NsKind::Mount);
+    }
+    // Never the host's name: the hostname is set in a UTS namespace of ours.
+    if let Some(name) = &opts.hostname {
+        check_hostname(name)?;
+        ns.insert(NsKind::Uts);
     }
     let binfmt_dir = match (&opts.mount_binfmt, opts.load_interp.is_empty()) {
         (Some(dir), _) => Some(dir.clone()),
@@ -308,6 +326,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
         death_signal: opts.kill_child,
         new_session: opts.new_session,
+        hostname: opts.hostname.clone(),
         ..crate::launch::plain_inside(exec)
     };
     Ok(Plan {
