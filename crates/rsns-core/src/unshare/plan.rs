@@ -169,7 +169,7 @@ fn check_hostname(name: &std::ffi::OsStr) -> Result<(), UnshareError> {
     use std::os::unix::ffi::OsStrExt;
     let bytes = name.as_bytes();
     if bytes.is_empty() || bytes.len() > 64 || bytes.contains(&0) {
-        return Err(usage(&format!(
+        return Err(usage(format!(
             "--hostname={}: a hostname is 1 to 64 bytes",
             crate::text::safe(bytes)
         )));
