@@ -375,3 +375,47 @@ fn mounts_inside_earlier_mounts_are_made_in_order() {
         assert!(!src.join("new").exists());
     }
 }
+
+/// `--bind` and `--ro-bind` are nosuid and nodev, as bubblewrap's binds;
+/// `--dev-bind` keeps device nodes working (still nosuid). As the kernel
+/// shows it: the mount's options in mountinfo, and opening /dev/zero
+/// through each bind.
+#[test]
+fn binds_are_nosuid_and_nodev_unless_dev_bind() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let scratch = Scratch::new("pivot-nodev");
+        let Some(r) = rootfs_copy(&scratch, &["b", "rb", "db"]) else {
+            return;
+        };
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        let script = "for d in b rb db; do \
+             o=$(awk -v m=/$d '$5 == m {print $6}' /proc/self/mountinfo); \
+             if [ \"$(head -c1 /$d/zero 2>&1 | wc -c)\" = 1 ]; then z=opens; else z=refused; fi; \
+             echo $d $o $z; done";
+        let out = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} {PIVOT} --root {r} --proc --bind=/dev:/b --ro-bind=/dev:/rb \
+                 --dev-bind=/dev:/db -- sh -c {}",
+                shell_quote(script)
+            ),
+        )
+        .ok();
+        let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split(' ').collect()).collect();
+        let has = |line: &[&str], flag: &str| line[1].split(',').any(|f| f == flag);
+        assert!(has(&lines[0], "nosuid") && has(&lines[0], "nodev"), "{out}");
+        assert_eq!(lines[0][2], "refused", "{out}");
+        assert!(
+            has(&lines[1], "ro") && has(&lines[1], "nosuid") && has(&lines[1], "nodev"),
+            "{out}"
+        );
+        assert!(
+            has(&lines[2], "nosuid") && !has(&lines[2], "nodev"),
+            "{out}"
+        );
+        assert_eq!(lines[2][2], "opens", "{out}");
+    }
+}

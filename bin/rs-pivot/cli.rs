@@ -51,14 +51,20 @@ pub struct Cli {
     /// With --root: a tmpfs at DIR in the new root (repeatable)
     #[arg(long = "tmpfs", value_name = "DIR", requires = "root", action = ArgAction::Append)]
     pub tmpfs: Vec<PathBuf>,
-    /// With --root: bind the host's SRC at DST in the new root (repeatable)
+    /// With --root: bind the host's SRC at DST in the new root, nosuid and nodev (repeatable)
     #[arg(long = "bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
           value_parser = parse_bind)]
     pub bind: Vec<(PathBuf, PathBuf)>,
-    /// With --root: bind the host's SRC at DST in the new root, read-only (repeatable)
+    /// With --root: bind the host's SRC at DST in the new root, read-only, nosuid and nodev
+    /// (repeatable)
     #[arg(long = "ro-bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
           value_parser = parse_bind)]
     pub ro_bind: Vec<(PathBuf, PathBuf)>,
+    /// With --root: bind SRC at DST with its device nodes working (--bind and --ro-bind
+    /// are nodev); nosuid still (repeatable)
+    #[arg(long = "dev-bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+          value_parser = parse_bind)]
+    pub dev_bind: Vec<(PathBuf, PathBuf)>,
     /// With --root: the image itself read-only (tmpfs and binds keep their own mode)
     #[arg(long = "ro", requires = "root")]
     pub ro: bool,
@@ -121,9 +127,11 @@ impl Cli {
                     .zip(self.tmpfs)
                     .map(|(i, dst)| (i, ExtraMount::Tmpfs(dst))),
             );
-            for (id, list, read_only) in
-                [("bind", self.bind, false), ("ro_bind", self.ro_bind, true)]
-            {
+            for (id, list, read_only, devices) in [
+                ("bind", self.bind, false, false),
+                ("ro_bind", self.ro_bind, true, false),
+                ("dev_bind", self.dev_bind, false, true),
+            ] {
                 mounts.extend(index(id).into_iter().zip(list).map(|(i, (src, dst))| {
                     (
                         i,
@@ -131,6 +139,7 @@ impl Cli {
                             src,
                             dst,
                             read_only,
+                            devices,
                         },
                     )
                 }));
@@ -241,23 +250,26 @@ mod tests {
             "--tmpfs=/t",
             "--bind",
             "/b:/y:z",
+            "--dev-bind=/dev:/d",
             "--dev",
             "--ro",
         ])
         .unwrap() else {
             panic!("not --root")
         };
-        let bind = |src: &str, dst: &str, read_only| ExtraMount::Bind {
+        let bind = |src: &str, dst: &str, read_only, devices| ExtraMount::Bind {
             src: src.into(),
             dst: dst.into(),
             read_only,
+            devices,
         };
         assert_eq!(
             options.setup.mounts,
             [
-                bind("/a", "/x", true),
+                bind("/a", "/x", true, false),
                 ExtraMount::Tmpfs("/t".into()),
-                bind("/b", "/y:z", false)
+                bind("/b", "/y:z", false, false),
+                bind("/dev", "/d", false, true)
             ]
         );
         assert!(options.setup.dev && options.setup.read_only && !options.setup.proc);

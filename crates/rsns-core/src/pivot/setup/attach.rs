@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use super::dest::{mount_error, remount_read_only};
+use super::dest::{mount_error, remount_with};
 use crate::error::SysError;
 use crate::pivot::PivotError;
 use crate::sys;
@@ -56,27 +56,34 @@ pub(super) fn attach(
 }
 
 /// A bind of `src` (with the mounts below it) onto `dst`: the copy is made
-/// detached, read-only first where asked, then attached. Returns the bind.
+/// detached, given `attrs` (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV) first, then
+/// attached. Returns the bind.
 pub(super) fn bind_tree(
     option: &str,
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
-    read_only: bool,
+    attrs: u64,
 ) -> Result<OwnedFd, PivotError> {
     let tree =
         sys::clone_tree(src, true).map_err(|e| mount_error(option, "bind mount (open_tree)", e))?;
-    if !read_only {
+    if attrs == 0 {
         attach(option, tree.as_fd(), dst)?;
         return Ok(tree);
     }
-    match sys::mount_setattr(tree.as_fd(), true, RDONLY, 0) {
+    match sys::mount_setattr(tree.as_fd(), true, attrs, 0) {
         Ok(()) => attach(option, tree.as_fd(), dst)?,
         // Before 5.12: attach, then remount each mount of the copy.
         Err(Errno::ENOSYS) => {
             attach(option, tree.as_fd(), dst)?;
-            read_only_each(option, tree.as_fd())?;
+            set_each(option, tree.as_fd(), attrs)?;
         }
-        Err(e) => return Err(mount_error(option, "make read-only (mount_setattr)", e)),
+        Err(e) => {
+            return Err(mount_error(
+                option,
+                "set the mount's flags (mount_setattr)",
+                e,
+            ));
+        }
     }
     Ok(tree)
 }
@@ -85,17 +92,17 @@ pub(super) fn bind_tree(
 pub(super) fn read_only_tree(option: &str, top: BorrowedFd<'_>) -> Result<(), PivotError> {
     match sys::mount_setattr(top, true, RDONLY, 0) {
         Ok(()) => Ok(()),
-        Err(Errno::ENOSYS) => read_only_each(option, top),
+        Err(Errno::ENOSYS) => set_each(option, top, RDONLY),
         Err(e) => Err(mount_error(option, "make read-only (mount_setattr)", e)),
     }
 }
 
-/// Without mount_setattr (before Linux 5.12): remounts `top` read-only,
-/// then each mount below it, each opened under `top` and checked to be
-/// that very mount (its mount ID) before it is remounted, so a path
+/// Without mount_setattr (before Linux 5.12): remounts `top` with `attrs`
+/// added, then each mount below it, each opened under `top` and checked to
+/// be that very mount (its mount ID) before it is remounted, so a path
 /// changed meanwhile is an error, not a remount of something else.
-fn read_only_each(option: &str, top: BorrowedFd<'_>) -> Result<(), PivotError> {
-    remount_read_only(option, top)?;
+fn set_each(option: &str, top: BorrowedFd<'_>, attrs: u64) -> Result<(), PivotError> {
+    remount_with(option, top, attrs)?;
     let top_id = sys::mount_of(top, c"")
         .map_err(|e| SysError::new(format!("{option}: statx of the mount"), e))?
         .mnt_id;
@@ -146,10 +153,10 @@ fn read_only_each(option: &str, top: BorrowedFd<'_>) -> Result<(), PivotError> {
             .and_then(|fd| sys::mount_of(fd.as_fd(), c"").ok())
             .is_some_and(|of| of.is_mount_root && of.mnt_id == m.id);
         match fd {
-            Ok(fd) if same => remount_read_only(option, fd.as_fd())?,
+            Ok(fd) if same => remount_with(option, fd.as_fd(), attrs)?,
             _ => {
                 return Err(PivotError::Refused(format!(
-                    "{option}: the mount at '{}' changed while it was being made read-only",
+                    "{option}: the mount at '{}' changed while its flags were being set",
                     crate::text::safe_path(&m.mount_point)
                 )));
             }

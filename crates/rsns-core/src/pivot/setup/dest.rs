@@ -273,14 +273,32 @@ pub(super) fn bind(
     .map_err(|e| mount_error(option, "bind mount", e))
 }
 
-/// Remounts the mount whose root `top` is read-only, keeping its other
-/// flags (the kernel refuses to clear flags locked by a user namespace).
-pub(super) fn remount_read_only(option: &str, top: BorrowedFd<'_>) -> Result<(), PivotError> {
+/// Remounts the mount whose root `top` is with the MOUNT_ATTR_* `attrs`
+/// added, keeping its other flags (the kernel refuses to clear flags locked
+/// by a user namespace).
+pub(super) fn remount_with(
+    option: &str,
+    top: BorrowedFd<'_>,
+    attrs: u64,
+) -> Result<(), PivotError> {
     let have = fstatvfs(top)
         .map_err(|e| SysError::new(format!("{option}: statvfs"), e))?
         .flags();
-    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+    let mut flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND;
+    for (attr, ms) in [
+        (super::attach::RDONLY, MsFlags::MS_RDONLY),
+        (super::attach::NOSUID, MsFlags::MS_NOSUID),
+        (super::attach::NODEV, MsFlags::MS_NODEV),
+        (super::attach::NOEXEC, MsFlags::MS_NOEXEC),
+    ] {
+        if attrs & attr != 0 {
+            flags |= ms;
+        }
+    }
+    // What the mount has stays: a user namespace may not clear a flag it
+    // inherited locked.
     for (st, ms) in [
+        (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
         (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
         (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
         (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
@@ -299,5 +317,5 @@ pub(super) fn remount_read_only(option: &str, top: BorrowedFd<'_>) -> Result<(),
         flags,
         None::<&CStr>,
     )
-    .map_err(|e| mount_error(option, "remount read-only", e))
+    .map_err(|e| mount_error(option, "remount (bind, with the flags asked)", e))
 }

@@ -40,10 +40,12 @@ pub struct RootSetup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExtraMount {
     Tmpfs(PathBuf),
+    /// nosuid always; nodev unless `devices` (`--dev-bind`), as bubblewrap.
     Bind {
         src: PathBuf,
         dst: PathBuf,
         read_only: bool,
+        devices: bool,
     },
 }
 
@@ -56,9 +58,14 @@ impl ExtraMount {
                 src,
                 dst,
                 read_only,
+                devices,
             } => format!(
                 "--{}bind={}:{}",
-                if *read_only { "ro-" } else { "" },
+                match (*read_only, *devices) {
+                    (true, _) => "ro-",
+                    (false, true) => "dev-",
+                    (false, false) => "",
+                },
                 src.display(),
                 dst.display()
             ),
@@ -264,10 +271,23 @@ pub(super) fn apply(
                 attach::attach(&option, mnt.as_fd(), dst.as_fd())?;
                 (mnt, true)
             }
-            (ExtraMount::Bind { read_only, .. }, Some(src)) => (
-                attach::bind_tree(&option, src.as_fd(), dst.as_fd(), *read_only)?,
-                false,
-            ),
+            (
+                ExtraMount::Bind {
+                    read_only, devices, ..
+                },
+                Some(src),
+            ) => {
+                // As bubblewrap's binds: never setuid, devices only if asked.
+                let mut attrs = attach::NOSUID;
+                if !devices {
+                    attrs |= attach::NODEV;
+                }
+                if *read_only {
+                    attrs |= attach::RDONLY;
+                }
+                let mnt = attach::bind_tree(&option, src.as_fd(), dst.as_fd(), attrs)?;
+                (mnt, false)
+            }
             (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
         };
         placed.push(Placed {

@@ -99,7 +99,7 @@ pub(super) fn mount_proc(
         let Some(fd) = open_in_proc(proc.as_fd(), name)? else {
             continue;
         };
-        attach::bind_tree("--proc", fd.as_fd(), fd.as_fd(), true)?;
+        attach::bind_tree("--proc", fd.as_fd(), fd.as_fd(), attach::RDONLY)?;
     }
     for name in MASKED {
         let Some(fd) = open_in_proc(proc.as_fd(), name)? else {

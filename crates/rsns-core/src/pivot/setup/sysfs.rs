@@ -33,7 +33,7 @@ pub(super) fn mount_sys(root: BorrowedFd<'_>) -> Result<OwnedFd, PivotError> {
                 Mode::empty(),
             )
             .map_err(|e| SysError::new("--sys: open the host's /sys", e))?;
-            attach::bind_tree("--sys", host.as_fd(), dir.as_fd(), true)?
+            attach::bind_tree("--sys", host.as_fd(), dir.as_fd(), attach::RDONLY)?
         }
         Err(e) => return Err(e),
     };
