@@ -687,3 +687,44 @@ fn the_oom_killer_is_named_only_when_it_took_the_program() {
         run.stderr()
     );
 }
+
+/// `--devices` and `--device-allow`: a BPF device program on the group, as
+/// the kernel enforces it on the program's opens and mknods: docker's
+/// default list, nothing, or the rules given; bad rules refused first.
+#[test]
+fn a_device_policy_decides_what_the_program_may_open() {
+    let Some(_) = setup() else { return };
+    // A refusal by the policy is EPERM at open; anything else (kmsg wants
+    // a bigger read) is the device's own answer.
+    let probe = "for d in /dev/zero /dev/null /dev/full /dev/kmsg; do \
+                 if head -c1 $d 2>&1 | grep -q 'Operation not permitted'; then echo $d refused; \
+                 else echo $d opens; fi; done; \
+                 t=$(mktemp -u /tmp/rsns-dev-XXXXXX); \
+                 if mknod $t c 1 11 2>/dev/null; then echo mknod ok; \
+                 if head -c1 $t 2>&1 | grep -q 'Operation not permitted'; then echo node refused; \
+                 else echo node opens; fi; rm -f $t; else echo mknod refused; fi";
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["sh", "-c", probe]);
+        cgroup(&all).ok()
+    };
+    assert_eq!(
+        run(&["--devices=container"]),
+        "/dev/zero opens\n/dev/null opens\n/dev/full opens\n/dev/kmsg refused\nmknod ok\nnode refused\n"
+    );
+    assert_eq!(
+        run(&["--devices=none"]),
+        "/dev/zero refused\n/dev/null refused\n/dev/full refused\n/dev/kmsg refused\nmknod refused\n"
+    );
+    assert_eq!(
+        run(&["--device-allow=c 1:3 rw", "--device-allow=c 1:11 r"]),
+        "/dev/zero refused\n/dev/null opens\n/dev/full refused\n/dev/kmsg opens\nmknod refused\n"
+    );
+    cgroup(&["--device-allow=x 1:3 rw", "true"]).fails_as("rs-cgroup", 1, "TYPE is c, b or a");
+    cgroup(&["--device-allow=c 1:3 rx", "true"]).fails_as(
+        "rs-cgroup",
+        1,
+        "ACCESS is letters of rwm",
+    );
+    cgroup(&["--join=/x", "--devices=none", "true"]).fails_as("rs-cgroup", 1, "--join");
+}

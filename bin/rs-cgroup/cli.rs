@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser};
+use rsns_core::cgroup::devices::DeviceRule;
 use rsns_core::cgroup::limits::{self, Limit};
 use rsns_core::cgroup::run::CgroupOptions;
 use rsns_core::cgroup::stats::StatsFormat;
@@ -75,6 +76,16 @@ pub struct Cli {
     /// Write the --stats to FILE instead of stderr (like time -o); implies --stats
     #[arg(long = "stats-file", value_name = "FILE")]
     pub stats_file: Option<PathBuf>,
+    /// A device policy for the group (a BPF program): container (docker's and podman's
+    /// default list) or none
+    #[arg(long = "devices", value_name = "container|none", value_parser = ["container", "none"],
+          conflicts_with = "join")]
+    pub devices: Option<String>,
+    /// Allow devices too, in docker's --device-cgroup-rule syntax: 'c 1:3 rwm' (repeatable;
+    /// without --devices, nothing else is allowed)
+    #[arg(long = "device-allow", value_name = "RULE", action = ArgAction::Append,
+          conflicts_with = "join", value_parser = parse_device_rule)]
+    pub device_allow: Vec<DeviceRule>,
     /// Log the steps on stderr (-vv: more)
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
@@ -86,6 +97,10 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     pub command: Vec<OsString>,
+}
+
+fn parse_device_rule(text: &str) -> Result<DeviceRule, String> {
+    text.parse()
 }
 
 impl Cli {
@@ -117,6 +132,16 @@ impl Cli {
                 None => self.stats_file.as_ref().map(|_| StatsFormat::Text),
             },
             stats_file: self.stats_file,
+            devices: match (self.devices.as_deref(), self.device_allow.is_empty()) {
+                (None, true) => None,
+                (Some("container"), _) => Some(
+                    rsns_core::cgroup::devices::container()
+                        .into_iter()
+                        .chain(self.device_allow)
+                        .collect(),
+                ),
+                _ => Some(self.device_allow),
+            },
             command: self.command,
         }
     }

@@ -879,6 +879,139 @@ pub fn landlock_restrict_self(ruleset: std::os::fd::BorrowedFd<'_>) -> Result<()
     Ok(())
 }
 
+/// One eBPF instruction (struct bpf_insn): opcode, dst and src registers
+/// (4 bits each), offset, immediate.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BpfInsn {
+    pub code: u8,
+    pub regs: u8,
+    pub off: i16,
+    pub imm: i32,
+}
+
+/// The head of union bpf_attr for BPF_PROG_LOAD, up to
+/// expected_attach_type; the kernel takes a shorter attr as zero-filled.
+#[repr(C)]
+struct BpfProgLoad {
+    prog_type: u32,
+    insn_cnt: u32,
+    insns: u64,
+    license: u64,
+    log_level: u32,
+    log_size: u32,
+    log_buf: u64,
+    kern_version: u32,
+    prog_flags: u32,
+    prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+}
+
+/// The attr of BPF_PROG_ATTACH.
+#[repr(C)]
+struct BpfProgAttach {
+    target_fd: u32,
+    attach_bpf_fd: u32,
+    attach_type: u32,
+    attach_flags: u32,
+}
+
+const BPF_PROG_LOAD: libc::c_int = 5;
+const BPF_PROG_ATTACH: libc::c_int = 8;
+const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
+const BPF_CGROUP_DEVICE: u32 = 6;
+const BPF_F_ALLOW_MULTI: u32 = 2;
+
+/// bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program; the
+/// verifier's log (when it refuses) is returned with the errno.
+pub fn bpf_load_device_program(insns: &[BpfInsn]) -> Result<OwnedFd, (Errno, String)> {
+    // Without a log first: a log buffer too small for the verifier's trace
+    // of a valid program fails the load (ENOSPC). The log only on failure.
+    match bpf_load_device_program_with_log(insns, 0) {
+        Ok(fd) => Ok(fd),
+        Err((errno, _)) => match bpf_load_device_program_with_log(insns, 1 << 16) {
+            Ok(fd) => Ok(fd),
+            Err((_, log)) => Err((errno, log)),
+        },
+    }
+}
+
+fn bpf_load_device_program_with_log(
+    insns: &[BpfInsn],
+    log_size: usize,
+) -> Result<OwnedFd, (Errno, String)> {
+    let license = c"GPL";
+    let mut log = vec![0u8; log_size];
+    let mut name = [0u8; 16];
+    name[..11].copy_from_slice(b"rsns_device");
+    let attr = BpfProgLoad {
+        prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
+        insn_cnt: u32::try_from(insns.len()).map_err(|_| (Errno::E2BIG, String::new()))?,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        log_level: u32::from(log_size > 0),
+        log_size: log.len() as u32,
+        log_buf: if log_size > 0 {
+            log.as_mut_ptr() as u64
+        } else {
+            0
+        },
+        kern_version: 0,
+        prog_flags: 0,
+        prog_name: name,
+        prog_ifindex: 0,
+        expected_attach_type: BPF_CGROUP_DEVICE,
+    };
+    // SAFETY: the kernel reads `insn_cnt` instructions from `insns` and the
+    // license string, and writes at most `log_size` bytes into `log`; all
+    // live for the call; `attr` is a valid prefix of union bpf_attr.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_PROG_LOAD,
+            &attr as *const BpfProgLoad,
+            std::mem::size_of::<BpfProgLoad>(),
+        )
+    };
+    if ret < 0 {
+        let errno = Errno::last();
+        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+        return Err((errno, String::from_utf8_lossy(&log[..end]).into_owned()));
+    }
+    // SAFETY: the kernel just handed us this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
+}
+
+/// bpf(BPF_PROG_ATTACH) of a device program to the cgroup `group` is open
+/// on (BPF_F_ALLOW_MULTI: programs of groups above still apply).
+pub fn bpf_attach_device_program(
+    group: std::os::fd::BorrowedFd<'_>,
+    program: std::os::fd::BorrowedFd<'_>,
+) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let attr = BpfProgAttach {
+        target_fd: group.as_raw_fd() as u32,
+        attach_bpf_fd: program.as_raw_fd() as u32,
+        attach_type: BPF_CGROUP_DEVICE,
+        attach_flags: BPF_F_ALLOW_MULTI,
+    };
+    // SAFETY: the kernel reads the attr, alive for the call; both
+    // descriptors are valid.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_PROG_ATTACH,
+            &attr as *const BpfProgAttach,
+            std::mem::size_of::<BpfProgAttach>(),
+        )
+    };
+    if ret != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 /// mount_setattr(2) on the mount `mnt` is open on (with `recursive`, every
 /// mount below it too): sets `set` and clears `clear`, MOUNT_ATTR_* bits
 /// (Linux 5.12+; ENOSYS before). Works on a detached mount as well.

@@ -1,6 +1,7 @@
 //! cgroup v2: where the unified hierarchy is mounted, and which group a
 //! process is in. Paths are bytes throughout (a group may be named anything).
 
+pub mod devices;
 pub mod group;
 pub mod limits;
 pub mod run;

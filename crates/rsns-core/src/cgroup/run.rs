@@ -41,6 +41,8 @@ pub struct CgroupOptions {
     pub stats: Option<StatsFormat>,
     /// `--stats-file`: the stats go to this file instead of stderr.
     pub stats_file: Option<PathBuf>,
+    /// `--devices`, `--device-allow`: the device policy's rules, in order.
+    pub devices: Option<Vec<super::devices::DeviceRule>>,
     pub command: Vec<OsString>,
 }
 
@@ -134,6 +136,49 @@ fn within(mount: &Path, option: &str, dir: &Path) -> Result<PathBuf, CgroupError
     Ok(mount.join(clean))
 }
 
+/// `--devices`: the policy's BPF program, loaded and attached to the group
+/// before the program starts in it; it goes when the group does.
+fn attach_device_policy(
+    dir: &Path,
+    rules: &[super::devices::DeviceRule],
+) -> Result<(), CgroupError> {
+    let program = super::devices::program(rules);
+    let prog = sys::bpf_load_device_program(&program).map_err(|(errno, log)| {
+        let hint = match errno {
+            Errno::EPERM | Errno::EACCES => {
+                "loading a BPF program takes CAP_SYS_ADMIN (or CAP_BPF): run as root".to_string()
+            }
+            Errno::ENOSYS => "this kernel has no BPF (CONFIG_BPF_SYSCALL)".into(),
+            _ => format!(
+                "the verifier said: {}",
+                log.lines().last().unwrap_or("nothing")
+            ),
+        };
+        SysError::new(
+            "--devices: load the device policy (bpf BPF_PROG_LOAD)",
+            errno,
+        )
+        .with_hint(Some(hint))
+    })?;
+    let group = open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| SysError::new(format!("open {}", safe_path(dir)), e))?;
+    sys::bpf_attach_device_program(group.as_fd(), prog.as_fd()).map_err(|e| {
+        SysError::new(
+            format!(
+                "--devices: attach the device policy to {} (bpf BPF_PROG_ATTACH)",
+                safe_path(dir)
+            ),
+            e,
+        )
+    })?;
+    tracing::info!(rules = rules.len(), "device policy attached");
+    Ok(())
+}
+
 /// Whether the hierarchy at `mount` treats cgroup namespaces as delegation
 /// boundaries (mounted with nsdelegate, as systemd does): only then does
 /// the kernel refuse a move out of the namespace's root.
@@ -216,6 +261,9 @@ pub fn run(opts: CgroupOptions) -> Result<Outcome, CgroupError> {
     }
     let mut cleanup = Cleanup(group.owned.then_some(&group));
     group.apply(&opts.limits)?;
+    if let Some(rules) = &opts.devices {
+        attach_device_policy(&group.dir, rules)?;
+    }
 
     let mut inside = plain_inside(exec);
     // A cgroup namespace rooted at the group: the program can name no group
