@@ -419,3 +419,59 @@ fn binds_are_nosuid_and_nodev_unless_dev_bind() {
         assert_eq!(lines[2][2], "opens", "{out}");
     }
 }
+
+/// `--chdir` (inside the new root, symlinks resolved as if it were /),
+/// `--setenv`, `--unsetenv` and `--clearenv` in command-line order, as the
+/// program sees them; bad values refused before anything is mounted.
+#[test]
+fn chdir_and_the_environment_as_given() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("pivot-env");
+    let Some(r) = rootfs_copy(&scratch, &["srv/app"]) else {
+        return;
+    };
+    std::os::unix::fs::symlink("/srv/app", format!("{r}/applink")).unwrap();
+    // A link that climbs above / stays inside the new root.
+    std::os::unix::fs::symlink("/../../../srv", format!("{r}/climb")).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(UNSHARE);
+        c.args(["-m", PIVOT, "--root", &r])
+            .args(args)
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "pwd; env | grep -E '^(A|B|FOO|KEEP)=' | sort",
+            ])
+            .env_clear()
+            .env("FOO", "1")
+            .env("KEEP", "k");
+        common::run(c).ok()
+    };
+    assert_eq!(
+        run(&[
+            "--chdir=/applink",
+            "--setenv=A=1",
+            "--unsetenv=FOO",
+            "--setenv=FOO=3"
+        ]),
+        "/srv/app\nA=1\nFOO=3\nKEEP=k\n"
+    );
+    assert_eq!(run(&["--setenv=FOO=2", "--unsetenv=FOO"]), "/\nKEEP=k\n");
+    assert_eq!(run(&["--clearenv", "--setenv=B=x=y"]), "/\nB=x=y\n");
+    assert_eq!(run(&["--chdir=/climb/app"]), "/srv/app\nFOO=1\nKEEP=k\n");
+    for (option, needle) in [
+        ("--chdir=/nope", "--chdir=/nope: No such file or directory"),
+        ("--chdir=rel", "--chdir=rel: give an absolute path"),
+        ("--setenv=novalue", "'novalue' is not VAR=VALUE"),
+    ] {
+        let script = format!(
+            "{PIVOT} --root {r} --tmpfs=/tmp {option} -- true; s=$?; grep -c {r} /proc/self/mountinfo; exit $s"
+        );
+        let out = unshare(&["-m", "sh", "-c", &script]);
+        out.fails_as("rs-pivot", 1, needle);
+        assert_eq!(out.stdout().trim(), "0", "{option} left a mount");
+    }
+}

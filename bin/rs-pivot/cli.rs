@@ -83,6 +83,19 @@ pub struct Cli {
     /// With --root: set no_new_privs before exec
     #[arg(long = "nnp", visible_alias = "no-new-privs", requires = "root")]
     pub nnp: bool,
+    /// With --root: the command's working directory in the new root (default /)
+    #[arg(long = "chdir", value_name = "DIR", requires = "root")]
+    pub chdir: Option<PathBuf>,
+    /// With --root: set VAR to VALUE in the command's environment (repeatable; in order)
+    #[arg(long = "setenv", value_name = "VAR=VALUE", requires = "root", action = ArgAction::Append,
+          value_parser = parse_setenv)]
+    pub setenv: Vec<(OsString, OsString)>,
+    /// With --root: remove VAR from the command's environment (repeatable; in order)
+    #[arg(long = "unsetenv", value_name = "VAR", requires = "root", action = ArgAction::Append)]
+    pub unsetenv: Vec<OsString>,
+    /// With --root: start the command's environment empty (but PWD); later --setenv add to it
+    #[arg(long = "clearenv", requires = "root")]
+    pub clearenv: bool,
     /// Run even in the host's initial mount namespace
     #[arg(long = "force")]
     pub force: bool,
@@ -95,6 +108,14 @@ pub struct Cli {
     // everything is the command's.
     #[arg(value_name = "ARGS", trailing_var_arg = true)]
     pub args: Vec<OsString>,
+}
+
+/// `VAR=VALUE`, split at the first `=`; VAR is not empty.
+fn parse_setenv(value: &str) -> Result<(OsString, OsString), String> {
+    match value.split_once('=') {
+        Some((var, val)) if !var.is_empty() => Ok((var.into(), val.into())),
+        _ => Err(format!("'{value}' is not VAR=VALUE")),
+    }
 }
 
 /// `SRC:DST`, split at the first colon.
@@ -145,7 +166,43 @@ impl Cli {
                 }));
             }
             mounts.sort_by_key(|(i, _)| *i);
+            // The environment: ours (or nothing but PWD with --clearenv),
+            // then each --setenv and --unsetenv in command-line order.
+            let env = (self.clearenv || !self.setenv.is_empty() || !self.unsetenv.is_empty()).then(
+                || {
+                    let mut vars: Vec<(OsString, OsString)> = if self.clearenv {
+                        std::env::var_os("PWD")
+                            .map(|v| vec![("PWD".into(), v)])
+                            .unwrap_or_default()
+                    } else {
+                        std::env::vars_os().collect()
+                    };
+                    let mut ops: Vec<(usize, Option<OsString>, OsString)> = Vec::new();
+                    ops.extend(
+                        index("setenv")
+                            .into_iter()
+                            .zip(self.setenv)
+                            .map(|(i, (k, v))| (i, Some(v), k)),
+                    );
+                    ops.extend(
+                        index("unsetenv")
+                            .into_iter()
+                            .zip(self.unsetenv)
+                            .map(|(i, k)| (i, None, k)),
+                    );
+                    ops.sort_by_key(|(i, _, _)| *i);
+                    for (_, value, key) in ops {
+                        vars.retain(|(k, _)| *k != key);
+                        if let Some(v) = value {
+                            vars.push((key, v));
+                        }
+                    }
+                    vars
+                },
+            );
             return Ok(PivotOptions::Root(RootOptions {
+                chdir: self.chdir,
+                env,
                 new_root,
                 keep_old: self.keep_old,
                 command: self.args,
@@ -226,6 +283,8 @@ mod tests {
                 force,
                 setup: RootSetup::default(),
                 drop: DropSpec::default(),
+                chdir: None,
+                env: None,
             })
         };
         assert_eq!(

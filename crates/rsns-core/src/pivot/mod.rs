@@ -45,6 +45,11 @@ pub struct RootOptions {
     pub setup: RootSetup,
     /// The privileges dropped right before exec.
     pub drop: DropSpec,
+    /// `--chdir`: the working directory in the new root (default /).
+    pub chdir: Option<PathBuf>,
+    /// `--setenv`, `--unsetenv`, `--clearenv`: the program's environment;
+    /// None: ours.
+    pub env: Option<Vec<(OsString, OsString)>>,
 }
 
 /// `--user`, `--caps`, `--nnp`: the drop after the root is set up.

@@ -49,6 +49,12 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
         caps: options.drop.caps,
         nnp: options.drop.nnp,
     };
+    // --chdir's directory, checked now inside the new root: after the
+    // pivot a failure could not be undone.
+    let chdir_to = match &options.chdir {
+        Some(dir) => Some(check_chdir(root_fd.as_fd(), new_root, dir)?),
+        None => None,
+    };
     let mut plan = exec_plan(root_fd.as_fd(), options)?;
     check_command(root_fd.as_fd(), new_root, &plan, options.command.is_empty())?;
     let setup = &options.setup;
@@ -116,6 +122,19 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
             .context(|| "detach the old root (umount2 MNT_DETACH)".into())?;
     }
     chdir(c"/").context(|| "chdir / in the new root".into())?;
+    if let (Some(dir), Some((c, want))) = (&options.chdir, &chdir_to) {
+        // By name inside the new root (a descriptor from before the pivot
+        // would sit in the mount under the bind, outside it), then checked
+        // to be the directory found before.
+        chdir(c.as_c_str()).context(|| format!("--chdir={}", dir.display()))?;
+        let here = nix::sys::stat::stat(c".").context(|| "stat .".into())?;
+        if (here.st_dev, here.st_ino) != *want {
+            return Err(PivotError::Refused(format!(
+                "--chdir={}: the directory changed while the box was made",
+                dir.display()
+            )));
+        }
+    }
     if !box_drop.is_empty() {
         crate::privs::drop_before_exec(&box_drop)?;
         tracing::debug!(?box_drop, "privileges dropped");
@@ -189,17 +208,41 @@ fn same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
 }
 
 fn exec_plan(root: BorrowedFd<'_>, options: &RootOptions) -> Result<ExecPlan, PivotError> {
+    let env = options
+        .env
+        .as_deref()
+        .map_or(ProgramEnv::Inherit, ProgramEnv::Only);
     let plan = if options.command.is_empty() {
         let shell = shell_in_root(
             root,
             std::env::var_os("SHELL"),
             nix::unistd::getuid().as_raw(),
         );
-        ExecPlan::login_shell(&shell, ProgramEnv::Inherit)
+        ExecPlan::login_shell(&shell, env)
     } else {
-        ExecPlan::command(&options.command, ProgramEnv::Inherit)
+        ExecPlan::command(&options.command, env)
     };
     plan.map_err(|e| PivotError::Refused(e.to_string()))
+}
+
+/// `--chdir=DIR`: a directory inside the new root (symlinks resolved as
+/// if it were /); its path for chdir after the pivot, and its identity.
+fn check_chdir(
+    root: BorrowedFd<'_>,
+    new_root: &Path,
+    dir: &Path,
+) -> Result<(std::ffi::CString, (u64, u64)), PivotError> {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = |why: &str| PivotError::Refused(format!("--chdir={}: {why}", dir.display()));
+    if !dir.is_absolute() {
+        return Err(bad("give an absolute path in the new root"));
+    }
+    let c =
+        std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|_| bad("holds a NUL byte"))?;
+    let fd = super::lookup::open_in_root(root, &c, OFlag::O_PATH | OFlag::O_DIRECTORY)
+        .map_err(|e| bad(&format!("{} in {}", errno_text(e), new_root.display())))?;
+    let st = fstat(fd.as_fd()).context(|| format!("stat --chdir={}", dir.display()))?;
+    Ok((c, (st.st_dev, st.st_ino)))
 }
 
 /// The command must be found and executable inside the new root before we
