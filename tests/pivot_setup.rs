@@ -475,3 +475,55 @@ fn chdir_and_the_environment_as_given() {
         assert_eq!(out.stdout().trim(), "0", "{option} left a mount");
     }
 }
+
+/// `--tmpfs` is mode 1777 by default (a /tmp an ordinary user in the box
+/// can use, as docker's and podman's); `--perms` and `--size` set the next
+/// one's mode and size, as the kernel shows them (stat, the tmpfs's own
+/// options in mountinfo); misplaced or bad values are usage errors.
+#[test]
+fn tmpfs_mode_and_size_as_asked() {
+    if !can(false) {
+        return;
+    }
+    let Some(r) = rootfs_or_skip() else { return };
+    let out = unshare(&[
+        "-pfm",
+        PIVOT,
+        "--root",
+        &r,
+        "--proc",
+        "--tmpfs=/tmp",
+        "--perms=0700",
+        "--size=1m",
+        "--tmpfs=/mnt",
+        "--",
+        "sh",
+        "-c",
+        "stat -c '%n %a' /tmp /mnt; awk '$5 == \"/mnt\" {print $NF}' /proc/self/mountinfo",
+    ])
+    .ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..2], ["/tmp 1777", "/mnt 700"], "{out}");
+    let opts: Vec<&str> = lines[2].split(',').collect();
+    assert!(
+        opts.contains(&"size=1024k") && opts.contains(&"mode=700"),
+        "{out}"
+    );
+    for (args, needle) in [
+        (&["--perms=700"][..], "--perms applies to the next --tmpfs"),
+        (
+            &["--perms=9", "--tmpfs=/tmp"][..],
+            "'9' is not an octal mode",
+        ),
+        (&["--size=0", "--tmpfs=/tmp"][..], "'0' is not a size"),
+        (
+            &["--size=1m", "--size=2m", "--tmpfs=/tmp"][..],
+            "two --size for one --tmpfs",
+        ),
+    ] {
+        let mut all = vec!["--root", r.as_str()];
+        all.extend_from_slice(args);
+        all.extend(["--", "true"]);
+        cmd(PIVOT, &all).fails_as("rs-pivot", 1, needle);
+    }
+}

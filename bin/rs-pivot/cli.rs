@@ -51,6 +51,14 @@ pub struct Cli {
     /// With --root: a tmpfs at DIR in the new root (repeatable)
     #[arg(long = "tmpfs", value_name = "DIR", requires = "root", action = ArgAction::Append)]
     pub tmpfs: Vec<PathBuf>,
+    /// With --root: the mode of the next --tmpfs, in octal (default 1777, as docker's)
+    #[arg(long = "perms", value_name = "OCTAL", requires = "root", action = ArgAction::Append,
+          value_parser = parse_perms)]
+    pub perms: Vec<u32>,
+    /// With --root: the size limit of the next --tmpfs: bytes, or with k, m or g
+    #[arg(long = "size", value_name = "BYTES", requires = "root", action = ArgAction::Append,
+          value_parser = parse_size)]
+    pub size: Vec<String>,
     /// With --root: bind the host's SRC at DST in the new root, nosuid and nodev (repeatable)
     #[arg(long = "bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
           value_parser = parse_bind)]
@@ -110,6 +118,30 @@ pub struct Cli {
     pub args: Vec<OsString>,
 }
 
+/// An octal mode up to 7777.
+fn parse_perms(value: &str) -> Result<u32, String> {
+    u32::from_str_radix(value, 8)
+        .ok()
+        .filter(|m| *m <= 0o7777 && !value.is_empty())
+        .ok_or_else(|| format!("'{value}' is not an octal mode (0 to 7777)"))
+}
+
+/// A tmpfs size: digits, then optionally k, m or g (either case).
+fn parse_size(value: &str) -> Result<String, String> {
+    let digits = value.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
+    let ok = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && value.len() - digits.len() <= 1
+        && digits.parse::<u64>().is_ok_and(|n| n > 0);
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "'{value}' is not a size (bytes, or a number with k, m or g)"
+        ))
+    }
+}
+
 /// `VAR=VALUE`, split at the first `=`; VAR is not empty.
 fn parse_setenv(value: &str) -> Result<(OsString, OsString), String> {
     match value.split_once('=') {
@@ -142,11 +174,47 @@ impl Cli {
                     .unwrap_or_default()
             };
             let mut mounts: Vec<(usize, ExtraMount)> = Vec::new();
+            // --perms and --size apply to the next --tmpfs, as bubblewrap's.
+            let tmpfs_at = index("tmpfs");
+            let next_tmpfs = |id: &str, at: usize| {
+                tmpfs_at.iter().position(|&t| t > at).ok_or_else(|| {
+                    Cli::command().error(
+                        ErrorKind::ArgumentConflict,
+                        format!("--{id} applies to the next --tmpfs, and none follows it"),
+                    )
+                })
+            };
+            let mut modes: Vec<Option<u32>> = vec![None; tmpfs_at.len()];
+            let mut sizes: Vec<Option<String>> = vec![None; tmpfs_at.len()];
+            for (at, mode) in index("perms").into_iter().zip(self.perms) {
+                let t = next_tmpfs("perms", at)?;
+                if modes[t].replace(mode).is_some() {
+                    return Err(Cli::command()
+                        .error(ErrorKind::ArgumentConflict, "two --perms for one --tmpfs"));
+                }
+            }
+            for (at, size) in index("size").into_iter().zip(self.size) {
+                let t = next_tmpfs("size", at)?;
+                if sizes[t].replace(size).is_some() {
+                    return Err(Cli::command()
+                        .error(ErrorKind::ArgumentConflict, "two --size for one --tmpfs"));
+                }
+            }
             mounts.extend(
-                index("tmpfs")
-                    .into_iter()
+                tmpfs_at
+                    .iter()
                     .zip(self.tmpfs)
-                    .map(|(i, dst)| (i, ExtraMount::Tmpfs(dst))),
+                    .enumerate()
+                    .map(|(t, (&i, dst))| {
+                        (
+                            i,
+                            ExtraMount::Tmpfs {
+                                dst,
+                                mode: modes[t].unwrap_or(0o1777),
+                                size: sizes[t].take(),
+                            },
+                        )
+                    }),
             );
             for (id, list, read_only, devices) in [
                 ("bind", self.bind, false, false),
@@ -326,7 +394,11 @@ mod tests {
             options.setup.mounts,
             [
                 bind("/a", "/x", true, false),
-                ExtraMount::Tmpfs("/t".into()),
+                ExtraMount::Tmpfs {
+                    dst: "/t".into(),
+                    mode: 0o1777,
+                    size: None
+                },
                 bind("/b", "/y:z", false, false),
                 bind("/dev", "/d", false, true)
             ]

@@ -39,7 +39,13 @@ pub struct RootSetup {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExtraMount {
-    Tmpfs(PathBuf),
+    /// A tmpfs of this mode (default 1777, as docker's and podman's) and
+    /// size (`--perms`, `--size` before it).
+    Tmpfs {
+        dst: PathBuf,
+        mode: u32,
+        size: Option<String>,
+    },
     /// nosuid always; nodev unless `devices` (`--dev-bind`), as bubblewrap.
     Bind {
         src: PathBuf,
@@ -53,7 +59,7 @@ impl ExtraMount {
     /// The option as the user gave it, for messages.
     fn option(&self) -> String {
         match self {
-            ExtraMount::Tmpfs(dst) => format!("--tmpfs={}", dst.display()),
+            ExtraMount::Tmpfs { dst, .. } => format!("--tmpfs={}", dst.display()),
             ExtraMount::Bind {
                 src,
                 dst,
@@ -77,7 +83,7 @@ impl ExtraMount {
     /// Where it goes, as the user named it.
     fn dst(&self) -> &Path {
         match self {
-            ExtraMount::Tmpfs(dst) | ExtraMount::Bind { dst, .. } => dst,
+            ExtraMount::Tmpfs { dst, .. } | ExtraMount::Bind { dst, .. } => dst,
         }
     }
 }
@@ -135,7 +141,7 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
             .iter()
             .map(|m| match m {
                 ExtraMount::Bind { src, .. } => dest::open_source(&m.option(), src).map(Some),
-                ExtraMount::Tmpfs(_) => Ok(None),
+                ExtraMount::Tmpfs { .. } => Ok(None),
             })
             .collect::<Result<_, _>>()?,
     };
@@ -177,7 +183,7 @@ fn dest_of(
         shown: m.dst(),
     };
     match (m, src) {
-        (ExtraMount::Tmpfs(_), _) => dest::open_dir(&at, make),
+        (ExtraMount::Tmpfs { .. }, _) => dest::open_dir(&at, make),
         (ExtraMount::Bind { .. }, Some(src)) => dest::open_like(&at, make, src.as_fd()),
         (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
     }
@@ -261,13 +267,14 @@ pub(super) fn apply(
             base_for(root, &placed, m.dst()).map_err(|why| dest::refused(&option, m.dst(), why))?;
         let dst = dest_of(base, make, m, &rest, src.as_ref())?;
         let (mnt, ours) = match (m, src) {
-            (ExtraMount::Tmpfs(_), _) => {
-                let mnt = attach::new_fs(
-                    &option,
-                    c"tmpfs",
-                    &[("mode", "0755")],
-                    attach::NOSUID | attach::NODEV,
-                )?;
+            (ExtraMount::Tmpfs { mode, size, .. }, _) => {
+                let mode = format!("{mode:o}");
+                let mut options = vec![("mode", mode.as_str())];
+                if let Some(size) = size {
+                    options.push(("size", size.as_str()));
+                }
+                let mnt =
+                    attach::new_fs(&option, c"tmpfs", &options, attach::NOSUID | attach::NODEV)?;
                 attach::attach(&option, mnt.as_fd(), dst.as_fd())?;
                 (mnt, true)
             }
