@@ -527,3 +527,48 @@ fn tmpfs_mode_and_size_as_asked() {
         cmd(PIVOT, &all).fails_as("rs-pivot", 1, needle);
     }
 }
+
+/// `--bind-try` and `--ro-bind-try` (bubblewrap's): a missing source is
+/// skipped and the box still runs; a present one is bound as by `--bind`.
+#[test]
+fn bind_try_skips_a_missing_source() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("pivot-try");
+    let Some(r) = rootfs_copy(&scratch, &["a", "b"]) else {
+        return;
+    };
+    let out = unshare(&[
+        "-pfm",
+        PIVOT,
+        "--root",
+        &r,
+        "--proc",
+        "--bind-try=/nonexistent-rsns:/a",
+        "--ro-bind-try=/etc:/b",
+        "--",
+        "sh",
+        "-c",
+        "awk '$5 == \"/a\" || $5 == \"/b\" {print $5, $6}' /proc/self/mountinfo; test -e /b/passwd && echo b-bound",
+    ])
+    .ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("/b ro,nosuid,nodev"), "{out}");
+    assert_eq!(lines[1], "b-bound", "{out}");
+    unshare(&[
+        "-m",
+        PIVOT,
+        "--root",
+        &r,
+        "--bind=/nonexistent-rsns:/a",
+        "--",
+        "true",
+    ])
+    .fails_as(
+        "rs-pivot",
+        1,
+        "--bind=/nonexistent-rsns:/a: source '/nonexistent-rsns'",
+    );
+}

@@ -73,6 +73,16 @@ pub struct Cli {
     #[arg(long = "dev-bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
           value_parser = parse_bind)]
     pub dev_bind: Vec<(PathBuf, PathBuf)>,
+    /// With --root: as --bind, --ro-bind and --dev-bind, skipped when SRC does not exist
+    #[arg(long = "bind-try", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+          value_parser = parse_bind)]
+    pub bind_try: Vec<(PathBuf, PathBuf)>,
+    #[arg(long = "ro-bind-try", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+          value_parser = parse_bind, hide_short_help = true)]
+    pub ro_bind_try: Vec<(PathBuf, PathBuf)>,
+    #[arg(long = "dev-bind-try", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+          value_parser = parse_bind, hide_short_help = true)]
+    pub dev_bind_try: Vec<(PathBuf, PathBuf)>,
     /// With --root: the image itself read-only (tmpfs and binds keep their own mode)
     #[arg(long = "ro", requires = "root")]
     pub ro: bool,
@@ -216,10 +226,13 @@ impl Cli {
                         )
                     }),
             );
-            for (id, list, read_only, devices) in [
-                ("bind", self.bind, false, false),
-                ("ro_bind", self.ro_bind, true, false),
-                ("dev_bind", self.dev_bind, false, true),
+            for (id, list, read_only, devices, optional) in [
+                ("bind", self.bind, false, false, false),
+                ("ro_bind", self.ro_bind, true, false, false),
+                ("dev_bind", self.dev_bind, false, true, false),
+                ("bind_try", self.bind_try, false, false, true),
+                ("ro_bind_try", self.ro_bind_try, true, false, true),
+                ("dev_bind_try", self.dev_bind_try, false, true, true),
             ] {
                 mounts.extend(index(id).into_iter().zip(list).map(|(i, (src, dst))| {
                     (
@@ -229,6 +242,7 @@ impl Cli {
                             dst,
                             read_only,
                             devices,
+                            optional,
                         },
                     )
                 }));
@@ -389,6 +403,7 @@ mod tests {
             dst: dst.into(),
             read_only,
             devices,
+            optional: false,
         };
         assert_eq!(
             options.setup.mounts,

@@ -208,14 +208,21 @@ pub(super) fn open_like(
 
 /// A bind's source on the host, opened once (symlinks on the host side are
 /// the user's own and are followed).
-pub(super) fn open_source(option: &str, src: &Path) -> Result<OwnedFd, PivotError> {
-    open(src, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).map_err(|e| {
-        PivotError::Refused(format!(
+/// A bind's source on the host; None for a missing one that is `optional`.
+pub(super) fn open_source(
+    option: &str,
+    src: &Path,
+    optional: bool,
+) -> Result<Option<OwnedFd>, PivotError> {
+    match open(src, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::ENOENT) if optional => Ok(None),
+        Err(e) => Err(PivotError::Refused(format!(
             "{option}: source '{}': {}",
             src.display(),
             errno_text(e)
-        ))
-    })
+        ))),
+    }
 }
 
 pub(super) fn mount_error(option: &str, what: &str, errno: Errno) -> PivotError {

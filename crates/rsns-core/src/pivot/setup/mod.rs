@@ -47,11 +47,13 @@ pub enum ExtraMount {
         size: Option<String>,
     },
     /// nosuid always; nodev unless `devices` (`--dev-bind`), as bubblewrap.
+    /// `optional` (`--bind-try` and friends): a missing source is skipped.
     Bind {
         src: PathBuf,
         dst: PathBuf,
         read_only: bool,
         devices: bool,
+        optional: bool,
     },
 }
 
@@ -65,13 +67,15 @@ impl ExtraMount {
                 dst,
                 read_only,
                 devices,
+                optional,
             } => format!(
-                "--{}bind={}:{}",
+                "--{}bind{}={}:{}",
                 match (*read_only, *devices) {
                     (true, _) => "ro-",
                     (false, true) => "dev-",
                     (false, false) => "",
                 },
+                if *optional { "-try" } else { "" },
                 src.display(),
                 dst.display()
             ),
@@ -140,7 +144,9 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
             .mounts
             .iter()
             .map(|m| match m {
-                ExtraMount::Bind { src, .. } => dest::open_source(&m.option(), src).map(Some),
+                ExtraMount::Bind { src, optional, .. } => {
+                    dest::open_source(&m.option(), src, *optional)
+                }
                 ExtraMount::Tmpfs { .. } => Ok(None),
             })
             .collect::<Result<_, _>>()?,
@@ -156,6 +162,9 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
         dest::open_dir(&dest::At::named(root, "--sys", "sys"), false)?;
     }
     for (i, (m, src)) in setup.mounts.iter().zip(&checked.sources).enumerate() {
+        if skipped(m, src.as_ref()) {
+            continue;
+        }
         let rel =
             dest::normalized(m.dst()).map_err(|why| dest::refused(&m.option(), m.dst(), why))?;
         if earlier(setup, i).iter().any(|d| rel.starts_with(d)) {
@@ -164,6 +173,11 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
         dest_of(root, false, m, &rel, src.as_ref())?;
     }
     Ok(checked)
+}
+
+/// A `--bind-try` whose source was missing: nothing to mount.
+fn skipped(m: &ExtraMount, src: Option<&OwnedFd>) -> bool {
+    matches!((m, src), (ExtraMount::Bind { .. }, None))
 }
 
 /// Opens a mount's destination under `base` (the new root, or an earlier
@@ -262,6 +276,10 @@ pub(super) fn apply(
         });
     }
     for (m, src) in setup.mounts.iter().zip(&checked.sources) {
+        if skipped(m, src.as_ref()) {
+            tracing::debug!(option = %m.option(), "source missing: skipped");
+            continue;
+        }
         let option = m.option();
         let (base, make, rest) =
             base_for(root, &placed, m.dst()).map_err(|why| dest::refused(&option, m.dst(), why))?;
