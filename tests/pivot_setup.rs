@@ -572,3 +572,47 @@ fn bind_try_skips_a_missing_source() {
         "--bind=/nonexistent-rsns:/a: source '/nonexistent-rsns'",
     );
 }
+
+/// `--remount-ro=DST` (bubblewrap's): the mount at DST read-only after the
+/// mounts, as mountinfo and a refused write show; a path that is no mount
+/// point, or that climbs out with `..`, is refused before anything changes.
+#[test]
+fn remount_ro_makes_a_mount_read_only() {
+    if !can(false) {
+        return;
+    }
+    let Some(r) = rootfs_or_skip() else { return };
+    let out = unshare(&[
+        "-pfm",
+        PIVOT,
+        "--root",
+        &r,
+        "--proc",
+        "--tmpfs=/tmp",
+        "--tmpfs=/mnt",
+        "--remount-ro=/mnt",
+        "--",
+        "sh",
+        "-c",
+        "for d in tmp mnt; do if touch /$d/x 2>/dev/null; then echo $d rw; else echo $d ro; fi; done; \
+         awk '$5 == \"/mnt\" {print $6}' /proc/self/mountinfo",
+    ])
+    .ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..2], ["tmp rw", "mnt ro"], "{out}");
+    assert!(lines[2].split(',').any(|o| o == "ro"), "{out}");
+    for (option, needle) in [
+        (
+            "--remount-ro=/etc",
+            "'/etc' is not a mount point in the new root",
+        ),
+        ("--remount-ro=/../x", "names '..'"),
+    ] {
+        let script = format!(
+            "{PIVOT} --root {r} --tmpfs=/tmp {option} -- true; s=$?; grep -c {r} /proc/self/mountinfo; exit $s"
+        );
+        let run = unshare(&["-m", "sh", "-c", &script]);
+        run.fails_as("rs-pivot", 1, needle);
+        assert_eq!(run.stdout().trim(), "0", "{option} left a mount");
+    }
+}

@@ -83,6 +83,10 @@ pub struct Cli {
     #[arg(long = "dev-bind-try", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
           value_parser = parse_bind, hide_short_help = true)]
     pub dev_bind_try: Vec<(PathBuf, PathBuf)>,
+    /// With --root: make the mount at DST in the new root read-only, after the mounts above
+    /// (repeatable)
+    #[arg(long = "remount-ro", value_name = "DST", requires = "root", action = ArgAction::Append)]
+    pub remount_ro: Vec<PathBuf>,
     /// With --root: the image itself read-only (tmpfs and binds keep their own mode)
     #[arg(long = "ro", requires = "root")]
     pub ro: bool,
@@ -295,6 +299,7 @@ impl Cli {
                     sys: self.sys,
                     mounts: mounts.into_iter().map(|(_, m)| m).collect(),
                     read_only: self.ro,
+                    remount_ro: self.remount_ro,
                 },
                 drop: DropSpec {
                     user: self.user,

@@ -35,6 +35,9 @@ pub struct RootSetup {
     pub mounts: Vec<ExtraMount>,
     /// The image itself read-only.
     pub read_only: bool,
+    /// `--remount-ro`: mounts in the new root made read-only, after the
+    /// mounts above.
+    pub remount_ro: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +154,10 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
             })
             .collect::<Result<_, _>>()?,
     };
+    for dst in &setup.remount_ro {
+        let option = format!("--remount-ro={}", dst.display());
+        dest::normalized(dst).map_err(|why| dest::refused(&option, dst, why))?;
+    }
     if setup.dev {
         dest::open_dir(&dest::At::named(root, "--dev", "dev"), false)?;
     }
@@ -321,5 +328,40 @@ pub(super) fn apply(
             ours,
         });
     }
+    for dst in &setup.remount_ro {
+        remount_ro(root, &placed, dst)?;
+    }
     Ok(())
+}
+
+/// `--remount-ro=DST`: the mount at DST (one of ours, or one the image
+/// had), and every mount below it, read-only. Found from the innermost
+/// mount of ours above it, by descriptor, and checked to be a mount's root.
+fn remount_ro(root: BorrowedFd<'_>, placed: &[Placed], dst: &Path) -> Result<(), PivotError> {
+    let option = format!("--remount-ro={}", dst.display());
+    let (base, _, rest) =
+        base_for(root, placed, dst).map_err(|why| dest::refused(&option, dst, why))?;
+    let opened;
+    let fd = if rest.as_os_str().is_empty() {
+        base
+    } else {
+        let at = dest::At {
+            base,
+            rel: &rest,
+            option: &option,
+            shown: dst,
+        };
+        opened = dest::open_dir(&at, false)?;
+        opened.as_fd()
+    };
+    let is_mount = crate::sys::mount_of(fd, c"").is_ok_and(|m| m.is_mount_root);
+    if !is_mount {
+        return Err(dest::refused(
+            &option,
+            dst,
+            "is not a mount point in the new root (--remount-ro changes a mount: a --tmpfs, a \
+             --bind, /dev, /proc, /sys or one in the image)",
+        ));
+    }
+    attach::read_only_tree(&option, fd)
 }
