@@ -3,7 +3,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgAction, Parser};
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, Parser};
 use rsns_core::privs::{self, Groups, Pdeathsig, PrivPlan, capnames};
 
 const EXAMPLES: &str = "\
@@ -123,31 +124,15 @@ pub enum Request {
 }
 
 impl Cli {
-    pub fn into_request(self) -> Result<Request, String> {
-        let others = self.nnp
-            || self.inh_caps.is_some()
-            || self.ambient_caps.is_some()
-            || self.bounding_set.is_some()
-            || self.caps.is_some()
-            || self.ruid.is_some()
-            || self.euid.is_some()
-            || self.reuid.is_some()
-            || self.rgid.is_some()
-            || self.egid.is_some()
-            || self.regid.is_some()
-            || self.clear_groups
-            || self.keep_groups
-            || self.init_groups
-            || self.groups.is_some()
-            || self.securebits.is_some()
-            || self.pdeathsig.is_some()
-            || self.ptracer.is_some()
-            || self.selinux_label.is_some()
-            || self.apparmor_profile.is_some()
-            || !self.landlock_access.is_empty()
-            || !self.landlock_rule.is_empty()
-            || self.seccomp_filter.is_some()
-            || self.reset_env;
+    /// `matches` tells which options were given (for --dump and --list-caps,
+    /// which stand alone).
+    pub fn into_request(self, matches: &ArgMatches) -> Result<Request, String> {
+        use clap::CommandFactory;
+        let alone = ["dump", "list_caps", "verbose", "command"];
+        let others = Cli::command().get_arguments().any(|arg| {
+            let id = arg.get_id().as_str();
+            !alone.contains(&id) && matches.value_source(id) == Some(ValueSource::CommandLine)
+        });
         if self.dump > 0 {
             if others || self.list_caps || !self.command.is_empty() {
                 return Err("--dump is incompatible with all other options".into());
@@ -278,9 +263,13 @@ mod tests {
     fn request(args: &[&str]) -> Result<Request, String> {
         let mut all = vec!["rs-setpriv"];
         all.extend_from_slice(args);
-        Cli::try_parse_from(all)
+        use clap::FromArgMatches;
+        let matches = Cli::command()
+            .try_get_matches_from(all)
+            .map_err(|e| e.to_string())?;
+        Cli::from_arg_matches(&matches)
             .map_err(|e| e.to_string())?
-            .into_request()
+            .into_request(&matches)
     }
 
     #[test]

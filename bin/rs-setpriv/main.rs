@@ -26,9 +26,9 @@ fn tool_name() -> String {
 #[cfg_attr(test, allow(dead_code))]
 fn run() -> ! {
     let tool = tool_name();
-    let (cli, _) = usage::parse::<cli::Cli>(&tool, std::env::args_os());
+    let (cli, matches) = usage::parse::<cli::Cli>(&tool, std::env::args_os());
     rsns_core::logging::init(cli.verbose);
-    let request = cli.into_request().unwrap_or_else(|message| {
+    let request = cli.into_request(&matches).unwrap_or_else(|message| {
         usage::report(&tool, &message);
         std::process::exit(1);
     });

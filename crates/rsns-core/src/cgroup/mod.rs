@@ -54,29 +54,29 @@ pub fn v2_membership(cgroup_file: &[u8]) -> Option<&Path> {
 /// `cpu,cpuacct`, `name=systemd`): on a hybrid host joining a v2 group
 /// leaves a process where it was in these.
 pub fn v1_hierarchies(cgroup_file: &[u8]) -> Vec<String> {
+    v1_groups(cgroup_file)
+        .filter_map(|g| g.split(|&b| b == b':').next())
+        .map(crate::text::safe)
+        .collect()
+}
+
+/// The v1 lines of a /proc/PID/cgroup text, without their hierarchy
+/// number: `controllers:path`.
+fn v1_groups(cgroup_file: &[u8]) -> impl Iterator<Item = &[u8]> {
     cgroup_file
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty() && !l.starts_with(b"0::"))
-        .filter_map(|l| l.split(|&b| b == b':').nth(1))
-        .map(crate::text::safe)
-        .collect()
+        .filter_map(|l| l.splitn(2, |&b| b == b':').nth(1))
 }
 
 /// The cgroup v1 groups in a /proc/PID/cgroup text (`pids:/x`) that are
 /// not in `ours`: on a hybrid host, what joining only the v2 group of the
 /// process the text is of would leave out.
 pub fn v1_groups_not_in(theirs: &[u8], ours: &[u8]) -> Vec<String> {
-    let v1 = |file: &[u8]| -> Vec<Vec<u8>> {
-        file.split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty() && !l.starts_with(b"0::"))
-            .filter_map(|l| l.splitn(2, |&b| b == b':').nth(1).map(<[u8]>::to_vec))
-            .collect()
-    };
-    let ours = v1(ours);
-    v1(theirs)
-        .into_iter()
+    let ours: Vec<&[u8]> = v1_groups(ours).collect();
+    v1_groups(theirs)
         .filter(|group| !ours.contains(group))
-        .map(|group| crate::text::safe(&group))
+        .map(crate::text::safe)
         .collect()
 }
 

@@ -340,10 +340,7 @@ pub fn drop_before_exec(drop: &BoxDrop) -> Result<(), SysError> {
             ..sets
         })
         .map_err(fail("capset"))?;
-        narrow_to(set, crate::caps::last_cap()).map_err(|e| match e {
-            PrivError::Failed(e) => e,
-            other => SysError::new(other.to_string(), Errno::EINVAL),
-        })?;
+        narrow_to(set, crate::caps::last_cap())?;
     }
     if drop.nnp {
         sys::prctl_int(PrctlInt::SetNoNewPrivs, 1).map_err(fail("--nnp (PR_SET_NO_NEW_PRIVS)"))?;
@@ -354,9 +351,8 @@ pub fn drop_before_exec(drop: &BoxDrop) -> Result<(), SysError> {
 /// Every capability set narrowed to `set`: the bounding set first (so
 /// nothing can come back at exec), then permitted, effective and
 /// inheritable to what we hold of `set`, and no ambient capability.
-fn narrow_to(set: u64, last: u32) -> Result<(), PrivError> {
-    let fail =
-        |what: &'static str| move |errno: Errno| PrivError::Failed(SysError::new(what, errno));
+fn narrow_to(set: u64, last: u32) -> Result<(), SysError> {
+    let fail = |what: &'static str| move |errno: Errno| SysError::new(what, errno);
     for cap in 0..=last.min(63) {
         if set & (1 << cap) == 0 && sys::prctl_int(PrctlInt::CapBsetRead, cap.into()) == Ok(1) {
             sys::prctl_int(PrctlInt::CapBsetDrop, cap.into())
