@@ -546,6 +546,7 @@ fn bind_try_skips_a_missing_source() {
         &r,
         "--proc",
         "--bind-try=/nonexistent-rsns:/a",
+        "--dev-bind-try=/nonexistent-rsns/x:/a",
         "--ro-bind-try=/etc:/b",
         "--",
         "sh",

@@ -420,3 +420,44 @@ fn caps_narrow_every_set_as_the_kernel_shows() {
     ours(&["--caps=chown,bogus", "true"]).fails_as("rs-setpriv", 1, "unknown capability \"bogus\"");
     ours(&["--caps=none", "--inh-caps=+chown", "true"]).fails_as("rs-setpriv", 1, "--caps");
 }
+
+/// `-v` says each step on stderr and leaves stdout to the program;
+/// `--selinux-label` and `--apparmor-profile` where that LSM is not
+/// running: one line naming it, setpriv's status, nothing run.
+#[test]
+fn verbose_steps_and_absent_lsms() {
+    let run = ours(&["-v", "--nnp", "echo", "out"]);
+    assert_eq!(run.ok(), "out\n");
+    let err = run.stderr();
+    assert!(
+        err.contains("no_new_privs set") && err.contains("exec"),
+        "{err}"
+    );
+    assert!(ours(&["--nnp", "true"]).stderr().is_empty());
+    let marker = marker_sleep();
+    for (option, dir, name) in [
+        (
+            "--selinux-label=system_u:system_r:container_t:s0",
+            "/sys/fs/selinux",
+            "SELinux",
+        ),
+        (
+            "--apparmor-profile=unconfined",
+            "/sys/kernel/security/apparmor",
+            "AppArmor",
+        ),
+    ] {
+        if std::path::Path::new(dir).exists() {
+            continue;
+        }
+        ours(&[option, "sleep", &marker]).fails_as(
+            "rs-setpriv",
+            127,
+            &format!("{name} is not running"),
+        );
+        assert!(
+            processes_with(&marker).is_empty(),
+            "{option} ran the program"
+        );
+    }
+}

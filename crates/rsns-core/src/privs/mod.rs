@@ -158,6 +158,7 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
     if plan.nnp {
         sys::prctl_int(PrctlInt::SetNoNewPrivs, 1)
             .map_err(fail("disallow granting new privileges failed"))?;
+        tracing::info!("no_new_privs set");
     }
     if let Some(label) = &plan.selinux_label {
         lsm_label(label)?;
@@ -167,8 +168,16 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
     }
     if let Some(filter) = &filter {
         load_filter(filter)?;
+        tracing::info!(instructions = filter.len(), "seccomp filter loaded");
     }
     apply_ids_and_caps(&plan)?;
+    tracing::info!(
+        ruid = ?plan.ruid,
+        euid = ?plan.euid,
+        rgid = ?plan.rgid,
+        egid = ?plan.egid,
+        "ids, groups and capabilities set"
+    );
     if let Some(sig) = plan.pdeathsig {
         let arg = match sig {
             Pdeathsig::Clear => 0,
@@ -188,6 +197,10 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
         })?;
     }
     plan.landlock.apply(&landlock_paths)?;
+    if !plan.landlock.is_empty() {
+        tracing::info!(rules = landlock_paths.len(), "Landlock ruleset in force");
+    }
+    tracing::info!(program = exec.display(), "exec");
     let errno = exec.exec();
     Err(PrivError::Exec {
         // setpriv's words exactly (its tests compare them).
