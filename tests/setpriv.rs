@@ -461,3 +461,38 @@ fn verbose_steps_and_absent_lsms() {
         );
     }
 }
+
+/// The installed (static) rs-setpriv with user and group names, under an
+/// nsswitch.conf that lists systemd (Debian's default, which made the
+/// static rs-lsns crash): names come from /etc/passwd and /etc/group, no
+/// glibc NSS in the process; `-d` as from the debug build.
+#[test]
+fn the_static_binary_takes_names_without_nss() {
+    require!(
+        is_root() && can_run_unprivileged(),
+        "needs root and the test user"
+    );
+    let release = std::env::var("RSNS_RELEASE_DIR")
+        .ok()
+        .filter(|d| !d.is_empty());
+    require!(
+        release.is_some(),
+        "needs the release binaries (make test and make test-kernels build them)"
+    );
+    let static_setpriv = std::path::Path::new(release.as_deref().unwrap()).join("rs-setpriv");
+    let (uid, gid) = test_user().unwrap();
+    let name = rsns_core::ids::user_name(uid).unwrap();
+    let scratch = Scratch::new("setpriv-nss");
+    let conf = scratch.join("nsswitch.conf");
+    std::fs::write(&conf, "passwd: files systemd\ngroup: files systemd\n").unwrap();
+    let script = format!(
+        "mount --bind {} /etc/nsswitch.conf && {} --reuid={name} --regid={gid} --clear-groups id -u",
+        conf.display(),
+        static_setpriv.display()
+    );
+    let run = cmd("unshare", &["-m", "sh", "-c", &script]);
+    assert_eq!(run.signal(), None, "{}", run.stderr());
+    assert_eq!(run.ok().trim(), uid.to_string());
+    let dump = cmd(static_setpriv.to_str().unwrap(), &["-d"]).ok();
+    assert_eq!(dump, ours(&["-d"]).ok());
+}
