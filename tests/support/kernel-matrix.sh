@@ -107,7 +107,12 @@ for k in $kernels host; do
     summary="$summary$(row "$name" "$passed" "$failed" "$nskip ($*)" "$seconds")
 "
     if [ "$failed" != 0 ]; then
-        grep -l "FAILED\|panicked" "$out"/log/* 2>/dev/null | sed "s|^|  failures in |" >&2 || true
+        # Each failing file, and its panics with a few lines of what they
+        # said: CI keeps only this output, not the VM's logs.
+        for log in $(grep -l "FAILED\|panicked" "$out"/log/* 2>/dev/null); do
+            echo "  failures in $log" >&2
+            grep -A12 "panicked" "$log" | head -60 | sed 's/^/    /' >&2
+        done
     fi
 done
 echo
