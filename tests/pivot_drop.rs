@@ -113,3 +113,50 @@ fn bad_drop_values_are_refused_before_any_mount() {
         );
     }
 }
+
+/// `--seccomp` in the box: loaded right before exec, after the mounts
+/// (which the filter would refuse); a bad profile is refused before
+/// anything is mounted.
+#[test]
+fn seccomp_is_loaded_last_and_a_bad_profile_mounts_nothing() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let scratch = Scratch::new("pivot-seccomp");
+        let Some(r) = image(&scratch) else { return };
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        let status =
+            "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; swapon /etc/passwd 2>&1; true";
+        let out = sh(
+            as_user,
+            &format!(
+                "{UNSHARE} {flags} {PIVOT} --root {r} --proc --tmpfs=/tmp --caps=container \
+                 --seccomp=container -- sh -c \"{status}\""
+            ),
+        );
+        let text = out.ok();
+        assert!(text.contains("Seccomp:\t2\n"), "{text}");
+        // swapon: EPERM from the filter, before the kernel looks at the path.
+        assert!(text.contains("Operation not permitted"), "{text}");
+        assert_eq!(field(&text, "NoNewPrivs"), "0", "{text}");
+        let bad = scratch.join("bad.json");
+        std::fs::write(&bad, "{\"defaultAction\": \"SCMP_ACT_NOPE\"}").unwrap();
+        // In a mount namespace of its own: after the refusal, nothing of
+        // the image is mounted there.
+        let script = format!(
+            "{PIVOT} --root {r} --proc --tmpfs=/tmp --seccomp={} -- true; echo status=\\$?; \
+             grep -c ' {r}' /proc/self/mountinfo",
+            bad.display()
+        );
+        let run = sh(as_user, &format!("{UNSHARE} {flags} sh -c \"{script}\""));
+        assert_eq!(run.stdout(), "status=1\n0\n", "{}", run.stderr());
+        let line = run.stderr();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            line.starts_with("rs-pivot: ")
+                && line.contains("line 1, key defaultAction: unknown variant `SCMP_ACT_NOPE`"),
+            "{line}"
+        );
+    }
+}

@@ -496,3 +496,120 @@ fn the_static_binary_takes_names_without_nss() {
     let dump = cmd(static_setpriv.to_str().unwrap(), &["-d"]).ok();
     assert_eq!(dump, ours(&["-d"]).ok());
 }
+
+/// `--seccomp`: the built-in profile and JSON ones (docker's form and a
+/// whole OCI config.json), as the kernel applies them to the program; an
+/// ordinary user gets no_new_privs set for it, and -v says so; a bad
+/// profile is one line naming the line and key, and nothing runs.
+#[test]
+fn seccomp_profiles_decide_what_the_program_may_call() {
+    require!(has_command("python3"), "needs python3 (ctypes)");
+    let dir = Scratch::new("setpriv-profile");
+    // userfaultfd: podman's profile refuses it with EPERM; root may call it.
+    let probe = format!(
+        "import ctypes; l = ctypes.CDLL(None, use_errno=True); \
+         r = l.syscall({}, 0); print(r if r < 0 else 'fd', ctypes.get_errno() if r < 0 else 0)",
+        libc::SYS_userfaultfd
+    );
+    let status = "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status";
+    if is_root() {
+        assert_eq!(ours(&["python3", "-c", &probe]).ok(), "fd 0\n");
+        let out = ours(&[
+            "--seccomp=container",
+            "--caps=container",
+            "python3",
+            "-c",
+            &probe,
+        ])
+        .ok();
+        assert_eq!(out, "-1 1\n", "userfaultfd under the container profile");
+        // Loaded while CAP_SYS_ADMIN was held: no no_new_privs needed.
+        let out = ours(&[
+            "--seccomp=container",
+            "--caps=container",
+            "sh",
+            "-c",
+            status,
+        ])
+        .ok();
+        assert_eq!(out, "NoNewPrivs:\t0\nSeccomp:\t2\n");
+    }
+    let deny_mkdir = r#"{"defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}"#;
+    let docker = dir.join("docker.json");
+    std::fs::write(&docker, deny_mkdir).unwrap();
+    let oci = dir.join("config.json");
+    std::fs::write(
+        &oci,
+        format!(r#"{{"ociVersion": "1.0.2", "linux": {{"seccomp": {deny_mkdir}}}}}"#),
+    )
+    .unwrap();
+    for (i, file) in [&docker, &oci].into_iter().enumerate() {
+        let target = dir.join(&format!("made-{i}"));
+        let run = ours(&[
+            &format!("--seccomp={}", file.display()),
+            "mkdir",
+            target.to_str().unwrap(),
+        ]);
+        assert_ne!(run.code(), 0);
+        assert!(
+            run.stderr().contains("Permission denied"),
+            "{}",
+            run.stderr()
+        );
+        assert!(!target.exists());
+    }
+    if can_run_unprivileged() {
+        let (uid, gid) = test_user().unwrap();
+        let file = format!("--seccomp={}", docker.display());
+        let run = run(as_user(
+            uid,
+            gid,
+            SETPRIV,
+            &["-v", &file, "sh", "-c", status],
+        ));
+        assert_eq!(run.ok(), "NoNewPrivs:\t1\nSeccomp:\t2\n");
+        assert!(
+            run.stderr()
+                .contains("no_new_privs set: without CAP_SYS_ADMIN"),
+            "{}",
+            run.stderr()
+        );
+    }
+    // Bad profiles: one line, status 1, the program never ran.
+    let ran = dir.join("ran");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        format!("--seccomp={}", p.display())
+    };
+    let cases = [
+        (
+            write(
+                "typo.json",
+                "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [\n  {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALOW\"}]}",
+            ),
+            "line 3, key syscalls[0].action: unknown variant `SCMP_ACT_ALOW`",
+        ),
+        (
+            write("broken.json", "{\"defaultAction\":,}"),
+            "line 1, column 18: expected value",
+        ),
+        (
+            write("notify.json", r#"{"defaultAction":"SCMP_ACT_NOTIFY"}"#),
+            "needs a seccomp agent",
+        ),
+        (
+            "--seccomp=/no/such-rsns-profile".into(),
+            "/no/such-rsns-profile: No such file or directory",
+        ),
+        (
+            format!("--seccomp={}", dir.path.display()),
+            "not a regular file",
+        ),
+    ];
+    for (arg, needle) in cases {
+        ours(&[&arg, "touch", ran.to_str().unwrap()]).fails_as("rs-setpriv", 1, needle);
+        assert!(!ran.exists(), "{arg}: the program ran");
+    }
+}

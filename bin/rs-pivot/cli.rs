@@ -105,6 +105,10 @@ pub struct Cli {
     /// With --root: set no_new_privs before exec
     #[arg(long = "nnp", visible_alias = "no-new-privs", requires = "root")]
     pub nnp: bool,
+    /// With --root: a seccomp filter before exec: container (podman's default profile), or a
+    /// JSON profile as docker, podman and OCI write them
+    #[arg(long = "seccomp", value_name = "container|FILE", requires = "root")]
+    pub seccomp: Option<String>,
     /// With --root: the command's working directory in the new root (default /)
     #[arg(long = "chdir", value_name = "DIR", requires = "root")]
     pub chdir: Option<PathBuf>,
@@ -286,7 +290,7 @@ impl Cli {
                     vars
                 },
             );
-            return Ok(PivotOptions::Root(RootOptions {
+            return Ok(PivotOptions::Root(Box::new(RootOptions {
                 chdir: self.chdir,
                 env,
                 new_root,
@@ -310,8 +314,12 @@ impl Cli {
                         .transpose()
                         .map_err(|e| Cli::command().error(ErrorKind::InvalidValue, e))?,
                     nnp: self.nnp,
+                    seccomp: self
+                        .seccomp
+                        .as_deref()
+                        .map(rsns_core::privs::seccomp::Source::parse),
                 },
-            }));
+            })));
         }
         let mut args = self.args.into_iter();
         match (args.next(), args.next(), args.next()) {
@@ -363,7 +371,7 @@ mod tests {
             }
         );
         let root = |command: &[&str], keep: Option<&str>, force| {
-            PivotOptions::Root(RootOptions {
+            PivotOptions::Root(Box::new(RootOptions {
                 new_root: "rootfs".into(),
                 keep_old: keep.map(PathBuf::from),
                 command: command.iter().map(OsString::from).collect(),
@@ -372,7 +380,7 @@ mod tests {
                 drop: DropSpec::default(),
                 chdir: None,
                 env: None,
-            })
+            }))
         };
         assert_eq!(
             parse(&["--root", "rootfs", "--", "/bin/sh", "-c", "x"]).unwrap(),

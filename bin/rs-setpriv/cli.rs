@@ -105,6 +105,10 @@ pub struct Cli {
     /// Load a seccomp filter (raw classic BPF, as enosys --dump writes it)
     #[arg(long = "seccomp-filter", value_name = "FILE")]
     pub seccomp_filter: Option<PathBuf>,
+    /// Beyond setpriv: a seccomp profile, container (podman's default) or a JSON file as
+    /// docker, podman and OCI write them, for the capabilities the program will hold
+    #[arg(long = "seccomp", value_name = "container|FILE")]
+    pub seccomp: Option<String>,
     /// Clear the environment, then set HOME, SHELL, USER, LOGNAME and PATH
     #[arg(long = "reset-env")]
     pub reset_env: bool,
@@ -177,6 +181,10 @@ impl Cli {
             selinux_label: self.selinux_label,
             apparmor_profile: self.apparmor_profile,
             seccomp_filter: self.seccomp_filter,
+            seccomp: self
+                .seccomp
+                .as_deref()
+                .map(rsns_core::privs::seccomp::Source::parse),
             reset_env: self.reset_env,
             command: self.command,
             ..PrivPlan::default()

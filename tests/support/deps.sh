@@ -5,7 +5,8 @@
 # (the container's root file system), uidmap (newuidmap/newgidmap), iproute2
 # (ip), procps (ps, kill), python3 (two tests use it), jq (a README
 # example), passt (pasta: the cookbook's network for an ordinary user),
-# qemu-user-static (the cookbook's arm64 busybox);
+# qemu-user-static (the cookbook's arm64 busybox), crun and
+# golang-github-containers-common (the escape battery's podman column);
 # with --fuzz a C++ compiler, a nightly toolchain and cargo-fuzz, with
 # --conformance util-linux's build tools, with --kernels what the kernel
 # matrix's VMs need, with --fresh what make test-fresh needs, with --bench
@@ -30,6 +31,10 @@ python3 -c 'import ctypes' 2>/dev/null || need="$need python3"
 have jq || need="$need jq"
 have pasta || need="$need passt"
 [ -x /usr/bin/qemu-aarch64-static ] || need="$need qemu-user-static"
+# The escape battery's other column (tests/isolation.rs): crun with podman's
+# seccomp profile from containers-common.
+have crun || need="$need crun"
+[ -f /usr/share/containers/seccomp.json ] || need="$need golang-github-containers-common"
 case "${1:-}" in
 --fuzz)
     have c++ || need="$need g++"

@@ -760,12 +760,11 @@ pub fn prctl_int(option: PrctlInt, arg: libc::c_ulong) -> Result<libc::c_int, Er
     Ok(ret)
 }
 
-/// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW) of a
-/// classic BPF program (`filter`, 8 bytes per instruction, as setpriv and
-/// enosys write it). Needs no_new_privs or CAP_SYS_ADMIN.
-pub fn seccomp_load(filter: &[libc::sock_filter]) -> Result<(), Errno> {
+/// seccomp(SECCOMP_SET_MODE_FILTER, `flags`) of a classic BPF program
+/// (`filter`, 8 bytes per instruction, as setpriv and enosys write it).
+/// Needs no_new_privs or CAP_SYS_ADMIN.
+pub fn seccomp_load(filter: &[libc::sock_filter], flags: u32) -> Result<(), Errno> {
     const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
-    const SECCOMP_FILTER_FLAG_SPEC_ALLOW: libc::c_uint = 1 << 2;
     let len = libc::c_ushort::try_from(filter.len()).map_err(|_| Errno::EINVAL)?;
     let prog = libc::sock_fprog {
         len,
@@ -777,7 +776,7 @@ pub fn seccomp_load(filter: &[libc::sock_filter]) -> Result<(), Errno> {
         libc::syscall(
             libc::SYS_seccomp,
             SECCOMP_SET_MODE_FILTER,
-            SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            flags as libc::c_uint,
             &prog as *const libc::sock_fprog,
         )
     };

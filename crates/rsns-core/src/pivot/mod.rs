@@ -29,7 +29,7 @@ pub enum PivotOptions {
         force: bool,
     },
     /// `rs-pivot --root NEW_ROOT [-- COMMAND...]`.
-    Root(RootOptions),
+    Root(Box<RootOptions>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +52,15 @@ pub struct RootOptions {
     pub env: Option<Vec<(OsString, OsString)>>,
 }
 
-/// `--user`, `--caps`, `--nnp`: the drop after the root is set up.
+/// `--user`, `--caps`, `--nnp`, `--seccomp`: the drop after the root is set up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DropSpec {
     /// USER[:GROUP], names as the image's /etc/passwd and /etc/group have them.
     pub user: Option<String>,
     pub caps: Option<u64>,
     pub nnp: bool,
+    /// `--seccomp`: container, or a JSON profile.
+    pub seccomp: Option<crate::privs::seccomp::Source>,
 }
 
 /// Runs what was asked. `Swap` returns once the pivot is done; `Root`

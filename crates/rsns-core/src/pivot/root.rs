@@ -48,6 +48,16 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
         },
         caps: options.drop.caps,
         nnp: options.drop.nnp,
+        seccomp: match &options.drop.seccomp {
+            Some(source) => Some(
+                crate::privs::seccomp::prepare(
+                    source,
+                    crate::privs::BoxDrop::caps_held(options.drop.caps),
+                )
+                .map_err(PivotError::Refused)?,
+            ),
+            None => None,
+        },
     };
     // --chdir's directory, checked now inside the new root: after the
     // pivot a failure could not be undone.

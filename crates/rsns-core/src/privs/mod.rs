@@ -7,6 +7,7 @@ pub mod capnames;
 mod dump;
 mod env;
 pub mod landlock;
+pub mod seccomp;
 pub mod securebits;
 
 use std::ffi::OsString;
@@ -69,6 +70,9 @@ pub struct PrivPlan {
     pub apparmor_profile: Option<String>,
     pub landlock: LandlockPlan,
     pub seccomp_filter: Option<PathBuf>,
+    /// `--seccomp`: a profile, compiled for the capabilities the program
+    /// will hold and loaded after the ids change, before the sets narrow.
+    pub seccomp: Option<seccomp::Source>,
     pub reset_env: bool,
     pub command: Vec<OsString>,
 }
@@ -131,6 +135,19 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
         Some(path) => Some(read_filter(path)?),
         None => None,
     };
+    let profile = match &plan.seccomp {
+        Some(source) => {
+            let last = crate::caps::last_cap();
+            let held = plan.caps.unwrap_or_else(|| {
+                let now = bounding_set(last);
+                plan.bounding
+                    .as_ref()
+                    .map_or(now, |c| capnames::apply_changes(now, c, last))
+            });
+            Some(seccomp::prepare(source, held).map_err(PrivError::Usage)?)
+        }
+        None => None,
+    };
     let vars = plan.reset_env.then(|| {
         let me = nix::unistd::getuid().as_raw();
         let user = plan
@@ -170,7 +187,7 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
         load_filter(filter)?;
         tracing::info!(instructions = filter.len(), "seccomp filter loaded");
     }
-    apply_ids_and_caps(&plan)?;
+    apply_ids_and_caps(&plan, profile.as_ref())?;
     tracing::info!(
         ruid = ?plan.ruid,
         euid = ?plan.euid,
@@ -212,7 +229,10 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
 /// Ids, groups, securebits and the capability sets, in setpriv's order:
 /// keep the capabilities across the uid change, then change the ids and
 /// groups, then narrow the sets.
-fn apply_ids_and_caps(plan: &PrivPlan) -> Result<(), PrivError> {
+fn apply_ids_and_caps(
+    plan: &PrivPlan,
+    profile: Option<&seccomp::Compiled>,
+) -> Result<(), PrivError> {
     let fail =
         |what: &'static str| move |errno: Errno| PrivError::Failed(SysError::new(what, errno));
     let last = crate::caps::last_cap();
@@ -295,26 +315,45 @@ fn apply_ids_and_caps(plan: &PrivPlan) -> Result<(), PrivError> {
             }
         }
     }
+    // While CAP_SYS_ADMIN may still be held: then no no_new_privs is needed.
+    if let Some(profile) = profile {
+        seccomp::load(profile)?;
+    }
     if let Some(set) = plan.caps {
         narrow_to(set, last)?;
     }
     Ok(())
 }
 
+/// The bounding set now.
+fn bounding_set(last: u32) -> u64 {
+    (0..=last.min(63))
+        .filter(|&c| sys::prctl_int(PrctlInt::CapBsetRead, c.into()) == Ok(1))
+        .fold(0, |set, c| set | 1 << c)
+}
+
 /// The drop a box makes right before exec, after its root is set up
 /// (rs-pivot's `--user`, `--caps`, `--nnp`): pivot_root needs CAP_SYS_ADMIN,
 /// so it comes last, in the same process, as bubblewrap does it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct BoxDrop {
     /// uid and gid; the supplementary groups are cleared.
     pub ids: Option<(u32, u32)>,
     pub caps: Option<u64>,
     pub nnp: bool,
+    /// Compiled beforehand (see [`seccomp::prepare`]).
+    pub seccomp: Option<seccomp::Compiled>,
 }
 
 impl BoxDrop {
     pub fn is_empty(&self) -> bool {
-        *self == BoxDrop::default()
+        self.ids.is_none() && self.caps.is_none() && !self.nnp && self.seccomp.is_none()
+    }
+
+    /// The capabilities the program will hold: `--caps`, else the bounding
+    /// set now.
+    pub fn caps_held(caps: Option<u64>) -> u64 {
+        caps.unwrap_or_else(|| bounding_set(crate::caps::last_cap()))
     }
 }
 
@@ -332,7 +371,7 @@ pub fn drop_before_exec(drop: &BoxDrop) -> Result<(), SysError> {
         }
     };
     if let Some((uid, gid)) = drop.ids {
-        if drop.caps.is_some() {
+        if drop.caps.is_some() || drop.seccomp.is_some() {
             sys::prctl_int(PrctlInt::SetKeepCaps, 1)
                 .map_err(fail("keep capabilities (PR_SET_KEEPCAPS)"))?;
         }
@@ -344,15 +383,21 @@ pub fn drop_before_exec(drop: &BoxDrop) -> Result<(), SysError> {
         nix::unistd::setresuid(u, u, u)
             .map_err(unmapped(format!("--user: set uid {uid} (setresuid)")))?;
     }
-    if let Some(set) = drop.caps {
+    if drop.ids.is_some() && (drop.caps.is_some() || drop.seccomp.is_some()) {
         // The uid change emptied the effective set: CAP_SETPCAP is needed
-        // again to drop from the bounding set.
+        // again to drop from the bounding set, CAP_SYS_ADMIN to load a
+        // filter without no_new_privs.
         let sets = sys::cap_get().map_err(fail("capget"))?;
         sys::cap_set(CapSets {
             effective: sets.permitted,
             ..sets
         })
         .map_err(fail("capset"))?;
+    }
+    if let Some(profile) = &drop.seccomp {
+        seccomp::load(profile)?;
+    }
+    if let Some(set) = drop.caps {
         narrow_to(set, crate::caps::last_cap())?;
     }
     if drop.nnp {
@@ -418,7 +463,10 @@ fn load_filter(filter: &[libc::sock_filter]) -> Result<(), PrivError> {
     }
     sys::prctl_int(PrctlInt::SetNoNewPrivs, 1)
         .map_err(|e| SysError::new("Could not run prctl(PR_SET_NO_NEW_PRIVS)", e))?;
-    sys::seccomp_load(filter).map_err(|e| SysError::new("Could not load seccomp filter", e))?;
+    // SPEC_ALLOW, as setpriv loads it.
+    const SECCOMP_FILTER_FLAG_SPEC_ALLOW: u32 = 1 << 2;
+    sys::seccomp_load(filter, SECCOMP_FILTER_FLAG_SPEC_ALLOW)
+        .map_err(|e| SysError::new("Could not load seccomp filter", e))?;
     Ok(())
 }
 
