@@ -113,7 +113,7 @@ fn seccomp_mode() -> String {
 
 /// The capabilities for which `option` says yes; None if the kernel knows
 /// no such query (ambient capabilities before 4.3).
-fn per_cap(option: PrctlInt, last: u32) -> Option<u64> {
+pub(super) fn per_cap(option: PrctlInt, last: u32) -> Option<u64> {
     let mut set = 0u64;
     for cap in 0..=last.min(63) {
         match sys::prctl_int(option, libc::c_ulong::from(cap)) {

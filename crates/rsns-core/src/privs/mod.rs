@@ -327,9 +327,7 @@ fn apply_ids_and_caps(
 
 /// The bounding set now.
 fn bounding_set(last: u32) -> u64 {
-    (0..=last.min(63))
-        .filter(|&c| sys::prctl_int(PrctlInt::CapBsetRead, c.into()) == Ok(1))
-        .fold(0, |set, c| set | 1 << c)
+    dump::per_cap(PrctlInt::CapBsetRead, last).unwrap_or(0)
 }
 
 /// The drop a box makes right before exec, after its root is set up
