@@ -613,3 +613,48 @@ fn seccomp_profiles_decide_what_the_program_may_call() {
         assert!(!ran.exists(), "{arg}: the program ran");
     }
 }
+
+/// A uid of digits is a number, never asked of NSS as a name (getent was a
+/// third of every start); a name /etc/passwd lacks still is, and
+/// `--init-groups` looks its uid up as setpriv does (getpwuid). A getent
+/// of ours on PATH says whether it was asked.
+#[test]
+fn digits_are_a_uid_and_names_go_to_nss() {
+    require!(is_root(), "needs root to change ids");
+    let dir = Scratch::new("setpriv-getent");
+    let asked = dir.join("asked");
+    script(
+        &dir,
+        "getent",
+        &format!("#!/bin/sh\necho \"$@\" >>{}\nexit 2\n", asked.display()),
+    );
+    let path = format!("{}:{}", dir.path.display(), std::env::var("PATH").unwrap());
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(SETPRIV);
+        c.args(args).env("PATH", &path);
+        run(c)
+    };
+    let out = run(&["--reuid=4242", "--regid=4242", "--clear-groups", "id", "-u"]);
+    assert_eq!(out.ok(), "4242\n");
+    assert!(
+        !asked.exists(),
+        "getent was asked: {:?}",
+        std::fs::read_to_string(&asked)
+    );
+    run(&["--reuid=rsns-no-such-user", "true"]).fails_as(
+        "rs-setpriv",
+        1,
+        "failed to parse reuid: 'rsns-no-such-user'",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&asked).unwrap(),
+        "passwd -- rsns-no-such-user\n"
+    );
+    std::fs::remove_file(&asked).unwrap();
+    run(&["--reuid=4242", "--regid=4242", "--init-groups", "true"]).fails_as(
+        "rs-setpriv",
+        1,
+        "uid 4242 not found, --init-groups requires",
+    );
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), "passwd -- 4242\n");
+}

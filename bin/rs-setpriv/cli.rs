@@ -155,13 +155,15 @@ impl Cli {
                 .map(|t| capnames::parse_list(t, last))
                 .transpose()
         };
+        // The entry is what getpwuid(3) gives for the uid, as setpriv reads
+        // it, and only --init-groups and --reset-env need it.
+        let need_entry = self.init_groups || self.reset_env;
         let user = |text: &str, what: &str| {
-            let entry = rsns_core::ids::passwd_entry(text);
-            let uid = match &entry {
-                Some(e) => e.uid,
-                None => rsns_core::ids::parse_numeric_id(text)
-                    .map_err(|_| format!("failed to parse {what}: '{text}' (no such user)"))?,
-            };
+            let uid = rsns_core::ids::resolve_user(text)
+                .map_err(|_| format!("failed to parse {what}: '{text}' (no such user)"))?;
+            let entry = need_entry
+                .then(|| rsns_core::ids::passwd_by_uid(uid))
+                .flatten();
             Ok::<_, String>((uid, entry))
         };
         let group = |text: &str, what: &str| {

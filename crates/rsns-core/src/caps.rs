@@ -4,12 +4,16 @@ use nix::errno::Errno;
 
 use crate::sys::{self, CapSets};
 
-/// The highest capability the running kernel knows, read before forking.
+/// The highest capability the running kernel knows, read before forking,
+/// once per process (a procfs open is a tenth of a tool's start).
 pub fn last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
+    static LAST: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *LAST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40)
+    })
 }
 
 /// Makes every permitted capability effective, inheritable and ambient, so it

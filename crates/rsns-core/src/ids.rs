@@ -87,7 +87,8 @@ fn passwd_by_name(name: &str) -> Option<PasswdEntry> {
     })
 }
 
-fn passwd_by_uid(uid: u32) -> Option<PasswdEntry> {
+/// The passwd entry of a uid, as getpwuid(3) finds it.
+pub fn passwd_by_uid(uid: u32) -> Option<PasswdEntry> {
     lookup(
         "/etc/passwd",
         "passwd",
@@ -101,12 +102,6 @@ fn group_by_name(name: &str) -> Option<(String, u32)> {
     lookup("/etc/group", "group", name, parse_group_line, |e| {
         e.0 == name
     })
-}
-
-/// The passwd entry of a user given as a name or a number, as setpriv's
-/// `--ruid` looks it up (a name first, then a number).
-pub fn passwd_entry(text: &str) -> Option<PasswdEntry> {
-    passwd_by_name(text).or_else(|| passwd_by_uid(parse_numeric_id(text).ok()?))
 }
 
 /// The supplementary groups of user `name` whose primary group is `gid`,
@@ -143,7 +138,9 @@ fn is_numeric(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A uid given as a number or a user name.
+/// A uid given as a number or a user name. Digits are a number, never
+/// asked of NSS as a name: useradd and systemd refuse names of digits only,
+/// and asking would cost every start a getent run.
 pub fn resolve_user(text: &str) -> Result<u32, IdError> {
     if is_numeric(text) {
         return parse_numeric_id(text);

@@ -150,10 +150,7 @@ pub fn run(plan: PrivPlan) -> Result<std::convert::Infallible, PrivError> {
     };
     let vars = plan.reset_env.then(|| {
         let me = nix::unistd::getuid().as_raw();
-        let user = plan
-            .user
-            .clone()
-            .or_else(|| crate::ids::passwd_entry(&me.to_string()));
+        let user = plan.user.clone().or_else(|| crate::ids::passwd_by_uid(me));
         env::login_env(&user.unwrap_or(PasswdEntry {
             name: String::new(),
             uid: me,
