@@ -536,6 +536,18 @@ pub fn profile() -> Profile {
     }
 }
 
+/// The capabilities some rule's includes or excludes name: the only ones
+/// whose presence changes the compiled filter.
+#[cfg_attr(not(test), allow(dead_code, reason = "build.rs calls it"))]
+pub fn capabilities_that_matter() -> u64 {
+    profile()
+        .syscalls
+        .iter()
+        .flat_map(|e| e.includes.caps.iter().chain(&e.excludes.caps))
+        .filter_map(|name| super::super::capnames::parse(name, 63))
+        .fold(0, |set, cap| set | 1 << cap)
+}
+
 fn entry(names: &[&str], action: Action, includes: Filter, excludes: Filter) -> Entry {
     Entry {
         names: names.iter().map(|s| (*s).to_string()).collect(),

@@ -4,6 +4,7 @@
 
 pub mod compile;
 mod container;
+mod precompiled;
 pub mod profile;
 
 use std::path::PathBuf;
@@ -34,6 +35,11 @@ impl Source {
 /// Reads and compiles the profile for a program that will hold `caps`;
 /// before anything changes, so a bad profile leaves nothing done.
 pub fn prepare(source: &Source, caps: u64) -> Result<Compiled, String> {
+    if *source == Source::Container
+        && let Some(compiled) = precompiled::container(caps)
+    {
+        return Ok(compiled);
+    }
     let profile = match source {
         Source::Container => container::profile(),
         Source::File(path) => {
