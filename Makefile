@@ -5,7 +5,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 ROOTFS  ?= rootfs
 RUNS    ?= 400
-# make bench ONLY=lsns: one tool's tables (unshare, nsenter, lsns, pivot).
+# make bench ONLY=lsns: one tool's tables (unshare, nsenter, setpriv, lsns, pivot, box, cgroup, finale).
 ONLY    ?=
 # Release binaries are static (static-pie, glibc): no dynamic loader at
 # start-up, which is most of a namespace tool's run time (docs/performance.md).
@@ -63,16 +63,20 @@ bench: build ## Time and peak RSS against util-linux, cgroup-tools and a C floor
 	@# the kernel maps it, by about 5% here.
 	rm -rf $(BENCH) && mkdir -p $(BENCH)/ours $(BENCH)/theirs
 	cp $(TOOLS:%=$(RELEASE)/%) $(BENCH)/ours/
-	cp "$$(command -v unshare)" "$$(command -v nsenter)" "$$(command -v lsns)" $(BENCH)/theirs/
+	cp "$$(command -v unshare)" "$$(command -v nsenter)" "$$(command -v setpriv)" "$$(command -v lsns)" $(BENCH)/theirs/
 	cp $(RELEASE)/rsns-floor $(RELEASE)/rsns-nop $(RELEASE)/rsns-rss $(RELEASE)/rsns-scan-floor \
 		$(RELEASE)/rsns-herd $(BENCH)/
 	@# The rs-pivot row runs the no-op inside a root file system, at the same path.
 	tests/support/mkrootfs.sh $(BENCH)/rootfs >/dev/null
 	mkdir -p $(BENCH)/rootfs$(abspath $(BENCH)) && cp $(BENCH)/rsns-nop $(BENCH)/rootfs$(abspath $(BENCH))/
+	@# The finale's crun bundle: podman's isolation, the root beside it.
+	mkdir -p $(BENCH)/podman-bundle && tests/support/podman-bundle.py --root ../rootfs --read-only \
+		--memory 67108864 --pids 64 $(BENCH)/podman-bundle /usr/share/containers/seccomp.json true
 	cp $(RELEASE)/rsns-bench $(BENCH)/
 	$(BENCH)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
 		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd --rootfs $(BENCH)/rootfs \
+		--bundle $(BENCH)/podman-bundle \
 		$(if $(ONLY),--only $(ONLY)); status=$$?; \
 	if [ -z "$(ONLY)" -o "$(ONLY)" = cgroup -o "$(ONLY)" = finale ] && \
 		! $(BENCH)/rsns-bench --cgroup-possible 2>/dev/null; then \

@@ -24,9 +24,23 @@
  *                            pidfd_open(PID), setns(pidfd, MNT|UTS|IPC|NET|PID),
  *                            fork, exec, wait (what nsenter -t PID -a needs
  *                            for a box made with -pfmuin)
+ *   rsns-floor nnp PROG...   prctl(PR_SET_NO_NEW_PRIVS), exec (setpriv --nnp)
+ *   rsns-floor ids UID GID PROG...
+ *                            setgroups(0), setresgid, setresuid, exec
+ *                            (setpriv --reuid --regid --clear-groups)
+ *   rsns-floor nocaps PROG...
+ *                            drop every capability from the bounding set,
+ *                            clear the inheritable set, exec (setpriv
+ *                            --bounding-set=-all --inh-caps=-all)
+ *   rsns-floor seccomp FILE... -- PROG...
+ *                            load each file's raw BPF program with
+ *                            seccomp(2), exec (the filters rs-setpriv
+ *                            --seccomp=container compiles, written out by
+ *                            rsns-bench, so only the compiling differs)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +48,11 @@
 #include <string.h>
 #include <errno.h>
 #include <stdint.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -98,6 +116,39 @@ static int in_cgroup(int argc, char **argv)
 	return status;
 }
 
+static int seccomp_filters(int argc, char **argv)
+{
+	static struct sock_filter insns[BPF_MAXINSNS];
+	int i = 2;
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, insns, sizeof insns);
+		struct sock_fprog prog = { .len = (unsigned short)(n / sizeof insns[0]), .filter = insns };
+		if (n <= 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+			return 1;
+		close(fd);
+	}
+	if (i + 1 >= argc)
+		return 2;
+	execvp(argv[i + 1], argv + i + 1);
+	return 127;
+}
+
+static int drop_caps(char **prog)
+{
+	struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	for (int cap = 0; prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0; cap++)
+		;
+	if (syscall(SYS_capget, &head, data))
+		return 1;
+	data[0].inheritable = data[1].inheritable = 0;
+	if (syscall(SYS_capset, &head, data))
+		return 1;
+	execvp(prog[0], prog);
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -151,6 +202,24 @@ int main(int argc, char **argv)
 		execvp(prog[0], prog);
 		return 127;
 	}
+	if (!strcmp(mode, "nnp")) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+			return 1;
+		execvp(prog[0], prog);
+		return 127;
+	}
+	if (!strcmp(mode, "ids") && argc >= 5) {
+		unsigned uid = (unsigned)atol(argv[2]), gid = (unsigned)atol(argv[3]);
+		prog = argv + 4;
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+			return 1;
+		execvp(prog[0], prog);
+		return 127;
+	}
+	if (!strcmp(mode, "nocaps"))
+		return drop_caps(prog);
+	if (!strcmp(mode, "seccomp"))
+		return seccomp_filters(argc, argv);
 	if (!strcmp(mode, "cgroup") && argc >= 5)
 		return in_cgroup(argc, argv);
 	if (!strcmp(mode, "join") && argc >= 4) {

@@ -33,5 +33,6 @@ if [ "${BENCH_ASLR:-0}" != 1 ]; then
     echo 0 >/proc/sys/kernel/randomize_va_space
 fi
 "$local/rsns-bench" --only "$only" --runs "$runs" --ours "$local/ours" \
-    --floor "$local/rsns-floor" --rootfs "$local/rootfs" >"$out/table" 2>&1
+    --floor "$local/rsns-floor" --rootfs "$local/rootfs" --bundle "$local/podman-bundle" \
+    >"$out/table" 2>&1
 echo $? >"$out/status"

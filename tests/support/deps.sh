@@ -31,8 +31,8 @@ python3 -c 'import ctypes' 2>/dev/null || need="$need python3"
 have jq || need="$need jq"
 have pasta || need="$need passt"
 [ -x /usr/bin/qemu-aarch64-static ] || need="$need qemu-user-static"
-# The escape battery's other column (tests/isolation.rs): crun with podman's
-# seccomp profile from containers-common.
+# The escape battery's other column (tests/isolation.rs) and make bench's
+# finale: crun with podman's seccomp profile from containers-common.
 have crun || need="$need crun"
 [ -f /usr/share/containers/seccomp.json ] || need="$need golang-github-containers-common"
 case "${1:-}" in

@@ -4,12 +4,18 @@ battery's other column (tests/isolation.rs): podman's 11 capabilities, the
 seccomp profile from containers-common resolved for them as podman resolves
 it, its masked and read-only paths, its mounts and its device allow list.
 
-Usage: podman-bundle.py [--no-devices] BUNDLE-DIR PROFILE COMMAND...
-  BUNDLE-DIR holds rootfs/ already; config.json is written beside it.
+Usage: podman-bundle.py [OPTIONS] BUNDLE-DIR PROFILE COMMAND...
+  BUNDLE-DIR: config.json is written there; the root is BUNDLE-DIR/rootfs
+  unless --root says otherwise.
   PROFILE: containers-common's seccomp.json.
   --no-devices: no device list, where crun cannot load its BPF device
   program (it raises RLIMIT_MEMLOCK first, which a host may forbid).
+  --root PATH: the root file system, relative to BUNDLE-DIR or absolute.
+  --read-only: a read-only root (podman run --read-only).
+  --memory BYTES, --pids N: limits (podman run --memory, --pids-limit),
+  for make bench's finale, which sets the same on its side.
 """
+import argparse
 import json
 import platform
 import sys
@@ -70,11 +76,18 @@ def seccomp(profile):
 
 
 def main():
-    args = sys.argv[1:]
-    devices = args[0] != "--no-devices"
-    if not devices:
-        args = args[1:]
-    bundle, profile_path, command = args[0], args[1], args[2:]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--no-devices", action="store_true")
+    parser.add_argument("--root", default="rootfs")
+    parser.add_argument("--read-only", action="store_true")
+    parser.add_argument("--memory", type=int)
+    parser.add_argument("--pids", type=int)
+    parser.add_argument("bundle")
+    parser.add_argument("profile")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    opts = parser.parse_args()
+    devices, bundle, profile_path, command = (
+        not opts.no_devices, opts.bundle, opts.profile, opts.command)
     with open(profile_path) as f:
         profile = json.load(f)
     nosuid = ["nosuid", "noexec", "nodev"]
@@ -90,7 +103,7 @@ def main():
             "capabilities": {k: CAPS for k in ("bounding", "effective", "permitted")},
             "noNewPrivileges": False,
         },
-        "root": {"path": "rootfs", "readonly": False},
+        "root": {"path": opts.root, "readonly": opts.read_only},
         "hostname": "podman-like",
         "mounts": [
             {"destination": "/proc", "type": "proc", "source": "proc", "options": nosuid},
@@ -122,8 +135,13 @@ def main():
             },
         },
     }
+    resources = config["linux"]["resources"]
     if not devices:
-        del config["linux"]["resources"]
+        del resources["devices"]
+    if opts.memory is not None:
+        resources["memory"] = {"limit": opts.memory}
+    if opts.pids is not None:
+        resources["pids"] = {"limit": opts.pids}
     for d in config["linux"].get("resources", {}).get("devices", []):
         for k in ("major", "minor"):
             if k in d and d[k] is None:

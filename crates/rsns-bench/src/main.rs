@@ -13,9 +13,11 @@
 //!
 //! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
 //!                   [--nop PATH] [--rss PATH] [--scan-floor PATH] [--herd PATH]
-//!                   [--rootfs DIR] [--only unshare|nsenter|lsns|pivot|box|cgroup|finale[,...]]
-//! DIR holds rs-unshare, rs-nsenter, rs-lsns and rs-pivot (ours) or unshare,
-//! nsenter and lsns (theirs). The pivot row runs `true` and the no-op program
+//!                   [--rootfs DIR] [--bundle DIR]
+//!                   [--only unshare|nsenter|setpriv|lsns|pivot|box|cgroup|finale[,...]]
+//! DIR holds rs-unshare, rs-nsenter, rs-setpriv, rs-lsns and rs-pivot (ours)
+//! or unshare, nsenter, setpriv and lsns (theirs). --bundle: crun's bundle
+//! for the finale (tests/support/podman-bundle.py writes it). The pivot row runs `true` and the no-op program
 //! inside the root file system given by --rootfs, at the same paths.
 
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -25,12 +27,13 @@ mod boxes;
 mod cgroup;
 mod finale;
 mod lsns;
+mod setpriv;
 
 const PROGRAM: &str = "true";
 const WARMUP: usize = 20;
 const RSS_RUNS: usize = 7;
 
-struct Options {
+pub(crate) struct Options {
     runs: usize,
     ours: String,
     theirs: String,
@@ -41,6 +44,8 @@ struct Options {
     herd: String,
     /// A busybox root file system for the rs-pivot row.
     rootfs: String,
+    /// The finale's crun bundle.
+    bundle: String,
     /// `--only unshare|nsenter|lsns|pivot|box|cgroup`: one tool's tables.
     only: Option<String>,
 }
@@ -56,6 +61,7 @@ fn parse_options() -> Result<Options, String> {
         scan_floor: "target/release/rsns-scan-floor".into(),
         herd: "target/release/rsns-herd".into(),
         rootfs: "target/rootfs".into(),
+        bundle: "target/bench/podman-bundle".into(),
         only: None,
     };
     let mut args = std::env::args().skip(1);
@@ -71,6 +77,7 @@ fn parse_options() -> Result<Options, String> {
             "--scan-floor" => opts.scan_floor = value()?,
             "--herd" => opts.herd = value()?,
             "--rootfs" => opts.rootfs = value()?,
+            "--bundle" => opts.bundle = value()?,
             "--only" => opts.only = Some(value()?),
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -89,6 +96,7 @@ fn absolute(mut opts: Options) -> Result<Options, String> {
         &mut opts.scan_floor,
         &mut opts.herd,
         &mut opts.rootfs,
+        &mut opts.bundle,
     ] {
         // Paths a table does not use may not exist (in the VM, say): each
         // table's first run names a missing one.
@@ -101,7 +109,7 @@ fn absolute(mut opts: Options) -> Result<Options, String> {
 
 /// One invocation, as the floor, util-linux and we spell it; the program
 /// (`true`, or the no-op for RSS) is appended.
-struct Row {
+pub(crate) struct Row {
     label: String,
     floor: Vec<String>,
     theirs: Vec<String>,
@@ -355,6 +363,11 @@ fn bench(opts: &Options) -> Result<bool, String> {
         missed.extend(result?);
     }
 
+    if wanted("setpriv") {
+        missed.extend(table(opts, "setpriv", &setpriv::rows(opts), Some(1.10))?);
+        missed.extend(setpriv::seccomp(opts)?);
+    }
+
     if wanted("pivot") {
         // The change of root as a user types it; util-linux needs a shell,
         // mount twice, pivot_root, umount and chroot for the same steps.
@@ -429,6 +442,7 @@ fn bench(opts: &Options) -> Result<bool, String> {
                     pivot: ours("rs-pivot"),
                     crun,
                     rootfs: opts.rootfs.clone(),
+                    bundle: opts.bundle.clone(),
                 },
                 opts.runs,
             )?),
@@ -453,7 +467,7 @@ fn bench(opts: &Options) -> Result<bool, String> {
 
     println!(
         "\ntargets: ours/util-linux <= 1.00 and peak RSS ours <= util-linux everywhere; \
-         ours/floor <= 1.10 for unshare and cgroup, cgroup faster than cgroup-tools, the box faster than bwrap, the finale faster than crun; lsns: >= 3x faster at 1,000, >= 5x faster \
+         ours/floor <= 1.10 for unshare, setpriv and cgroup, cgroup faster than cgroup-tools, the box faster than bwrap, the finale faster than crun; lsns: >= 3x faster at 1,000, >= 5x faster \
          and ours/floor <= 1.5 at 5,000"
     );
     if missed.is_empty() {
