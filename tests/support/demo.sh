@@ -5,6 +5,8 @@
 set -eu
 bin=${1:?usage: demo.sh RS_UNSHARE ROOTFS}
 rootfs=${2:?usage: demo.sh RS_UNSHARE ROOTFS}
+# Absolute: the finale runs from a directory of its own.
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
 cat <<EOT
 \$ rs-unshare -Urpfmiun --mount-proc --root=$rootfs /bin/sh -c '...'
@@ -23,7 +25,10 @@ lsns="$(dirname "$bin")/rs-lsns"
 pidfile=$(mktemp -u /tmp/rsns-demo-XXXXXX.pid)
 "$bin" -Urpfmiun --root="$rootfs" --pid-file="$pidfile" /bin/sleep 60 &
 box=$!
-while [ ! -s "$pidfile" ]; do sleep 0.05; done
+while [ ! -s "$pidfile" ]; do
+    kill -0 "$box" 2>/dev/null || { echo "demo: the box ended before it started" >&2; exit 1; }
+    sleep 0.05
+done
 echo "\$ rs-lsns -p \$(cat box.pid)"
 "$lsns" -p "$(cat "$pidfile")"
 kill "$box"
@@ -51,22 +56,33 @@ echo "outside: the write is in the upper layer only: upper/etc has $(ls "$work/u
 
 # The finale of docs/cookbook.md: a web server in a whole box (layers, its
 # own /dev, /proc and /sys, a read-only root, a writable /tmp, --init, a
-# network), fetched from outside, then gone with one kill. As root the
-# network is a veth pair; as an ordinary user, pasta.
+# network), as tight as podman's default (docs/isolation.md): podman's
+# capabilities and seccomp profile, and as root the device policy of a
+# cgroup of its own. Fetched from outside, then gone with one kill. As root
+# the network is a veth pair; as an ordinary user, pasta.
 site=$(mktemp -d /tmp/rsns-demo-site-XXXXXX)
 trap 'rm -rf "$work" "$site"' EXIT
 mkdir -p "$site/layer/www" "$site/upper" "$site/work" "$site/merged"
 echo "hello from the box" >"$site/layer/www/index.html"
 cd "$site"
-if [ "$(id -u)" = 0 ]; then flags=-pfmiun; else flags=-Urpfmiun; fi
+if [ "$(id -u)" = 0 ]; then
+    flags=-pfmiunC cgroup="$bindir/rs-cgroup --devices=container --"
+    shown="rs-cgroup --devices=container -- rs-unshare $flags"
+else
+    flags=-Urpfmiun cgroup= shown="rs-unshare $flags"
+fi
 echo
-echo "\$ rs-unshare $flags --init sh -c 'mount -t overlay ... && exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox unshare -Urm busybox httpd -f -p 8080 -h /www' &"
-PATH="$bindir:$PATH" "$bin" $flags --init --pid-file=box.pid sh -c '
+echo "\$ $shown --init sh -c 'mount -t overlay ... && exec rs-pivot --root merged --ro --dev --proc --sys --tmpfs=/tmp --caps=container --seccomp=container -- busybox httpd -f -p 8080 -h /www' &"
+PATH="$bindir:$PATH" $cgroup "$bin" $flags --init --pid-file=box.pid sh -c '
     mount -t overlay overlay -o "lowerdir=layer:$1,upperdir=upper,workdir=work" merged &&
-    exec rs-pivot --root merged --dev --proc --sys --ro --tmpfs=/tmp -- busybox unshare -Urm busybox httpd -f -p 8080 -h /www
+    exec rs-pivot --root merged --ro --dev --proc --sys --tmpfs=/tmp \
+        --caps=container --seccomp=container -- busybox httpd -f -p 8080 -h /www
 ' sh "$(cd "$OLDPWD" && cd "$rootfs" && pwd)" &
 box=$!
-while [ ! -s box.pid ]; do sleep 0.05; done
+while [ ! -s box.pid ]; do
+    kill -0 "$box" 2>/dev/null || { echo "demo: the box ended before it started" >&2; exit 1; }
+    sleep 0.05
+done
 if [ "$(id -u)" = 0 ]; then
     veth=rsns-demo$$
     ip link add "$veth" type veth peer name eth0 netns "$(cat box.pid)"
@@ -81,6 +97,10 @@ else
     echo "\$ pasta --config-net -t 18080:8080 \$(cat box.pid); busybox wget -q -O - $url"
 fi
 echo "outside: $(busybox wget -q -O - "$url")"
+# What the kernel says of the server: podman's 11 capabilities, a filter.
+server=$(cat "/proc/$(cat box.pid)/task/$(cat box.pid)/children")
+echo "outside: the server holds $(awk '$1 == "CapEff:" { printf "CapEff %s (podman'"'"'s 11), ", $2 }
+    $1 == "Seccomp:" { printf "Seccomp %s (a filter)", $2 }' "/proc/${server% }/status")"
 echo "inside:  $("$bindir/rs-nsenter" -t "$(cat box.pid)" -a $( [ "$(id -u)" = 0 ] || echo --preserve-credentials ) \
     sh -c 'printf "%s entries in /dev, PID 1 is %s, the root: " "$(ls /dev | wc -l)" "$(cat /proc/1/comm)"
            touch /etc/x 2>&1 | sed "s/^touch: //"')"
