@@ -164,6 +164,15 @@ pub struct Cli {
     /// Write the program's PID (as seen from here) to FILE once it runs
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
+    /// Start the program only once FD gives a byte or is closed (set-up from outside)
+    #[arg(long = "block-fd", value_name = "FD")]
+    pub block_fd: Option<i32>,
+    /// Write the program's PID and namespaces to FD as JSON, before it starts
+    #[arg(long = "info-fd", value_name = "FD")]
+    pub info_fd: Option<i32>,
+    /// The same JSON to FD, then the exit status when the program ends (implies -f)
+    #[arg(long = "json-status-fd", value_name = "FD")]
+    pub json_status_fd: Option<i32>,
     /// Print what is done on stderr (-vv for more); RUST_LOG works too
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
@@ -299,6 +308,9 @@ impl Cli {
             boottime: self.boottime,
             env,
             pid_file: self.pid_file,
+            block_fd: self.block_fd,
+            info_fd: self.info_fd,
+            json_status_fd: self.json_status_fd,
             command: self.command,
         }
     }

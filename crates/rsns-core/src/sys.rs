@@ -255,6 +255,33 @@ fn ioctl_none(
     Ok(ret)
 }
 
+/// How a descriptor the user named (`--info-fd=N`) is open: O_RDONLY,
+/// O_WRONLY or O_RDWR; EBADF if it is not open.
+pub fn fd_access_mode(fd: libc::c_int) -> Result<libc::c_int, Errno> {
+    // SAFETY: F_GETFL only reads the descriptor's flags; a number that is
+    // not an open descriptor gives EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(Errno::last());
+    }
+    Ok(flags & libc::O_ACCMODE)
+}
+
+/// Takes a descriptor handed to us on the command line for one use
+/// (`--info-fd=N`), closed at exec so the program does not inherit it.
+/// The caller refuses 0, 1 and 2 and one number given twice.
+pub fn adopt_fd(fd: libc::c_int) -> Result<OwnedFd, Errno> {
+    fd_access_mode(fd)?;
+    // SAFETY: the descriptor is open (checked above) and was given to us for
+    // this use alone; nothing else in the process owns it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    nix::fcntl::fcntl(
+        &owned,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )?;
+    Ok(owned)
+}
+
 fn owned(fd: libc::c_int) -> OwnedFd {
     // SAFETY: `fd` was just returned by the kernel as a new descriptor.
     unsafe { OwnedFd::from_raw_fd(fd) }

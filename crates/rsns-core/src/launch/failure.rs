@@ -83,6 +83,10 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
             ),
             None,
         ),
+        Step::BlockFd => (
+            "cannot read --block-fd before starting the program".into(),
+            None,
+        ),
         Step::CgroupNs => (
             "cannot start the program in a cgroup namespace of its group (unshare \
              CLONE_NEWCGROUP)"

@@ -49,10 +49,11 @@ pub(crate) enum Step {
     LoadInterp,
     CgroupNs,
     Hostname,
+    BlockFd,
 }
 
 impl Step {
-    const ALL: [Step; 23] = [
+    const ALL: [Step; 24] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -76,6 +77,7 @@ impl Step {
         Step::LoadInterp,
         Step::CgroupNs,
         Step::Hostname,
+        Step::BlockFd,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -144,6 +146,9 @@ pub struct Inside {
     pub cgroup_ns: bool,
     /// `--hostname`: set first, in the new UTS namespace.
     pub hostname: Option<std::ffi::OsString>,
+    /// `--block-fd`: read one byte (or the end) from it last, so whoever
+    /// sets the box up from outside decides when the program starts.
+    pub block_fd: Option<OwnedFd>,
     pub exec: ExecPlan,
 }
 
@@ -190,6 +195,7 @@ pub fn plain_inside(exec: ExecPlan) -> Inside {
         join_cgroup: None,
         cgroup_ns: false,
         hostname: None,
+        block_fd: None,
         exec,
     }
 }
@@ -335,6 +341,9 @@ impl Inside {
         if self.new_session {
             nix::unistd::setsid().map_err(at(Step::NewSession))?;
         }
+        if let Some(fd) = &self.block_fd {
+            wait_for_byte(fd)?;
+        }
         Ok(())
     }
 }
@@ -348,6 +357,17 @@ fn drop_supplementary_groups() -> Result<(), StepFailure> {
         Ok(()) => Ok(()),
         Err(Errno::EPERM) if caps::is_effective(caps::CAP_SETGID) => Ok(()),
         Err(e) => Err(at(Step::SetGroups)(e)),
+    }
+}
+
+/// `--block-fd`: one byte, or the end of the file (the writer closed it).
+fn wait_for_byte(fd: &OwnedFd) -> Result<(), StepFailure> {
+    loop {
+        match nix::unistd::read(fd, &mut [0u8; 1]) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(at(Step::BlockFd)(e)),
+        }
     }
 }
 

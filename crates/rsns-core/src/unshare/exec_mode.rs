@@ -88,6 +88,8 @@ fn setup(
     if !outside_maps {
         apply_map_plan(ProcTarget::Current, &plan.maps)?;
     }
+    // We become the program: our PID is the box's.
+    plan.handoff.publish(getpid(), "self")?;
     let failure = plan.inside.finish(marker);
     Err(describe(&plan.inside, failure).into())
 }

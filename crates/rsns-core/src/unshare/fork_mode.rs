@@ -49,9 +49,11 @@ pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
         plan.inside.parent_pidfd =
             Some(sys::pidfd_open(getpid()).context(|| "pidfd_open(our own PID)".into())?);
     }
+    // --info-fd: the namespaces are read once the child made its time
+    // namespace, and written before the child may go on.
     let handshake = Handshake {
-        ready: !plan.persist.is_empty(),
-        go: !plan.maps.is_empty() || !plan.persist.is_empty(),
+        ready: !plan.persist.is_empty() || plan.handoff.wanted(),
+        go: !plan.maps.is_empty() || !plan.persist.is_empty() || plan.handoff.wanted(),
     };
     let (status_rx, status_tx) = channel().context(|| "pipe".into())?;
     let go = if handshake.go {
@@ -74,6 +76,7 @@ pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
             rx
         });
         drop(status_rx);
+        plan.handoff.close();
         let report_tx = report.map(|(rx, tx)| {
             drop(rx);
             tx
@@ -103,11 +106,13 @@ pub(crate) fn run(mut plan: Plan) -> Result<Outcome, UnshareError> {
         rx
     });
     tracing::debug!(%child, flags = %set, init = plan.init, "cloned the program's process");
-    let ended = parent(child, &plan, status_rx, go_tx, pid_file, handshake)?;
-    Ok(match report_rx {
+    let ended = parent(child, &mut plan, status_rx, go_tx, pid_file, handshake)?;
+    let outcome = match report_rx {
         Some(report) => program_outcome(ended, &report),
         None => ended,
-    })
+    };
+    plan.handoff.ended(outcome.shell_status())?;
+    Ok(outcome)
 }
 
 /// In the new namespaces: returns never; ends in exec or `_exit`, or as the
@@ -163,7 +168,7 @@ fn child_steps(
 
 fn parent(
     child: Pid,
-    plan: &Plan,
+    plan: &mut Plan,
     status: Receiver,
     go: Option<Sender>,
     pid_file: Option<PidFile>,
@@ -184,6 +189,7 @@ fn parent(
     };
     apply_map_plan(ProcTarget::Pid(in_proc), &plan.maps)?;
     let bound = bind_namespaces(in_proc, &plan.persist)?;
+    plan.handoff.publish(child, &in_proc.to_string())?;
     if let Some(go) = go {
         go.send(Msg::Go)
             .context(|| "tell the child to go on".into())?;

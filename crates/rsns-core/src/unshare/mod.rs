@@ -8,6 +8,7 @@
 mod error;
 mod exec_mode;
 mod fork_mode;
+mod handoff;
 mod options;
 mod plan;
 

@@ -61,6 +61,12 @@ pub struct UnshareOptions {
     pub boottime: Option<i64>,
     pub env: EnvPolicy,
     pub pid_file: Option<PathBuf>,
+    /// `--block-fd=FD`: the program starts once FD gives a byte or ends.
+    pub block_fd: Option<i32>,
+    /// `--info-fd=FD`: the child's PID and namespaces, as JSON.
+    pub info_fd: Option<i32>,
+    /// `--json-status-fd=FD`: the same, then the exit status (implies -f).
+    pub json_status_fd: Option<i32>,
     /// The program and its arguments; empty runs a login shell.
     pub command: Vec<OsString>,
 }

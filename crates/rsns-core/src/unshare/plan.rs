@@ -9,6 +9,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Uid};
 
 use super::UnshareError;
+use super::handoff::{self, Handoff};
 use super::options::{SingleMap, UnshareOptions};
 use crate::exec::{EnvPolicy, ExecPlan, ProgramEnv};
 use crate::idmap::{
@@ -70,6 +71,8 @@ pub(crate) struct Plan {
     /// `--init`: the cloned child stays PID 1 and forks the program.
     pub init: bool,
     pub policy: ForwardPolicy,
+    /// `--info-fd` and `--json-status-fd`.
+    pub handoff: Handoff,
     pub inside: Inside,
 }
 
@@ -205,11 +208,13 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
     if maps_given || opts.owner.is_some() {
         ns.insert(NsKind::User);
     }
+    // --json-status-fd: someone must stay to see the program end.
     let fork = opts.fork
         || opts.kill_child.is_some()
         || opts.forward_signals
         || opts.init
-        || opts.new_session;
+        || opts.new_session
+        || opts.json_status_fd.is_some();
 
     if opts.init && !ns.contains(NsKind::Pid) {
         return Err(usage(
@@ -313,6 +318,8 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
     }
     .map_err(|e| usage(e.to_string()))?;
 
+    // Last: taken over only once every other check passed.
+    let (block_fd, handoff) = handoff::take(opts.block_fd, opts.info_fd, opts.json_status_fd)?;
     let inside = Inside {
         time_offsets,
         propagation: ns.contains(NsKind::Mount).then_some(propagation),
@@ -327,6 +334,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         death_signal: opts.kill_child,
         new_session: opts.new_session,
         hostname: opts.hostname.clone(),
+        block_fd,
         ..crate::launch::plain_inside(exec)
     };
     Ok(Plan {
@@ -345,6 +353,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
             pidns_init: fork && ns.contains(NsKind::Pid) && !opts.init,
             reaper: false,
         },
+        handoff,
         inside,
     })
 }
