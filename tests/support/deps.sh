@@ -34,6 +34,8 @@ have pasta || need="$need passt"
 # The escape battery's other column (tests/isolation.rs) and make bench's
 # finale: crun with podman's seccomp profile from containers-common.
 have crun || need="$need crun"
+# tests/bwrap_parity.rs: the options taken from bubblewrap, beside bwrap.
+have bwrap || need="$need bubblewrap"
 [ -f /usr/share/containers/seccomp.json ] || need="$need golang-github-containers-common"
 case "${1:-}" in
 --fuzz)
@@ -43,10 +45,8 @@ case "${1:-}" in
     cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
     ;;
 --bench)
-    # The other sides of the rs-cgroup and whole-box tables.
+    # The other side of the rs-cgroup table (bwrap and crun are above).
     have cgcreate || need="$need cgroup-tools"
-    have bwrap || need="$need bubblewrap"
-    have crun || need="$need crun"
     ;;
 --kernels | --fresh)
     # The VMs (kernel matrix, test-fresh): qemu (TCG), depmod for the

@@ -1,0 +1,114 @@
+//! The options rs-unshare and rs-pivot took from bubblewrap, run beside
+//! bwrap on the same image with the same values: what the program sees
+//! (its directory, hostname, environment, a tmpfs's mode, a skipped bind,
+//! a read-only root) and what the hand-off descriptors say must be the
+//! same, as root and as an ordinary user. bwrap's spelling of the root is
+//! `--bind R /`, ours `--root R`; its `--remount-ro /` is our `--ro`
+//! (ours is recursive, and `/` is refused with a pointer to `--ro`), and
+//! bwrap sets no_new_privs unasked, which ours does with `--nnp`.
+
+mod common;
+
+use common::*;
+
+/// What the program reports of its box.
+const PROBE: &str = "pwd; hostname; env | grep ^PARITY_ | sort; stat -c '%a %U' /tmp; \
+    touch /x 2>&1 | sed 's/.*: //'; ls /mnt | wc -l; cat /proc/self/status | grep ^NoNewPrivs";
+
+fn both(as_user: bool, bwrap: &str, ours: &str) -> (String, String) {
+    let run = |line: &str| sh(as_user, &format!("PARITY_DROP=gone {line}"));
+    let theirs = run(bwrap);
+    let mine = run(ours);
+    (theirs.ok(), mine.ok())
+}
+
+#[test]
+fn the_program_sees_the_same_box() {
+    require!(
+        has_command("bwrap"),
+        "needs bwrap (Debian package bubblewrap)"
+    );
+    let Some(r) = rootfs_or_skip() else { return };
+    for as_user in [false, true] {
+        if !can(as_user) {
+            continue;
+        }
+        let bwrap = format!(
+            "bwrap --unshare-all --unshare-user --uid 0 --gid 0 --hostname box --bind {r} / \
+             --proc /proc --dev /dev \
+             --perms 1777 --tmpfs /tmp --chdir /etc --setenv PARITY_A 'a b' --unsetenv PARITY_DROP \
+             --ro-bind-try /nonexistent /mnt --remount-ro / sh -c \"{PROBE}\""
+        );
+        let ours = format!(
+            "{UNSHARE} -Urpfmiun --hostname=box {PIVOT} --root {r} --proc --dev \
+             --perms=1777 --tmpfs=/tmp --chdir=/etc --setenv='PARITY_A=a b' --unsetenv=PARITY_DROP \
+             --ro-bind-try=/nonexistent:/mnt --ro --nnp -- sh -c \"{PROBE}\""
+        );
+        let (theirs, mine) = both(as_user, &bwrap, &ours);
+        assert_eq!(mine, theirs, "as user: {as_user}");
+        assert!(mine.starts_with("/etc\nbox\nPARITY_A=a b\n1777 "), "{mine}");
+        assert!(mine.contains("Read-only file system\n0\n"), "{mine}");
+    }
+}
+
+#[test]
+fn the_hand_offs_write_what_bwrap_writes() {
+    require!(
+        has_command("bwrap"),
+        "needs bwrap (Debian package bubblewrap)"
+    );
+    let Some(r) = rootfs_or_skip() else { return };
+    if !can(true) {
+        return;
+    }
+    let dir = Scratch::new("bwrap-handoff");
+    let d = dir.path.to_str().unwrap();
+    for (program, code) in [("exit 7", 7), ("kill -TERM $$", 143)] {
+        let run = |who: &str, line: String| {
+            let out = sh(
+                true,
+                &format!("{line} 3>{d}/{who}.info 4>{d}/{who}.status 5</dev/null; echo $?"),
+            )
+            .ok();
+            assert_eq!(out, format!("{code}\n"), "{who}: {program}");
+            let info: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.join(&format!("{who}.info"))).unwrap(),
+            )
+            .unwrap();
+            let status: Vec<serde_json::Value> =
+                std::fs::read_to_string(dir.join(&format!("{who}.status")))
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+            (info, status)
+        };
+        // --block-fd on a descriptor at its end: the program starts.
+        let (b_info, b_status) = run(
+            "bwrap",
+            format!(
+                "bwrap --unshare-all --bind {r} / --info-fd 3 --json-status-fd 4 --block-fd 5 \
+                 sh -c '{program}'"
+            ),
+        );
+        let (o_info, o_status) = run(
+            "ours",
+            format!(
+                "{UNSHARE} -Urpfmiun --init --info-fd=3 --json-status-fd=4 --block-fd=5 \
+                 {PIVOT} --root {r} -- sh -c '{program}'"
+            ),
+        );
+        // Every key bwrap writes, ours writes too (ours adds user and time).
+        for key in b_info.as_object().unwrap().keys() {
+            assert!(o_info.get(key).is_some(), "{key} missing from {o_info}");
+        }
+        assert_eq!(
+            o_status.len(),
+            b_status.len(),
+            "{o_status:?} / {b_status:?}"
+        );
+        assert_eq!(o_status[0], o_info);
+        assert_eq!(o_status[1], b_status[1]);
+        assert_eq!(o_status[1], serde_json::json!({ "exit-code": code }));
+    }
+}
