@@ -58,7 +58,7 @@ fn missing_or_extra_operands_are_usage_errors() {
         (&["/a", "/b", "/c"][..], "unexpected argument '/c'"),
         (
             &["--keep-old=/x", "/a", "/b"][..],
-            "not provided: --root <NEW_ROOT>",
+            "not provided: <--root <NEW_ROOT>|--overlay <UPPER:WORK:DST>|--tmp-overlay <DST>|--ro-overlay <DST>>",
         ),
     ] {
         cmd(PIVOT, args).fails_as("rs-pivot", 1, needle);

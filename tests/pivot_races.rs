@@ -305,3 +305,67 @@ fn keep_old_never_stacks_the_old_root_on_the_new_one() {
     );
     assert_eq!(wins, 0, "the old root was stacked on the new one");
 }
+
+/// An overlay is made detached, read-only and nosuid from the start, and
+/// attached by descriptor: swapping its destination with a tmpfs's never
+/// leaves a writable or setuid overlay, nor one outside the new root.
+#[test]
+fn a_read_only_overlay_stays_read_only_while_the_image_swaps_it_with_a_tmpfs() {
+    for as_user in [false, true] {
+        if !can(as_user) {
+            return;
+        }
+        let scratch = Scratch::new("race-overlay");
+        let Some(r) = rootfs_copy(&scratch, &["t", "ro"]) else {
+            return;
+        };
+        for layer in ["l1", "l2"] {
+            std::fs::create_dir(scratch.join(layer)).unwrap();
+            std::fs::write(scratch.join(layer).join("marker"), "").unwrap();
+            if as_user {
+                let (uid, gid) = test_user().unwrap();
+                cmd(
+                    "chown",
+                    &[
+                        "-R",
+                        &format!("{uid}:{gid}"),
+                        scratch.join(layer).to_str().unwrap(),
+                    ],
+                )
+                .ok();
+            }
+        }
+        let flags = if as_user { "-Urpfm" } else { "-pfm" };
+        let (l1, l2) = (scratch.join("l1"), scratch.join("l2"));
+        let cmd = format!(
+            "{UNSHARE} {flags} {PIVOT} --root {r} --proc --tmpfs=/t --overlay-src={} \
+             --overlay-src={} --ro-overlay=/ro -- /bin/sh -c 'cat /proc/self/mountinfo'",
+            l1.display(),
+            l2.display()
+        );
+        let _racer = Racer::start(&format!("{r}/t"), &format!("{r}/ro"));
+        let n = runs();
+        let outs = race(as_user, n, &cmd, || {});
+        // Every overlay the box has: read-only and nosuid, in the new root.
+        let wins = outs
+            .iter()
+            .filter(|o| {
+                o.lines().any(|l| {
+                    let f: Vec<&str> = l.split(' ').collect();
+                    let dash = f.iter().position(|x| *x == "-").unwrap_or(0);
+                    f.get(dash + 1) == Some(&"overlay")
+                        && !(f[5].starts_with("ro,") && f[5].contains("nosuid"))
+                })
+            })
+            .count();
+        eprintln!(
+            "overlay race ({flags}): {} runs got through of {n}, racer won {wins}",
+            outs.len()
+        );
+        assert_eq!(wins, 0, "an overlay was writable or setuid");
+        assert!(
+            outs.iter().all(|o| o.contains(" - overlay ")),
+            "no overlay in the box"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::{ArgAction, ArgMatches, CommandFactory, Parser};
-use rsns_core::pivot::{DropSpec, ExtraMount, PivotOptions, RootOptions, RootSetup};
+use rsns_core::pivot::{DropSpec, ExtraMount, OverlayUpper, PivotOptions, RootOptions, RootSetup};
 use rsns_core::privs::capnames;
 
 const EXAMPLES: &str = "\
@@ -28,99 +28,118 @@ Documentation: docs/rs-pivot.md";
     version,
     about = "Change the root file system: pivot_root(2), or the whole change of root a container needs",
     override_usage = "rs-pivot [OPTIONS] NEW_ROOT PUT_OLD\n       \
-                      rs-pivot [OPTIONS] --root NEW_ROOT [--] [COMMAND [ARG]...]",
+                      rs-pivot [OPTIONS] --root NEW_ROOT [--] [COMMAND [ARG]...]\n       \
+                      rs-pivot [OPTIONS] --overlay-src=LAYER... --tmp-overlay=/ [--] [COMMAND [ARG]...]",
     after_help = EXAMPLES,
-    args_override_self = true
+    args_override_self = true,
+    // The new root: --root, or an overlay at / (checked in into_options).
+    group(clap::ArgGroup::new("new_root").multiple(true)
+        .args(["root", "overlay", "tmp_overlay", "ro_overlay"]))
 )]
 pub struct Cli {
     /// Make NEW_ROOT the root: private mounts, bind, pivot, detach the old root, run COMMAND
     #[arg(long = "root", value_name = "NEW_ROOT")]
     pub root: Option<PathBuf>,
     /// With --root: keep the old root mounted at DIR (inside NEW_ROOT) instead of detaching it
-    #[arg(long = "keep-old", value_name = "DIR", requires = "root")]
+    #[arg(long = "keep-old", value_name = "DIR", requires = "new_root")]
     pub keep_old: Option<PathBuf>,
     /// With --root: a fresh minimal /dev (null, zero, full, random, urandom, tty, pts, shm)
-    #[arg(long = "dev", requires = "root")]
+    #[arg(long = "dev", requires = "new_root")]
     pub dev: bool,
     /// With --root: a new proc at /proc (needs a new PID namespace), kernel files read-only or masked
-    #[arg(long = "proc", requires = "root")]
+    #[arg(long = "proc", requires = "new_root")]
     pub proc: bool,
     /// With --root: /sys read-only
-    #[arg(long = "sys", requires = "root")]
+    #[arg(long = "sys", requires = "new_root")]
     pub sys: bool,
     /// With --root: a tmpfs at DIR in the new root (repeatable)
-    #[arg(long = "tmpfs", value_name = "DIR", requires = "root", action = ArgAction::Append)]
+    #[arg(long = "tmpfs", value_name = "DIR", requires = "new_root", action = ArgAction::Append)]
     pub tmpfs: Vec<PathBuf>,
     /// With --root: the mode of the next --tmpfs, in octal (default 1777, as docker's)
-    #[arg(long = "perms", value_name = "OCTAL", requires = "root", action = ArgAction::Append,
+    #[arg(long = "perms", value_name = "OCTAL", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_perms)]
     pub perms: Vec<u32>,
     /// With --root: the size limit of the next --tmpfs: bytes, or with k, m or g
-    #[arg(long = "size", value_name = "BYTES", requires = "root", action = ArgAction::Append,
+    #[arg(long = "size", value_name = "BYTES", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_size)]
     pub size: Vec<String>,
     /// With --root: bind the host's SRC at DST in the new root, nosuid and nodev (repeatable)
-    #[arg(long = "bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+    #[arg(long = "bind", value_name = "SRC:DST", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_bind)]
     pub bind: Vec<(PathBuf, PathBuf)>,
     /// With --root: bind the host's SRC at DST in the new root, read-only, nosuid and nodev
     /// (repeatable)
-    #[arg(long = "ro-bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+    #[arg(long = "ro-bind", value_name = "SRC:DST", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_bind)]
     pub ro_bind: Vec<(PathBuf, PathBuf)>,
     /// With --root: bind SRC at DST with its device nodes working (--bind and --ro-bind
     /// are nodev); nosuid still (repeatable)
-    #[arg(long = "dev-bind", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+    #[arg(long = "dev-bind", value_name = "SRC:DST", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_bind)]
     pub dev_bind: Vec<(PathBuf, PathBuf)>,
     /// With --root: as --bind, --ro-bind and --dev-bind, skipped when SRC does not exist
-    #[arg(long = "bind-try", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+    #[arg(long = "bind-try", value_name = "SRC:DST", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_bind)]
     pub bind_try: Vec<(PathBuf, PathBuf)>,
-    #[arg(long = "ro-bind-try", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+    #[arg(long = "ro-bind-try", value_name = "SRC:DST", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_bind, hide_short_help = true)]
     pub ro_bind_try: Vec<(PathBuf, PathBuf)>,
-    #[arg(long = "dev-bind-try", value_name = "SRC:DST", requires = "root", action = ArgAction::Append,
+    #[arg(long = "dev-bind-try", value_name = "SRC:DST", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_bind, hide_short_help = true)]
     pub dev_bind_try: Vec<(PathBuf, PathBuf)>,
+    /// With --root: a layer (a host directory) for the next --overlay, --tmp-overlay or
+    /// --ro-overlay; repeatable, lowest first
+    #[arg(long = "overlay-src", value_name = "DIR", requires = "new_root", action = ArgAction::Append)]
+    pub overlay_src: Vec<PathBuf>,
+    /// With --root: overlayfs of the --overlay-src layers before it at DST, writes kept in
+    /// the host's UPPER (WORK: an empty directory on UPPER's file system)
+    #[arg(long = "overlay", value_name = "UPPER:WORK:DST", requires = "new_root",
+          action = ArgAction::Append, value_parser = parse_overlay)]
+    pub overlay: Vec<(PathBuf, PathBuf, PathBuf)>,
+    /// With --root: as --overlay, the writes in a tmpfs that goes with the box
+    #[arg(long = "tmp-overlay", value_name = "DST", requires = "new_root", action = ArgAction::Append)]
+    pub tmp_overlay: Vec<PathBuf>,
+    /// With --root: as --overlay, read-only (two --overlay-src or more)
+    #[arg(long = "ro-overlay", value_name = "DST", requires = "new_root", action = ArgAction::Append)]
+    pub ro_overlay: Vec<PathBuf>,
     /// With --root: make the mount at DST in the new root read-only, after the mounts above
     /// (repeatable)
-    #[arg(long = "remount-ro", value_name = "DST", requires = "root", action = ArgAction::Append)]
+    #[arg(long = "remount-ro", value_name = "DST", requires = "new_root", action = ArgAction::Append)]
     pub remount_ro: Vec<PathBuf>,
     /// With --root: the image itself read-only (tmpfs and binds keep their own mode)
-    #[arg(long = "ro", requires = "root")]
+    #[arg(long = "ro", requires = "new_root")]
     pub ro: bool,
     /// With --root: run COMMAND as USER[:GROUP] (names from the image's /etc/passwd and
     /// /etc/group), supplementary groups cleared
-    #[arg(long = "user", value_name = "USER[:GROUP]", requires = "root")]
+    #[arg(long = "user", value_name = "USER[:GROUP]", requires = "new_root")]
     pub user: Option<String>,
     /// With --root: every capability set becomes SET (container: podman's 11; none;
     /// or names), the ambient set cleared
     #[arg(
         long = "caps",
         value_name = "container|none|CAP,...",
-        requires = "root"
+        requires = "new_root"
     )]
     pub caps: Option<String>,
     /// With --root: set no_new_privs before exec
-    #[arg(long = "nnp", visible_alias = "no-new-privs", requires = "root")]
+    #[arg(long = "nnp", visible_alias = "no-new-privs", requires = "new_root")]
     pub nnp: bool,
     /// With --root: a seccomp filter before exec: container (podman's default profile), or a
     /// JSON profile as docker, podman and OCI write them
-    #[arg(long = "seccomp", value_name = "container|FILE", requires = "root")]
+    #[arg(long = "seccomp", value_name = "container|FILE", requires = "new_root")]
     pub seccomp: Option<String>,
     /// With --root: the command's working directory in the new root (default /)
-    #[arg(long = "chdir", value_name = "DIR", requires = "root")]
+    #[arg(long = "chdir", value_name = "DIR", requires = "new_root")]
     pub chdir: Option<PathBuf>,
     /// With --root: set VAR to VALUE in the command's environment (repeatable; in order)
-    #[arg(long = "setenv", value_name = "VAR=VALUE", requires = "root", action = ArgAction::Append,
+    #[arg(long = "setenv", value_name = "VAR=VALUE", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_setenv)]
     pub setenv: Vec<(OsString, OsString)>,
     /// With --root: remove VAR from the command's environment (repeatable; in order)
-    #[arg(long = "unsetenv", value_name = "VAR", requires = "root", action = ArgAction::Append)]
+    #[arg(long = "unsetenv", value_name = "VAR", requires = "new_root", action = ArgAction::Append)]
     pub unsetenv: Vec<OsString>,
     /// With --root: start the command's environment empty (but PWD); later --setenv add to it
-    #[arg(long = "clearenv", requires = "root")]
+    #[arg(long = "clearenv", requires = "new_root")]
     pub clearenv: bool,
     /// Run even in the host's initial mount namespace
     #[arg(long = "force")]
@@ -168,6 +187,19 @@ fn parse_setenv(value: &str) -> Result<(OsString, OsString), String> {
     }
 }
 
+/// `UPPER:WORK:DST`, split at the first two colons.
+fn parse_overlay(value: &str) -> Result<(PathBuf, PathBuf, PathBuf), String> {
+    let mut parts = value.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(u), Some(w), Some(d)) if !u.is_empty() && !w.is_empty() && !d.is_empty() => {
+            Ok((u.into(), w.into(), d.into()))
+        }
+        _ => Err(format!(
+            "'{value}' is not UPPER:WORK:DST (two host directories, then a path in the new root)"
+        )),
+    }
+}
+
 /// `SRC:DST`, split at the first colon.
 fn parse_bind(value: &str) -> Result<(PathBuf, PathBuf), String> {
     match value.split_once(':') {
@@ -180,11 +212,79 @@ fn parse_bind(value: &str) -> Result<(PathBuf, PathBuf), String> {
     }
 }
 
+/// The overlays in command-line order, each with the `--overlay-src`
+/// layers given between it and the overlay before it (bubblewrap's rule).
+fn overlays(
+    index: &dyn Fn(&str) -> Vec<usize>,
+    srcs: Vec<PathBuf>,
+    rw: Vec<(PathBuf, PathBuf, PathBuf)>,
+    tmp: Vec<PathBuf>,
+    ro: Vec<PathBuf>,
+) -> Result<Vec<(usize, ExtraMount)>, clap::Error> {
+    let fail = |text: String| Cli::command().error(ErrorKind::ArgumentConflict, text);
+    let mut ops: Vec<(usize, OverlayUpper, PathBuf)> = Vec::new();
+    ops.extend(
+        index("overlay")
+            .into_iter()
+            .zip(rw)
+            .map(|(i, (upper, work, dst))| (i, OverlayUpper::Dirs { upper, work }, dst)),
+    );
+    ops.extend(
+        index("tmp_overlay")
+            .into_iter()
+            .zip(tmp)
+            .map(|(i, dst)| (i, OverlayUpper::Tmp, dst)),
+    );
+    ops.extend(
+        index("ro_overlay")
+            .into_iter()
+            .zip(ro)
+            .map(|(i, dst)| (i, OverlayUpper::ReadOnly, dst)),
+    );
+    ops.sort_by_key(|(i, _, _)| *i);
+    let mut srcs: Vec<(usize, PathBuf)> = index("overlay_src").into_iter().zip(srcs).collect();
+    let mut out = Vec::new();
+    for (at, upper, dst) in ops {
+        let layers: Vec<PathBuf> = srcs
+            .iter()
+            .take_while(|(i, _)| *i < at)
+            .map(|(_, p)| p.clone())
+            .collect();
+        srcs.drain(..layers.len());
+        let m = ExtraMount::Overlay { layers, upper, dst };
+        let ExtraMount::Overlay { layers, upper, .. } = &m else {
+            unreachable!()
+        };
+        if layers.is_empty() {
+            return Err(fail(format!(
+                "{}: no --overlay-src before it (the layers come first, lowest first)",
+                m.option()
+            )));
+        }
+        if *upper == OverlayUpper::ReadOnly && layers.len() < 2 {
+            return Err(fail(format!(
+                "{}: needs two --overlay-src or more (one read-only layer is a --ro-bind)",
+                m.option()
+            )));
+        }
+        out.push((at, m));
+    }
+    if let Some((_, src)) = srcs.first() {
+        return Err(fail(format!(
+            "--overlay-src={}: no --overlay, --tmp-overlay or --ro-overlay after it uses it",
+            src.display()
+        )));
+    }
+    Ok(out)
+}
+
 impl Cli {
     /// `matches` gives the order of --tmpfs, --bind and --ro-bind on the
     /// command line, which is the order they are mounted in.
     pub fn into_options(self, matches: &ArgMatches) -> Result<PivotOptions, clap::Error> {
-        if let Some(new_root) = self.root {
+        let overlay_given =
+            !self.overlay.is_empty() || !self.tmp_overlay.is_empty() || !self.ro_overlay.is_empty();
+        if self.root.is_some() || overlay_given {
             let index = |id: &str| -> Vec<usize> {
                 matches
                     .indices_of(id)
@@ -255,7 +355,45 @@ impl Cli {
                     )
                 }));
             }
+            mounts.extend(overlays(
+                &index,
+                self.overlay_src,
+                self.overlay,
+                self.tmp_overlay,
+                self.ro_overlay,
+            )?);
             mounts.sort_by_key(|(i, _)| *i);
+            let mut mounts: Vec<ExtraMount> = mounts.into_iter().map(|(_, m)| m).collect();
+            // An overlay at / without --root is the new root.
+            let at_root = mounts.iter().position(|m| {
+                matches!(m, ExtraMount::Overlay { dst, .. }
+                    if dst.components().all(|c| matches!(c, std::path::Component::RootDir)))
+            });
+            let fail = |text: String| Cli::command().error(ErrorKind::ArgumentConflict, text);
+            let (new_root, root_overlay) = match (self.root, at_root) {
+                (Some(root), None) => (root, None),
+                (None, Some(i)) => {
+                    let m = mounts.remove(i);
+                    (PathBuf::from(m.option()), Some(m))
+                }
+                (Some(_), Some(i)) => {
+                    return Err(fail(format!(
+                        "{}: with --root the overlay goes inside the new root; without --root, \
+                         an overlay at / is the new root",
+                        mounts[i].option()
+                    )));
+                }
+                (None, None) => {
+                    let first = mounts
+                        .iter()
+                        .find(|m| matches!(m, ExtraMount::Overlay { .. }))
+                        .map(|m| m.option())
+                        .unwrap_or_default();
+                    return Err(fail(format!(
+                        "{first}: needs --root, or / as its destination to be the new root"
+                    )));
+                }
+            };
             // The environment: ours (or nothing but PWD with --clearenv),
             // then each --setenv and --unsetenv in command-line order.
             let env = (self.clearenv || !self.setenv.is_empty() || !self.unsetenv.is_empty()).then(
@@ -294,6 +432,7 @@ impl Cli {
                 chdir: self.chdir,
                 env,
                 new_root,
+                root_overlay,
                 keep_old: self.keep_old,
                 command: self.args,
                 force: self.force,
@@ -301,7 +440,7 @@ impl Cli {
                     dev: self.dev,
                     proc: self.proc,
                     sys: self.sys,
-                    mounts: mounts.into_iter().map(|(_, m)| m).collect(),
+                    mounts,
                     read_only: self.ro,
                     remount_ro: self.remount_ro,
                 },
@@ -373,6 +512,7 @@ mod tests {
         let root = |command: &[&str], keep: Option<&str>, force| {
             PivotOptions::Root(Box::new(RootOptions {
                 new_root: "rootfs".into(),
+                root_overlay: None,
                 keep_old: keep.map(PathBuf::from),
                 command: command.iter().map(OsString::from).collect(),
                 force,

@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub use error::PivotError;
-pub use setup::{ExtraMount, RootSetup};
+pub use setup::{ExtraMount, OverlayUpper, RootSetup};
 
 /// What rs-pivot was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,11 @@ pub enum PivotOptions {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootOptions {
+    /// The directory, or (with `root_overlay`) the option that made the
+    /// overlay, as messages name the new root.
     pub new_root: PathBuf,
+    /// An overlay at / given without --root: it is the new root.
+    pub root_overlay: Option<ExtraMount>,
     /// Keep the old root mounted here (a directory inside the new root)
     /// instead of detaching it.
     pub keep_old: Option<PathBuf>,

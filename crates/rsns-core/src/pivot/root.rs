@@ -26,7 +26,15 @@ use crate::sys;
 
 pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotError> {
     let new_root = &options.new_root;
-    let root_fd = open_new_root(new_root)?;
+    // An overlay as the new root is made now, detached: nothing changes
+    // until it is attached, and every check below reads it by descriptor.
+    let (root_fd, anchor) = match &options.root_overlay {
+        Some(m) => {
+            let (mnt, anchor) = setup::root_overlay(m)?;
+            (mnt, Some(anchor))
+        }
+        None => (open_new_root(new_root)?, None),
+    };
     // stat, not open: a descriptor short (ulimit -n) must not fail here.
     let current = nix::sys::stat::stat(c"/").context(|| "stat /".into())?;
     let new = fstat(root_fd.as_fd()).context(|| format!("stat {}", new_root.display()))?;
@@ -83,7 +91,16 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
     // step works from that bind's own descriptor, and one detach undoes
     // everything made under it.
     let mut tree = None;
-    if checked.is_some() || !is_mount_point(root_fd.as_fd(), new_root)? {
+    if let Some(anchor) = &anchor {
+        // Over its lowest layer, in this (private) mount namespace: the
+        // overlay's own descriptor goes on naming it, and detaching it
+        // undoes everything made under it.
+        sys::move_mount(root_fd.as_fd(), anchor.as_fd(), c"")
+            .context(|| format!("{}: attach the overlay", new_root.display()))?;
+        tree = Some(
+            nix::unistd::dup(root_fd.as_fd()).context(|| "dup the overlay's descriptor".into())?,
+        );
+    } else if checked.is_some() || !is_mount_point(root_fd.as_fd(), new_root)? {
         tree = Some(bind_root(root_fd.as_fd(), new_root)?);
     }
     let undo = |tree: &Option<OwnedFd>| {

@@ -20,8 +20,9 @@ pub(super) const NODEV: u64 = libc::MOUNT_ATTR_NODEV;
 pub(super) const NOEXEC: u64 = libc::MOUNT_ATTR_NOEXEC;
 pub(super) const RDONLY: u64 = libc::MOUNT_ATTR_RDONLY;
 
-/// A new file system of `fstype` with `options` (`key=value`), as a
-/// detached mount with `attrs` (MOUNT_ATTR_*) from the start.
+/// A new file system of `fstype` with `options` (`key=value`; an empty
+/// value makes `key` a flag, as overlayfs's `userxattr`), as a detached
+/// mount with `attrs` (MOUNT_ATTR_*) from the start.
 pub(super) fn new_fs(
     option: &str,
     fstype: &CStr,
@@ -33,7 +34,8 @@ pub(super) fn new_fs(
     for (key, value) in options {
         let key = CString::new(*key).expect("no NUL in an option name");
         let value = CString::new(*value).expect("no NUL in an option value");
-        sys::fsconfig(fs.as_fd(), Some(&key), Some(&value)).map_err(|e| {
+        let value = (!value.is_empty()).then_some(value.as_c_str());
+        sys::fsconfig(fs.as_fd(), Some(&key), value).map_err(|e| {
             mount_error(
                 option,
                 &format!("{}: option {}", what(), key.to_string_lossy()),

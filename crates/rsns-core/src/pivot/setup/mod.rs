@@ -14,6 +14,7 @@
 mod attach;
 mod dest;
 mod dev;
+mod overlay;
 mod procfs;
 mod sysfs;
 
@@ -21,6 +22,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use super::PivotError;
+pub use overlay::OverlayUpper;
 
 /// What to mount in the new root besides the image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,7 +33,7 @@ pub struct RootSetup {
     pub proc: bool,
     /// /sys read-only.
     pub sys: bool,
-    /// `--tmpfs`, `--bind` and `--ro-bind`, in command-line order.
+    /// `--tmpfs`, the binds and the overlays, in command-line order.
     pub mounts: Vec<ExtraMount>,
     /// The image itself read-only.
     pub read_only: bool,
@@ -58,11 +60,18 @@ pub enum ExtraMount {
         devices: bool,
         optional: bool,
     },
+    /// `--overlay`, `--tmp-overlay`, `--ro-overlay`: the `--overlay-src`
+    /// layers before it (lowest first) joined by overlayfs at DST.
+    Overlay {
+        layers: Vec<PathBuf>,
+        upper: OverlayUpper,
+        dst: PathBuf,
+    },
 }
 
 impl ExtraMount {
     /// The option as the user gave it, for messages.
-    fn option(&self) -> String {
+    pub fn option(&self) -> String {
         match self {
             ExtraMount::Tmpfs { dst, .. } => format!("--tmpfs={}", dst.display()),
             ExtraMount::Bind {
@@ -82,6 +91,16 @@ impl ExtraMount {
                 src.display(),
                 dst.display()
             ),
+            ExtraMount::Overlay { upper, dst, .. } => match upper {
+                OverlayUpper::Dirs { upper, work } => format!(
+                    "--overlay={}:{}:{}",
+                    upper.display(),
+                    work.display(),
+                    dst.display()
+                ),
+                OverlayUpper::Tmp => format!("--tmp-overlay={}", dst.display()),
+                OverlayUpper::ReadOnly => format!("--ro-overlay={}", dst.display()),
+            },
         }
     }
 }
@@ -90,7 +109,9 @@ impl ExtraMount {
     /// Where it goes, as the user named it.
     fn dst(&self) -> &Path {
         match self {
-            ExtraMount::Tmpfs { dst, .. } | ExtraMount::Bind { dst, .. } => dst,
+            ExtraMount::Tmpfs { dst, .. }
+            | ExtraMount::Bind { dst, .. }
+            | ExtraMount::Overlay { dst, .. } => dst,
         }
     }
 }
@@ -101,12 +122,29 @@ impl RootSetup {
     }
 }
 
+/// The overlay that is the new root (an overlay at / without --root),
+/// made detached, as the image is: no nosuid or nodev of ours. Also the
+/// lowest layer, opened: the overlay is attached over it once the mount
+/// namespace may change, so pivot_root has a mount point to take.
+pub(super) fn root_overlay(m: &ExtraMount) -> Result<(OwnedFd, OwnedFd), PivotError> {
+    let ExtraMount::Overlay { layers, upper, .. } = m else {
+        unreachable!("only an overlay is a root overlay")
+    };
+    let option = m.option();
+    let opened = overlay::open_layers(&option, layers, upper)?;
+    let anchor = overlay::open_layers(&option, &layers[..1], &OverlayUpper::ReadOnly)?;
+    let mnt = overlay::mount(&option, &opened, upper, 0)?;
+    Ok((mnt, anchor.into_lowest()))
+}
+
 /// What [`check`] found: the host's side, opened once (the device nodes,
 /// the bind sources), so a host path swapped later does not matter.
 pub(super) struct Checked {
     dev_nodes: Vec<(&'static str, OwnedFd)>,
     null: Option<OwnedFd>,
     sources: Vec<Option<OwnedFd>>,
+    /// An overlay's layers, at its index in `mounts`.
+    layers: Vec<Option<overlay::Layers>>,
 }
 
 /// The destinations mounted before the `i`th extra mount, in order, as
@@ -150,7 +188,17 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
                 ExtraMount::Bind { src, optional, .. } => {
                     dest::open_source(&m.option(), src, *optional)
                 }
-                ExtraMount::Tmpfs { .. } => Ok(None),
+                ExtraMount::Tmpfs { .. } | ExtraMount::Overlay { .. } => Ok(None),
+            })
+            .collect::<Result<_, _>>()?,
+        layers: setup
+            .mounts
+            .iter()
+            .map(|m| match m {
+                ExtraMount::Overlay { layers, upper, .. } => {
+                    overlay::open_layers(&m.option(), layers, upper).map(Some)
+                }
+                _ => Ok(None),
             })
             .collect::<Result<_, _>>()?,
     };
@@ -204,7 +252,7 @@ fn dest_of(
         shown: m.dst(),
     };
     match (m, src) {
-        (ExtraMount::Tmpfs { .. }, _) => dest::open_dir(&at, make),
+        (ExtraMount::Tmpfs { .. } | ExtraMount::Overlay { .. }, _) => dest::open_dir(&at, make),
         (ExtraMount::Bind { .. }, Some(src)) => dest::open_like(&at, make, src.as_fd()),
         (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
     }
@@ -282,7 +330,7 @@ pub(super) fn apply(
             ours: false,
         });
     }
-    for (m, src) in setup.mounts.iter().zip(&checked.sources) {
+    for (i, (m, src)) in setup.mounts.iter().zip(&checked.sources).enumerate() {
         if skipped(m, src.as_ref()) {
             tracing::debug!(option = %m.option(), "source missing: skipped");
             continue;
@@ -318,6 +366,13 @@ pub(super) fn apply(
                     attrs |= attach::RDONLY;
                 }
                 let mnt = attach::bind_tree(&option, src.as_fd(), dst.as_fd(), attrs)?;
+                (mnt, false)
+            }
+            (ExtraMount::Overlay { upper, .. }, _) => {
+                let layers = checked.layers[i].as_ref().expect("opened in check");
+                // As a bind's: never setuid, no devices.
+                let mnt = overlay::mount(&option, layers, upper, attach::NOSUID | attach::NODEV)?;
+                attach::attach(&option, mnt.as_fd(), dst.as_fd())?;
                 (mnt, false)
             }
             (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
