@@ -33,12 +33,20 @@ export PATH="$work/venv/bin:$PATH"
 "$here/tests/support/test-user.sh"
 export CARGO_TARGET_DIR="$work/target"
 # Test executables only (built with the test profile), not the tools.
-tests=$(cd "$here" && $cargo test --workspace --locked --no-run --message-format=json 2>/dev/null |
-    python3 -c 'import json, sys
+# A build that fails must stop here: the executables left from an earlier
+# build would otherwise run, testing old code.
+built="$CARGO_TARGET_DIR/matrix-build.json"
+mkdir -p "$CARGO_TARGET_DIR"
+if ! (cd "$here" && $cargo test --workspace --locked --no-run --message-format=json >"$built" 2>"$built.err"); then
+    tail -20 "$built.err" >&2
+    echo "kernel-matrix: the tests did not build (above)" >&2
+    exit 1
+fi
+tests=$(python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["profile"]["test"] and m.get("executable"):
-        print(m["executable"])' | sort)
+        print(m["executable"])' <"$built" | sort)
 if [ -n "${RSNS_MATRIX_ONLY:-}" ]; then
     tests=$(for t in $RSNS_MATRIX_ONLY; do echo "$tests" | grep "/${t}-[0-9a-f]*\$"; done)
 fi
