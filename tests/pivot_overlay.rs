@@ -35,8 +35,8 @@ fn kernel_allows_user_overlay() -> bool {
 
 /// What the box reads through /mnt, then its writes, then /mnt's mount.
 const PROBE: &str = "exec 2>&1; cat /mnt/a /mnt/b /mnt/c; echo changed > /mnt/a && echo new > /mnt/d && \
-    cat /mnt/a /mnt/d; awk '$5 == \"/mnt\" {print $6; for (i = 7; $i != \"-\"; i++); print $(i + 1)}' \
-    /proc/self/mountinfo";
+    cat /mnt/a /mnt/d; awk '$5 == \"/mnt\" {o = $6; for (i = 7; $i != \"-\"; i++); t = $(i + 1)} \
+    END {print o; print t}' /proc/self/mountinfo";
 
 #[test]
 fn tmp_overlay_and_overlay_join_layers_and_put_writes_where_asked() {

@@ -28,10 +28,12 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
     let new_root = &options.new_root;
     // An overlay as the new root is made now, detached: nothing changes
     // until it is attached, and every check below reads it by descriptor.
-    let (root_fd, anchor) = match &options.root_overlay {
+    let (mut root_fd, mut overlay) = match &options.root_overlay {
         Some(m) => {
-            let (mnt, anchor) = setup::root_overlay(m)?;
-            (mnt, Some(anchor))
+            let o = setup::root_overlay(m)?;
+            let view = nix::unistd::dup(o.view.as_fd())
+                .context(|| "dup the overlay's descriptor".into())?;
+            (view, Some(o))
         }
         None => (open_new_root(new_root)?, None),
     };
@@ -91,20 +93,21 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
     // step works from that bind's own descriptor, and one detach undoes
     // everything made under it.
     let mut tree = None;
-    if let Some(anchor) = &anchor {
+    // A tmp overlay's tmpfs, under the root overlay: detached with it.
+    let mut under = None;
+    if let (Some(o), Some(m)) = (overlay.take(), &options.root_overlay) {
         // Over its lowest layer, in this (private) mount namespace: the
-        // overlay's own descriptor goes on naming it, and detaching it
-        // undoes everything made under it.
-        sys::move_mount(root_fd.as_fd(), anchor.as_fd(), c"")
-            .context(|| format!("{}: attach the overlay", new_root.display()))?;
-        tree = Some(
-            nix::unistd::dup(root_fd.as_fd()).context(|| "dup the overlay's descriptor".into())?,
-        );
+        // overlay's own descriptor goes on naming it.
+        let (mnt, tmp) = setup::attach_root_overlay(m, o)?;
+        root_fd =
+            nix::unistd::dup(mnt.as_fd()).context(|| "dup the overlay's descriptor".into())?;
+        tree = Some(mnt);
+        under = tmp;
     } else if checked.is_some() || !is_mount_point(root_fd.as_fd(), new_root)? {
         tree = Some(bind_root(root_fd.as_fd(), new_root)?);
     }
     let undo = |tree: &Option<OwnedFd>| {
-        if let Some(t) = tree {
+        for t in tree.iter().chain(&under) {
             detach(t.as_fd());
         }
     };

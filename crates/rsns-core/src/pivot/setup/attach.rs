@@ -47,6 +47,13 @@ pub(super) fn new_fs(
     sys::fsmount(fs.as_fd(), attrs).map_err(|e| mount_error(option, &what(), e))
 }
 
+/// Detaches the mount `mnt` names, with everything under it.
+pub(super) fn detach(mnt: BorrowedFd<'_>) {
+    use std::os::fd::AsRawFd;
+    let path = format!("/proc/self/fd/{}", mnt.as_raw_fd());
+    let _ = nix::mount::umount2(path.as_str(), nix::mount::MntFlags::MNT_DETACH);
+}
+
 /// Attaches the detached (or moves the attached) mount `mnt` onto `dst`.
 pub(super) fn attach(
     option: &str,

@@ -122,19 +122,74 @@ impl RootSetup {
     }
 }
 
-/// The overlay that is the new root (an overlay at / without --root),
-/// made detached, as the image is: no nosuid or nodev of ours. Also the
-/// lowest layer, opened: the overlay is attached over it once the mount
-/// namespace may change, so pivot_root has a mount point to take.
-pub(super) fn root_overlay(m: &ExtraMount) -> Result<(OwnedFd, OwnedFd), PivotError> {
+/// The overlay that is the new root (an overlay at / without --root), as
+/// the image is: no nosuid or nodev of ours.
+pub(super) struct RootOverlay {
+    /// What the checks read: the overlay itself, made detached; for
+    /// `--tmp-overlay` (whose tmpfs must be attached first, so not before
+    /// the namespace may change) its layers alone, as the overlay starts.
+    pub view: OwnedFd,
+    /// The overlay, when made already.
+    pub made: bool,
+    /// The lowest layer: the overlay is attached over it.
+    pub anchor: OwnedFd,
+    layers: overlay::Layers,
+}
+
+pub(super) fn root_overlay(m: &ExtraMount) -> Result<RootOverlay, PivotError> {
     let ExtraMount::Overlay { layers, upper, .. } = m else {
         unreachable!("only an overlay is a root overlay")
     };
     let option = m.option();
     let opened = overlay::open_layers(&option, layers, upper)?;
-    let anchor = overlay::open_layers(&option, &layers[..1], &OverlayUpper::ReadOnly)?;
-    let mnt = overlay::mount(&option, &opened, upper, 0)?;
-    Ok((mnt, anchor.into_lowest()))
+    let anchor =
+        overlay::open_layers(&option, &layers[..1], &OverlayUpper::ReadOnly)?.into_lowest();
+    let (view, made) = match upper {
+        OverlayUpper::Tmp if layers.len() == 1 => (
+            nix::unistd::dup(anchor.as_fd()).map_err(|e| crate::error::SysError::new("dup", e))?,
+            false,
+        ),
+        OverlayUpper::Tmp => {
+            let ro = overlay::open_layers(&option, layers, &OverlayUpper::ReadOnly)?;
+            (
+                overlay::mount(&option, &ro, &OverlayUpper::ReadOnly, 0, None)?.0,
+                false,
+            )
+        }
+        _ => (overlay::mount(&option, &opened, upper, 0, None)?.0, true),
+    };
+    Ok(RootOverlay {
+        view,
+        made,
+        anchor,
+        layers: opened,
+    })
+}
+
+/// Attaches the root overlay over its lowest layer (making it now, for
+/// `--tmp-overlay`, with its tmpfs attached there first); returns its
+/// descriptor, and the tmpfs's. Only once the mount namespace is private;
+/// a failure leaves nothing attached.
+pub(super) fn attach_root_overlay(
+    m: &ExtraMount,
+    root: RootOverlay,
+) -> Result<(OwnedFd, Option<OwnedFd>), PivotError> {
+    let ExtraMount::Overlay { upper, .. } = m else {
+        unreachable!("only an overlay is a root overlay")
+    };
+    let option = m.option();
+    let (mnt, tmp) = if root.made {
+        (root.view, None)
+    } else {
+        overlay::mount(&option, &root.layers, upper, 0, Some(root.anchor.as_fd()))?
+    };
+    if let Err(e) = attach::attach(&option, mnt.as_fd(), root.anchor.as_fd()) {
+        if let Some(t) = &tmp {
+            attach::detach(t.as_fd());
+        }
+        return Err(e);
+    }
+    Ok((mnt, tmp))
 }
 
 /// What [`check`] found: the host's side, opened once (the device nodes,
@@ -371,7 +426,15 @@ pub(super) fn apply(
             (ExtraMount::Overlay { upper, .. }, _) => {
                 let layers = checked.layers[i].as_ref().expect("opened in check");
                 // As a bind's: never setuid, no devices.
-                let mnt = overlay::mount(&option, layers, upper, attach::NOSUID | attach::NODEV)?;
+                // A tmp overlay's tmpfs goes under it, at DST: detached with
+                // the new root's bind if anything fails later.
+                let (mnt, _tmp) = overlay::mount(
+                    &option,
+                    layers,
+                    upper,
+                    attach::NOSUID | attach::NODEV,
+                    Some(dst.as_fd()),
+                )?;
                 attach::attach(&option, mnt.as_fd(), dst.as_fd())?;
                 (mnt, false)
             }

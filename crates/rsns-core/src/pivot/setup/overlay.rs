@@ -5,11 +5,11 @@
 //! directories, opened once before anything changes, like a bind's source;
 //! overlayfs is then handed /proc/self/fd/N for each, so what was opened is
 //! what gets used, whatever happens to the paths meanwhile. `--tmp-overlay`
-//! puts the upper and work directories in a tmpfs of ours that is never
-//! attached anywhere: the writes are seen through the overlay only and go
-//! with it.
+//! puts the upper and work directories in a tmpfs of ours attached at the
+//! overlay's destination, which the overlay then covers: the writes are
+//! seen through the overlay only and go with it.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -89,7 +89,8 @@ pub(super) fn mount(
     layers: &Layers,
     upper: &OverlayUpper,
     attrs: u64,
-) -> Result<OwnedFd, PivotError> {
+    tmp_at: Option<BorrowedFd<'_>>,
+) -> Result<(OwnedFd, Option<OwnedFd>), PivotError> {
     // overlayfs lists the top layer first; ours are given lowest first.
     let lowerdir = layers
         .lower
@@ -98,16 +99,23 @@ pub(super) fn mount(
         .map(|fd| fd_path(fd.as_fd()).display().to_string())
         .collect::<Vec<_>>()
         .join(":");
-    let tmp_dirs;
-    let (up, work) = match (upper, &layers.upper) {
-        (OverlayUpper::Dirs { .. }, Some((u, w))) => (Some(u.as_fd()), Some(w.as_fd())),
-        (OverlayUpper::Tmp, _) => {
-            tmp_dirs = tmp_upper(option, layers.lower.last().expect("one layer at least"))?;
-            (Some(tmp_dirs.1.as_fd()), Some(tmp_dirs.2.as_fd()))
+    let tmp_dirs = match upper {
+        OverlayUpper::Tmp => {
+            let at = tmp_at.expect("a tmp overlay is given where its tmpfs goes");
+            Some(tmp_upper(
+                option,
+                layers.lower.last().expect("one layer at least"),
+                at,
+            )?)
         }
-        _ => (None, None),
+        _ => None,
+    };
+    let (up, work) = match (&tmp_dirs, &layers.upper) {
+        (Some((_, u, w)), _) | (None, Some((u, w))) => (Some(u.as_fd()), Some(w.as_fd())),
+        (None, None) => (None, None),
     };
     let paths = [up, work].map(|fd| fd.map(|f| fd_path(f).display().to_string()));
+    let read_only = up.is_none();
     let mut options = vec![("lowerdir", lowerdir.as_str())];
     if let [Some(u), Some(w)] = &paths {
         options.push(("upperdir", u.as_str()));
@@ -119,24 +127,44 @@ pub(super) fn mount(
     if !crate::pivot::host::in_initial_user_ns() {
         options.push(("userxattr", ""));
     }
-    let attrs = if up.is_none() {
+    let attrs = if read_only {
         attrs | attach::RDONLY
     } else {
         attrs
     };
-    attach::new_fs(option, c"overlay", &options, attrs).map_err(|e| explain(option, e))
+    // The upper and work descriptors stay open until overlayfs has looked
+    // their /proc/self/fd paths up.
+    let made = attach::new_fs(option, c"overlay", &options, attrs);
+    let tmp = tmp_dirs.map(|(t, _, _)| t);
+    match made {
+        Ok(mnt) => Ok((mnt, tmp)),
+        Err(e) => {
+            // The tmpfs attached for it goes again.
+            if let Some(t) = &tmp {
+                attach::detach(t.as_fd());
+            }
+            Err(explain(option, e))
+        }
+    }
 }
 
-/// `--tmp-overlay`'s upper and work directories, in a fresh tmpfs that is
-/// never attached. The upper one takes the top layer's mode and owner, so
-/// the overlay's root looks as the image's does.
-fn tmp_upper(option: &str, top: &OwnedFd) -> Result<(OwnedFd, OwnedFd, OwnedFd), PivotError> {
+/// `--tmp-overlay`'s upper and work directories, in a fresh tmpfs
+/// attached at `at` (the overlay's own destination, which the overlay then
+/// covers: overlayfs before Linux 6.15 takes no layer from a detached
+/// mount). The upper one takes the top layer's mode and owner, so the
+/// overlay's root looks as the image's does.
+fn tmp_upper(
+    option: &str,
+    top: &OwnedFd,
+    at: BorrowedFd<'_>,
+) -> Result<(OwnedFd, OwnedFd, OwnedFd), PivotError> {
     let tmp = attach::new_fs(
         option,
         c"tmpfs",
         &[("mode", "755")],
         attach::NOSUID | attach::NODEV,
     )?;
+    attach::attach(option, tmp.as_fd(), at)?;
     let st = fstat(top.as_fd()).map_err(|e| SysError::new(format!("{option}: fstat"), e))?;
     let dir = |name: &str, mode: u32| -> Result<OwnedFd, PivotError> {
         let fail = |e| {
