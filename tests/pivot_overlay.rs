@@ -306,3 +306,39 @@ fn a_root_overlay_and_root_are_one_or_the_other() {
         run.fails_as("rs-pivot", 1, needle);
     }
 }
+
+/// One layer is enough for `--tmp-overlay=/` (the checks read the layer
+/// itself; the overlay is made once the namespace is private).
+#[test]
+fn one_layer_makes_a_tmp_overlay_root() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("pivot-overlay-one");
+    let Some(r) = rootfs_copy(&scratch, &[]) else {
+        return;
+    };
+    let out = unshare(&[
+        "-pfm",
+        PIVOT,
+        &format!("--overlay-src={r}"),
+        "--tmp-overlay=/",
+        "--",
+        "sh",
+        "-c",
+        "echo x > /etc/n && cat /etc/n",
+    ])
+    .ok();
+    assert_eq!(out, "x\n");
+    assert!(!Path::new(&r).join("etc/n").exists());
+    // A command the layer lacks is refused before anything is mounted.
+    unshare(&[
+        "-pfm",
+        PIVOT,
+        &format!("--overlay-src={r}"),
+        "--tmp-overlay=/",
+        "--",
+        "nosuch",
+    ])
+    .fails_as("rs-pivot", 127, "nosuch: not found in '--tmp-overlay=/'");
+}
