@@ -24,13 +24,9 @@ fn layers(scratch: &Scratch) -> (String, String) {
     (p("l1"), p("l2"))
 }
 
+/// overlayfs in a user namespace came in Linux 5.11.
 fn kernel_allows_user_overlay() -> bool {
-    let release = nix::sys::utsname::uname().unwrap();
-    let release = release.release().to_string_lossy().into_owned();
-    let mut parts = release.split(|c: char| !c.is_ascii_digit());
-    let major: u32 = parts.next().unwrap().parse().unwrap();
-    let minor: u32 = parts.next().unwrap().parse().unwrap();
-    (major, minor) >= (5, 11)
+    kernel_at_least(5, 11)
 }
 
 /// What the box reads through /mnt, then its writes, then /mnt's mount.

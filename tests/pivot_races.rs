@@ -315,6 +315,14 @@ fn a_read_only_overlay_stays_read_only_while_the_image_swaps_it_with_a_tmpfs() {
         if !can(as_user) {
             return;
         }
+        if as_user
+            && !require(
+                kernel_at_least(5, 11),
+                "overlayfs in a user namespace needs Linux 5.11",
+            )
+        {
+            continue;
+        }
         let scratch = Scratch::new("race-overlay");
         let Some(r) = rootfs_copy(&scratch, &["t", "ro"]) else {
             return;

@@ -682,3 +682,18 @@ impl Drop for LoneThread {
         }
     }
 }
+
+/// Whether the running kernel is at least `major.minor`.
+#[allow(dead_code)]
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let uts = nix::sys::utsname::uname().unwrap();
+    let release = uts.release().to_string_lossy().into_owned();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let mut next = || {
+        parts
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    (next(), next()) >= (major, minor)
+}
