@@ -288,7 +288,9 @@ fn keep_old_never_stacks_the_old_root_on_the_new_one() {
     };
     // mnt is a directory; its rival a symlink to the new root itself, which
     // pivot_root given the path would follow and stack the old root on /.
-    // Runs that find the symlink are refused, so fewer get through.
+    // Runs that find the symlink are refused, so fewer get through: on an
+    // emulated CPU the racer holds the name most of the time (the 6.12 VM
+    // once let 1 of 20 through), so one run in twenty is asked for.
     std::os::unix::fs::symlink(".", Path::new(&r).join("mnt2")).unwrap();
     let cmd = format!(
         "{UNSHARE} -pfm {PIVOT} --root {r} --proc --keep-old=/mnt -- /bin/cat /proc/self/mountinfo"
@@ -297,7 +299,7 @@ fn keep_old_never_stacks_the_old_root_on_the_new_one() {
     assert_eq!(on_root(&sh(false, &cmd).ok()), 1);
     let _racer = Racer::start(&format!("{r}/mnt"), &format!("{r}/mnt2"));
     let n = runs();
-    let outs = race_with(false, n, 10, &cmd, &mut || {});
+    let outs = race_with(false, n, 20, &cmd, &mut || {});
     let wins = outs.iter().filter(|o| on_root(o) != 1).count();
     eprintln!(
         "keep-old race: {} runs got through of {n}, racer won {wins}",
