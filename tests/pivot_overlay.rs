@@ -24,6 +24,20 @@ fn layers(scratch: &Scratch) -> (String, String) {
     (p("l1"), p("l2"))
 }
 
+/// The directories `dirs` of `scratch`, with all in them, owned by the
+/// test user: a rootless box's layers are its user's own.
+fn give_to_test_user(scratch: &Scratch, dirs: &[&str]) {
+    let (uid, gid) = test_user().unwrap();
+    for d in dirs {
+        let path = scratch.join(d);
+        cmd(
+            "chown",
+            &["-R", &format!("{uid}:{gid}"), path.to_str().unwrap()],
+        )
+        .ok();
+    }
+}
+
 /// overlayfs in a user namespace came in Linux 5.11.
 fn kernel_allows_user_overlay() -> bool {
     kernel_at_least(5, 11)
@@ -52,18 +66,7 @@ fn tmp_overlay_and_overlay_join_layers_and_put_writes_where_asked() {
         // file's owner when the box changes it, and an owner the user
         // namespace does not map (the host's root) cannot be kept.
         if as_user {
-            let (uid, gid) = test_user().unwrap();
-            for d in ["l1", "l2", "up", "wk"] {
-                cmd(
-                    "chown",
-                    &[
-                        "-R",
-                        &format!("{uid}:{gid}"),
-                        scratch.join(d).to_str().unwrap(),
-                    ],
-                )
-                .ok();
-            }
+            give_to_test_user(&scratch, &["l1", "l2", "up", "wk"]);
         }
         let up = scratch.join("up").display().to_string();
         let wk = scratch.join("wk").display().to_string();
@@ -230,18 +233,7 @@ fn an_overlay_at_root_is_the_new_root() {
             std::fs::create_dir(scratch.join(d)).unwrap();
         }
         if as_user {
-            let (uid, gid) = test_user().unwrap();
-            for d in ["rootfs", "app", "up", "wk"] {
-                cmd(
-                    "chown",
-                    &[
-                        "-R",
-                        &format!("{uid}:{gid}"),
-                        scratch.join(d).to_str().unwrap(),
-                    ],
-                )
-                .ok();
-            }
+            give_to_test_user(&scratch, &["rootfs", "app", "up", "wk"]);
         }
         let p = |d: &str| scratch.join(d).display().to_string();
         let flags = if as_user { "-Urpfm" } else { "-pfm" };
