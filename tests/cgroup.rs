@@ -304,9 +304,19 @@ fn memory_and_pids_limits_as_the_kernel_shows_them() {
         "sleeps outlived the group"
     );
     // Past --memory, the OOM killer: 137 and one line saying so.
-    let hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
+    // One process that doubles a string: nothing else in the group for
+    // the OOM killer to pick, or to be left for rs-cgroup to empty (a
+    // pipeline of three once failed this on 5.10).
+    let hog = "x=a; i=0; while [ $i -lt 30 ]; do x=$x$x; i=$((i+1)); done; echo survived";
     let run = cgroup(&["--memory=32M", "--swap=0", "sh", "-c", hog]);
-    assert_eq!(run.signal(), Some(9), "{}", run.stdout());
+    assert_eq!(
+        run.signal(),
+        Some(9),
+        "{:?}\nstdout: {}\nstderr: {}",
+        run.output.status,
+        run.stdout(),
+        run.stderr()
+    );
     assert!(
         run.stderr().contains("killed by the OOM killer"),
         "{}",
@@ -476,9 +486,19 @@ fn an_ordinary_user_works_under_a_delegated_group() {
         )
         .ok();
     assert_eq!(out, "67108864\n16\n");
-    let hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
+    // One process that doubles a string: nothing else in the group for
+    // the OOM killer to pick, or to be left for rs-cgroup to empty (a
+    // pipeline of three once failed this on 5.10).
+    let hog = "x=a; i=0; while [ $i -lt 30 ]; do x=$x$x; i=$((i+1)); done; echo survived";
     let run = delegated.run_as_user(uid, gid, &["--memory=32M", "sh", "-c", hog]);
-    assert_eq!(run.signal(), Some(9), "{}", run.stdout());
+    assert_eq!(
+        run.signal(),
+        Some(9),
+        "{:?}\nstdout: {}\nstderr: {}",
+        run.output.status,
+        run.stdout(),
+        run.stderr()
+    );
     assert!(
         run.stderr().contains("killed by the OOM killer"),
         "{}",

@@ -2,7 +2,7 @@
 # Runs inside a kernel-matrix VM (kernel-matrix.sh): every test executable
 # listed in OUT/tests, one after the other, as root (the tests switch to the
 # unprivileged test user themselves). Writes OUT/results: one line per test
-# executable, `NAME PASSED FAILED STATUS`, the skips to OUT/skipped.log, the
+# executable, `NAME PASSED FAILED STATUS SECONDS`, the skips to OUT/skipped.log, the
 # output of each to OUT/log/NAME, and OUT/done last.
 # RSNS_VM_SKIP: `--skip NAME` arguments for tests too heavy for an emulated
 # CPU (kernel-matrix.sh says which, and why).
@@ -39,6 +39,7 @@ export RUST_BACKTRACE=0
 export RSNS_TIME_SCALE=10
 while read -r exe; do
     name=$(basename "$exe" | sed 's/-[0-9a-f]*$//')
+    began=$(date +%s)
     # Two slow CPUs: two tests at a time.
     # shellcheck disable=SC2086 # one --skip NAME pair per word
     # Signals a shell that started us in the background ignores (SIGINT,
@@ -55,6 +56,6 @@ while read -r exe; do
         failed=1
         echo "in-vm: $name ended with status $status before reporting a failure" >>"$out/log/$name"
     fi
-    echo "$name $passed $failed $status" >>"$out/results"
+    echo "$name $passed $failed $status $(($(date +%s) - began))" >>"$out/results"
 done <"$out/tests"
 date +%s >"$out/done"

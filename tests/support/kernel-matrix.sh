@@ -71,6 +71,7 @@ row() {
     printf '| %-22s | %6s | %6s | %-60s | %6s |\n' "$1" "$2" "$3" "$4" "$5"
 }
 summary=""
+slowest=""
 run_in() {
     out=$1
     passed=$(awk '{s+=$2} END {print s+0}' "$out/results")
@@ -114,6 +115,9 @@ for k in $kernels host; do
     [ "$failed" = 0 ] || status=1
     summary="$summary$(row "$name" "$passed" "$failed" "$nskip ($*)" "$seconds")
 "
+    # Where the time went (CI keeps only this output): the slowest five.
+    slowest="$slowest$name: $(sort -k5,5nr "$out/results" | head -5 | awk '{printf "%s%s %ss", sep, $1, $5; sep=", "}')
+"
     if [ "$failed" != 0 ]; then
         # Each failing file, and its panics with a few lines of what they
         # said: CI keeps only this output, not the VM's logs.
@@ -127,4 +131,6 @@ echo
 row kernel passed failed "skipped (reasons)" seconds
 row ---------------------- ------ ------ ------------------------------------------------------------ ------
 printf '%s' "$summary"
+echo
+printf 'slowest test executables\n%s' "$slowest"
 exit "$status"
