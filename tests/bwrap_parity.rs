@@ -51,6 +51,47 @@ fn the_program_sees_the_same_box() {
     }
 }
 
+/// `--dir`, `--perms`, `--symlink`, `--file`, `--bind-data`,
+/// `--ro-bind-data` and `--chmod` in a tmpfs, beside bwrap's: the same
+/// modes, kinds, link target, contents and read-only data bind.
+#[test]
+fn files_are_made_as_bwrap_makes_them() {
+    require!(
+        has_command("bwrap"),
+        "needs bwrap (Debian package bubblewrap)"
+    );
+    let Some(r) = rootfs_or_skip() else { return };
+    let probe = "stat -c '%a %F %n' /tmp/d /tmp/p /tmp/f /tmp/g /tmp/rb /tmp/rw /tmp/deep \
+        /tmp/deep/er; readlink /tmp/l; cat /tmp/f /tmp/g /tmp/rb /tmp/rw; \
+        { echo x > /tmp/rb; } 2>/dev/null || echo rb-read-only";
+    let data = "3<<E3 4<<E4 5<<E5 6<<E6\nf\nE3\ng\nE4\nrb\nE5\nrw\nE6\n";
+    for as_user in [false, true] {
+        if !can(as_user) {
+            continue;
+        }
+        let bwrap = format!(
+            "bwrap --unshare-all --unshare-user --uid 0 --gid 0 --bind {r} / --proc /proc \
+             --dev /dev --tmpfs /tmp --dir /tmp/d --perms 0700 --dir /tmp/p \
+             --symlink ../etc/passwd /tmp/l --file 3 /tmp/f --perms 0640 --file 4 /tmp/g \
+             --ro-bind-data 5 /tmp/rb --bind-data 6 /tmp/rw --chmod 0750 /tmp/d \
+             --dir /tmp/deep/er sh -c \"{probe}\" {data}"
+        );
+        let ours = format!(
+            "{UNSHARE} -Urpfmiun {PIVOT} --root {r} --proc --dev --tmpfs=/tmp --dir=/tmp/d \
+             --perms=700 --dir=/tmp/p --symlink=../etc/passwd:/tmp/l --file=3:/tmp/f \
+             --perms=640 --file=4:/tmp/g --ro-bind-data=5:/tmp/rb --bind-data=6:/tmp/rw \
+             --chmod=750:/tmp/d --dir=/tmp/deep/er -- sh -c \"{probe}\" {data}"
+        );
+        let (theirs, mine) = both(as_user, &bwrap, &ours);
+        assert_eq!(mine, theirs, "as user: {as_user}");
+        assert!(
+            mine.starts_with("750 directory /tmp/d\n700 directory /tmp/p\n666 regular file"),
+            "{mine}"
+        );
+        assert!(mine.ends_with("\nrb\nrw\nrb-read-only\n"), "{mine}");
+    }
+}
+
 #[test]
 fn the_hand_offs_write_what_bwrap_writes() {
     require!(

@@ -24,20 +24,6 @@ fn layers(scratch: &Scratch) -> (String, String) {
     (p("l1"), p("l2"))
 }
 
-/// The directories `dirs` of `scratch`, with all in them, owned by the
-/// test user: a rootless box's layers are its user's own.
-fn give_to_test_user(scratch: &Scratch, dirs: &[&str]) {
-    let (uid, gid) = test_user().unwrap();
-    for d in dirs {
-        let path = scratch.join(d);
-        cmd(
-            "chown",
-            &["-R", &format!("{uid}:{gid}"), path.to_str().unwrap()],
-        )
-        .ok();
-    }
-}
-
 /// overlayfs in a user namespace came in Linux 5.11.
 fn kernel_allows_user_overlay() -> bool {
     kernel_at_least(5, 11)
@@ -187,8 +173,8 @@ fn bad_overlays_are_refused_before_anything_is_mounted() {
             "--tmp-overlay=/link: '/link'".into(),
         ),
         (
-            vec![src(&l1), "--tmp-overlay=/nothere".into()],
-            "--tmp-overlay=/nothere: '/nothere' does not exist in the new root".into(),
+            vec![src(&l1), "--tmp-overlay=/bin/busybox".into()],
+            "--tmp-overlay=/bin/busybox: '/bin/busybox' is not a directory in the new root".into(),
         ),
         (
             vec![src(&l1), "--overlay=a:b".into()],

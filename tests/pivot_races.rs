@@ -379,3 +379,65 @@ fn a_read_only_overlay_stays_read_only_while_the_image_swaps_it_with_a_tmpfs() {
         );
     }
 }
+
+/// `--dir`, `--file`, `--symlink` and `--chmod` make their files by
+/// descriptor in a directory opened inside the new root: swapping that
+/// directory with a symlink to a host directory never gets a file made, or
+/// a mode changed, on the host.
+#[test]
+fn files_are_never_made_on_the_host_while_the_image_swaps_their_directory() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("race-files");
+    let Some(r) = rootfs_copy(&scratch, &["work"]) else {
+        return;
+    };
+    let outside = scratch.join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let mode = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    };
+    let set_644 = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    };
+    for dir in [&outside, &Path::new(&r).join("work")] {
+        std::fs::write(dir.join("t"), "").unwrap();
+        set_644(&dir.join("t"));
+    }
+    std::os::unix::fs::symlink(&outside, Path::new(&r).join("work2")).unwrap();
+    let cmd = format!(
+        "{UNSHARE} -m {PIVOT} --root {r} --dir=/work/sub --file=0:/work/f \
+         --symlink=x:/work/l --chmod=600:/work/t -- /bin/true </dev/null"
+    );
+    let _racer = Racer::start(&format!("{r}/work"), &format!("{r}/work2"));
+    let mut wins = 0;
+    let n = runs();
+    // Four names to look up: one run in ten must get through.
+    let outs = race_with(false, n, 10, &cmd, &mut || {
+        let entries = std::fs::read_dir(&outside).unwrap().count();
+        if entries != 1 || mode(&outside.join("t")) != 0o644 {
+            wins += 1;
+        }
+        // What the run made in the image goes, for the next run; through
+        // the outside directory's own name, whichever name the image's has.
+        for d in [outside.clone(), Path::new(&r).join("work")] {
+            for name in ["sub", "f", "l"] {
+                let p = d.join(name);
+                let _ = std::fs::remove_dir(&p).or_else(|_| std::fs::remove_file(&p));
+            }
+            if let Ok(meta) = std::fs::symlink_metadata(d.join("t"))
+                && meta.is_file()
+            {
+                set_644(&d.join("t"));
+            }
+        }
+    });
+    eprintln!(
+        "files race: {} runs got through of {n}, racer won {wins}",
+        outs.len()
+    );
+    assert_eq!(wins, 0, "a file was made or changed on the host");
+}

@@ -55,7 +55,8 @@ pub struct Cli {
     /// With --root: a tmpfs at DIR in the new root (repeatable)
     #[arg(long = "tmpfs", value_name = "DIR", requires = "new_root", action = ArgAction::Append)]
     pub tmpfs: Vec<PathBuf>,
-    /// With --root: the mode of the next --tmpfs, in octal (default 1777, as docker's)
+    /// With --root: the mode of the next --tmpfs (default 1777, as docker's), --dir (755),
+    /// --file (666), --bind-data or --ro-bind-data (600), in octal
     #[arg(long = "perms", value_name = "OCTAL", requires = "new_root", action = ArgAction::Append,
           value_parser = parse_perms)]
     pub perms: Vec<u32>,
@@ -102,6 +103,29 @@ pub struct Cli {
     /// With --root: as --overlay, read-only (two --overlay-src or more)
     #[arg(long = "ro-overlay", value_name = "DST", requires = "new_root", action = ArgAction::Append)]
     pub ro_overlay: Vec<PathBuf>,
+    /// With --root: a directory at DST (parents too; one there is kept as it is)
+    #[arg(long = "dir", value_name = "DST", requires = "new_root", action = ArgAction::Append)]
+    pub dir: Vec<PathBuf>,
+    /// With --root: a symlink at DST to TARGET (one there to TARGET is kept)
+    #[arg(long = "symlink", value_name = "TARGET:DST", requires = "new_root",
+          action = ArgAction::Append, value_parser = parse_symlink)]
+    pub symlink: Vec<(PathBuf, PathBuf)>,
+    /// With --root: a new file at DST holding what descriptor FD holds
+    #[arg(long = "file", value_name = "FD:DST", requires = "new_root", action = ArgAction::Append,
+          value_parser = parse_fd_dst)]
+    pub file: Vec<(i32, PathBuf)>,
+    /// With --root: what descriptor FD holds, in a file of ours bound on DST (nosuid, nodev)
+    #[arg(long = "bind-data", value_name = "FD:DST", requires = "new_root",
+          action = ArgAction::Append, value_parser = parse_fd_dst)]
+    pub bind_data: Vec<(i32, PathBuf)>,
+    /// With --root: as --bind-data, read-only
+    #[arg(long = "ro-bind-data", value_name = "FD:DST", requires = "new_root",
+          action = ArgAction::Append, value_parser = parse_fd_dst)]
+    pub ro_bind_data: Vec<(i32, PathBuf)>,
+    /// With --root: set the mode of DST in the new root, in octal (never through a symlink)
+    #[arg(long = "chmod", value_name = "OCTAL:DST", requires = "new_root",
+          action = ArgAction::Append, value_parser = parse_chmod)]
+    pub chmod: Vec<(u32, PathBuf)>,
     /// With --root: make the mount at DST in the new root read-only, after the mounts above
     /// (repeatable)
     #[arg(long = "remount-ro", value_name = "DST", requires = "new_root", action = ArgAction::Append)]
@@ -161,6 +185,39 @@ fn parse_perms(value: &str) -> Result<u32, String> {
         .ok()
         .filter(|m| *m <= 0o7777 && !value.is_empty())
         .ok_or_else(|| format!("'{value}' is not an octal mode (0 to 7777)"))
+}
+
+/// `TARGET:DST`, split at the first colon (TARGET is kept as given).
+fn parse_symlink(value: &str) -> Result<(PathBuf, PathBuf), String> {
+    match value.split_once(':') {
+        Some((t, d)) if !t.is_empty() && !d.is_empty() => Ok((t.into(), d.into())),
+        _ => Err(format!(
+            "'{value}' is not TARGET:DST (what the link points to, a colon, a path in the new root)"
+        )),
+    }
+}
+
+/// `FD:DST`: a descriptor number, a colon, a path in the new root.
+fn parse_fd_dst(value: &str) -> Result<(i32, PathBuf), String> {
+    match value.split_once(':') {
+        Some((fd, d)) if !d.is_empty() && fd.bytes().all(|b| b.is_ascii_digit()) => fd
+            .parse::<i32>()
+            .map(|fd| (fd, d.into()))
+            .map_err(|_| format!("'{fd}' is not a descriptor number")),
+        _ => Err(format!(
+            "'{value}' is not FD:DST (a descriptor number, a colon, a path in the new root)"
+        )),
+    }
+}
+
+/// `OCTAL:DST`.
+fn parse_chmod(value: &str) -> Result<(u32, PathBuf), String> {
+    match value.split_once(':') {
+        Some((m, d)) if !d.is_empty() => Ok((parse_perms(m)?, d.into())),
+        _ => Err(format!(
+            "'{value}' is not OCTAL:DST (a mode, a colon, a path in the new root)"
+        )),
+    }
 }
 
 /// A tmpfs size: digits, then optionally k, m or g (either case).
@@ -292,30 +349,42 @@ impl Cli {
                     .unwrap_or_default()
             };
             let mut mounts: Vec<(usize, ExtraMount)> = Vec::new();
-            // --perms and --size apply to the next --tmpfs, as bubblewrap's.
-            let tmpfs_at = index("tmpfs");
-            let next_tmpfs = |id: &str, at: usize| {
-                tmpfs_at.iter().position(|&t| t > at).ok_or_else(|| {
-                    Cli::command().error(
-                        ErrorKind::ArgumentConflict,
-                        format!("--{id} applies to the next --tmpfs, and none follows it"),
-                    )
-                })
+            // --perms applies to the next step that makes something with a
+            // mode, --size to the next --tmpfs, as bubblewrap's.
+            let fail = |text: String| Cli::command().error(ErrorKind::ArgumentConflict, text);
+            let with_mode: Vec<(usize, &str)> = {
+                let mut v: Vec<(usize, &str)> =
+                    ["tmpfs", "dir", "file", "bind_data", "ro_bind_data"]
+                        .into_iter()
+                        .flat_map(|id| index(id).into_iter().map(move |i| (i, id)))
+                        .collect();
+                v.sort();
+                v
             };
-            let mut modes: Vec<Option<u32>> = vec![None; tmpfs_at.len()];
-            let mut sizes: Vec<Option<String>> = vec![None; tmpfs_at.len()];
+            let mut modes: std::collections::HashMap<usize, u32> = Default::default();
             for (at, mode) in index("perms").into_iter().zip(self.perms) {
-                let t = next_tmpfs("perms", at)?;
-                if modes[t].replace(mode).is_some() {
-                    return Err(Cli::command()
-                        .error(ErrorKind::ArgumentConflict, "two --perms for one --tmpfs"));
+                let Some(&(next, _)) = with_mode.iter().find(|(i, _)| *i > at) else {
+                    return Err(fail(
+                        "--perms applies to the next --tmpfs, --dir, --file, --bind-data or \
+                         --ro-bind-data, and none follows it"
+                            .into(),
+                    ));
+                };
+                if modes.insert(next, mode).is_some() {
+                    return Err(fail(
+                        "two --perms for one --tmpfs, --dir, --file or --bind-data".into(),
+                    ));
                 }
             }
+            let mode_at = |i: usize, default: u32| modes.get(&i).copied().unwrap_or(default);
+            let tmpfs_at = index("tmpfs");
+            let mut sizes: Vec<Option<String>> = vec![None; tmpfs_at.len()];
             for (at, size) in index("size").into_iter().zip(self.size) {
-                let t = next_tmpfs("size", at)?;
+                let t = tmpfs_at.iter().position(|&t| t > at).ok_or_else(|| {
+                    fail("--size applies to the next --tmpfs, and none follows it".into())
+                })?;
                 if sizes[t].replace(size).is_some() {
-                    return Err(Cli::command()
-                        .error(ErrorKind::ArgumentConflict, "two --size for one --tmpfs"));
+                    return Err(fail("two --size for one --tmpfs".into()));
                 }
             }
             mounts.extend(
@@ -328,11 +397,63 @@ impl Cli {
                             i,
                             ExtraMount::Tmpfs {
                                 dst,
-                                mode: modes[t].unwrap_or(0o1777),
+                                mode: mode_at(i, 0o1777),
                                 size: sizes[t].take(),
                             },
                         )
                     }),
+            );
+            mounts.extend(index("dir").into_iter().zip(self.dir).map(|(i, dst)| {
+                (
+                    i,
+                    ExtraMount::Dir {
+                        dst,
+                        mode: mode_at(i, 0o755),
+                    },
+                )
+            }));
+            mounts.extend(
+                index("symlink")
+                    .into_iter()
+                    .zip(self.symlink)
+                    .map(|(i, (target, dst))| (i, ExtraMount::Symlink { target, dst })),
+            );
+            mounts.extend(
+                index("file")
+                    .into_iter()
+                    .zip(self.file)
+                    .map(|(i, (fd, dst))| {
+                        (
+                            i,
+                            ExtraMount::File {
+                                fd,
+                                dst,
+                                mode: mode_at(i, 0o666),
+                            },
+                        )
+                    }),
+            );
+            for (id, list, read_only) in [
+                ("bind_data", self.bind_data, false),
+                ("ro_bind_data", self.ro_bind_data, true),
+            ] {
+                mounts.extend(index(id).into_iter().zip(list).map(|(i, (fd, dst))| {
+                    (
+                        i,
+                        ExtraMount::BindData {
+                            fd,
+                            dst,
+                            mode: mode_at(i, 0o600),
+                            read_only,
+                        },
+                    )
+                }));
+            }
+            mounts.extend(
+                index("chmod")
+                    .into_iter()
+                    .zip(self.chmod)
+                    .map(|(i, (mode, dst))| (i, ExtraMount::Chmod { mode, dst })),
             );
             for (id, list, read_only, devices, optional) in [
                 ("bind", self.bind, false, false, false),

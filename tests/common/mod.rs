@@ -608,6 +608,20 @@ pub fn rootfs_copy(scratch: &Scratch, extra: &[&str]) -> Option<String> {
     Some(copy.display().to_string())
 }
 
+/// The directories `dirs` of `scratch`, with all in them, owned by the
+/// test user: a rootless box's layers are its user's own.
+pub fn give_to_test_user(scratch: &Scratch, dirs: &[&str]) {
+    let (uid, gid) = test_user().unwrap();
+    for d in dirs {
+        let path = scratch.join(d);
+        cmd(
+            "chown",
+            &["-R", &format!("{uid}:{gid}"), path.to_str().unwrap()],
+        )
+        .ok();
+    }
+}
+
 /// The busybox root file system as a path argument, or a printed skip
 /// (a failure under RSNS_REQUIRE_ALL) when busybox-static is missing.
 pub fn rootfs_or_skip() -> Option<String> {

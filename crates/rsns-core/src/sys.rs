@@ -282,6 +282,19 @@ pub fn adopt_fd(fd: libc::c_int) -> Result<OwnedFd, Errno> {
     Ok(owned)
 }
 
+/// A close-on-exec copy of a descriptor the user named, which stays open
+/// for whoever else has it (`--file=0:DST` reads stdin, which the command
+/// still gets).
+pub fn dup_named_fd(fd: libc::c_int) -> Result<OwnedFd, Errno> {
+    // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor (3 or above) or fails
+    // with EBADF for a number that is not open; nothing is borrowed.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(Errno::last());
+    }
+    Ok(owned(new))
+}
+
 fn owned(fd: libc::c_int) -> OwnedFd {
     // SAFETY: `fd` was just returned by the kernel as a new descriptor.
     unsafe { OwnedFd::from_raw_fd(fd) }

@@ -28,7 +28,7 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
     let new_root = &options.new_root;
     // An overlay as the new root is made now, detached: nothing changes
     // until it is attached, and every check below reads it by descriptor.
-    let (mut root_fd, mut overlay) = match &options.root_overlay {
+    let (root_fd, overlay) = match &options.root_overlay {
         Some(m) => {
             let o = setup::root_overlay(m)?;
             let view = nix::unistd::dup(o.view.as_fd())
@@ -69,21 +69,46 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
             None => None,
         },
     };
-    // --chdir's directory, checked now inside the new root: after the
-    // pivot a failure could not be undone.
-    let chdir_to = match &options.chdir {
-        Some(dir) => Some(check_chdir(root_fd.as_fd(), new_root, dir)?),
-        None => None,
-    };
     let mut plan = exec_plan(root_fd.as_fd(), options)?;
     check_command(root_fd.as_fd(), new_root, &plan, options.command.is_empty())?;
     let setup = &options.setup;
-    let checked = if setup.is_empty() {
+    // With an image that is a directory, what it needs made in it is made
+    // now (recorded in the journal).
+    let mut checked = if setup.is_empty() {
         None
     } else {
-        Some(setup::check(root_fd.as_fd(), setup)?)
+        Some(setup::check(
+            root_fd.as_fd(),
+            setup,
+            options.root_overlay.is_none(),
+        )?)
     };
+    let made = make_box(
+        options,
+        root_fd,
+        overlay,
+        checked.as_mut(),
+        &mut plan,
+        &box_drop,
+    );
+    // Only with an error: whatever was made in the image is taken back.
+    if let Some(c) = checked {
+        c.journal.undo();
+    }
+    made
+}
 
+/// Everything from the first change of the mount namespace to exec.
+fn make_box(
+    options: &RootOptions,
+    mut root_fd: OwnedFd,
+    mut overlay: Option<setup::RootOverlay>,
+    checked: Option<&mut setup::Checked>,
+    plan: &mut ExecPlan,
+    box_drop: &crate::privs::BoxDrop,
+) -> Result<Infallible, PivotError> {
+    let new_root = &options.new_root;
+    let setup = &options.setup;
     // From here on the mount namespace changes.
     set_propagation(MsFlags::MS_REC | MsFlags::MS_PRIVATE)
         .context(|| "make every mount private (mount --make-rprivate /)".into())?;
@@ -111,12 +136,25 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
             detach(t.as_fd());
         }
     };
-    if let (Some(checked), Some(t)) = (&checked, &tree)
+    if let (Some(checked), Some(t)) = (checked, &tree)
         && let Err(e) = setup::apply(t.as_fd(), setup, checked)
     {
         undo(&tree);
         return Err(e);
     }
+    // --chdir's directory, found in the new root as its mounts made it
+    // (a --tmpfs or --dir there counts): after the pivot a failure could
+    // not be undone.
+    let chdir_to = match &options.chdir {
+        Some(dir) => match check_chdir(tree.as_ref().unwrap_or(&root_fd).as_fd(), new_root, dir) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                undo(&tree);
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let mut pivoted = pivot_in(tree.as_ref().unwrap_or(&root_fd), new_root, options);
     if matches!(pivoted, Ok(Err(Errno::EINVAL))) && tree.is_none() {
         // A mount point copied from a more privileged mount namespace is
@@ -166,7 +204,7 @@ pub(super) fn change_root(options: &RootOptions) -> Result<Infallible, PivotErro
         }
     }
     if !box_drop.is_empty() {
-        crate::privs::drop_before_exec(&box_drop)?;
+        crate::privs::drop_before_exec(box_drop)?;
         tracing::debug!(?box_drop, "privileges dropped");
     }
     tracing::debug!(?new_root, ?keep_old, "root changed; exec");

@@ -16,6 +16,8 @@ use crate::error::{SysError, errno_text};
 use crate::pivot::PivotError;
 use crate::pivot::lookup::openat2_retrying;
 
+use super::journal::Journal;
+
 /// The path through which the kernel reaches what `fd` is open on:
 /// /proc/self/fd/N, a "magic link" that names that exact file.
 pub(super) fn fd_path(fd: BorrowedFd<'_>) -> PathBuf {
@@ -84,7 +86,7 @@ impl<'a> At<'a> {
         }
     }
 
-    fn refused(&self, why: &str) -> PivotError {
+    pub(super) fn refused(&self, why: &str) -> PivotError {
         refused(self.option, self.shown, why)
     }
 }
@@ -109,21 +111,53 @@ fn c_path(at: &At<'_>, rel: &Path) -> Result<CString, PivotError> {
     CString::new(rel.as_os_str().as_bytes()).map_err(|_| at.refused("contains a NUL byte"))
 }
 
-/// Opens the destination as the image sees it; in a tmpfs of ours
-/// (`make`), makes what is missing first: directories on the way, and the
-/// last component a directory (`dir`) or an empty file.
-fn open_in(at: &At<'_>, make: bool, dir: bool) -> Result<OwnedFd, PivotError> {
+/// How a missing destination is made.
+pub(super) enum Make<'j> {
+    /// Not at all: it must exist.
+    No,
+    /// In a tmpfs of ours: made, and gone with the tmpfs.
+    Ours,
+    /// Where it outlives the box (the image, an overlay's upper directory):
+    /// made, and recorded to be taken back if the box is not made.
+    Recorded(&'j mut Journal),
+}
+
+impl Make<'_> {
+    fn any(&self) -> bool {
+        !matches!(self, Make::No)
+    }
+}
+
+/// Opens the destination as the image sees it; unless `make` is
+/// [`Make::No`], makes what is missing first: directories on the way, and
+/// the last component a directory (`dir`) or an empty file.
+pub(super) fn open_in(at: &At<'_>, make: &mut Make<'_>, dir: bool) -> Result<OwnedFd, PivotError> {
+    open_or(
+        at,
+        make,
+        dir,
+        "does not exist in the new root, and no mount point is made inside a bind, /proc or /sys",
+    )
+}
+
+/// [`open_in`], saying `missing` when it is not there.
+pub(super) fn open_or(
+    at: &At<'_>,
+    make: &mut Make<'_>,
+    dir: bool,
+    missing: &str,
+) -> Result<OwnedFd, PivotError> {
     let name = c_path(at, at.rel)?;
     let mut opened = openat2_retrying(at.base, name.as_c_str(), how());
-    if make && matches!(opened, Err(Errno::ENOENT)) {
-        make_path(at, dir)?;
+    if make.any() && matches!(opened, Err(Errno::ENOENT)) {
+        make_path(at, dir, make)?;
         opened = openat2_retrying(at.base, name.as_c_str(), how());
     }
     let fd = opened.map_err(|e| match e {
         Errno::ELOOP => {
             at.refused("goes through a symlink in the new root; name the real path (no symlinks)")
         }
-        Errno::ENOENT => at.refused("does not exist in the new root; create it in the image first"),
+        Errno::ENOENT => at.refused(missing),
         Errno::ENOTDIR => at.refused("goes through a file that is not a directory"),
         Errno::ENOSYS => PivotError::Refused(format!(
             "{}: resolving paths inside the new root needs openat2 (Linux 5.6)",
@@ -134,22 +168,25 @@ fn open_in(at: &At<'_>, make: bool, dir: bool) -> Result<OwnedFd, PivotError> {
     // O_NOFOLLOW opened a symlink at the end of the path as itself.
     let st = fstat(fd.as_fd()).map_err(|e| SysError::new("fstat", e))?;
     if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK {
-        return Err(at.refused(
-            "is a symlink in the new root; refusing to mount over it (name the real path)",
-        ));
+        return Err(
+            at.refused("is a symlink in the new root; refusing to use it (name the real path)")
+        );
     }
     Ok(fd)
 }
 
-/// Makes `at.rel` under `at.base` (a tmpfs of ours, which nothing else
-/// can reach), one component at a time, by descriptor.
-fn make_path(at: &At<'_>, dir: bool) -> Result<(), PivotError> {
+/// Makes `at.rel` under `at.base`, one component at a time, by
+/// descriptor, never through a symlink; records what it made.
+fn make_path(at: &At<'_>, dir: bool, make: &mut Make<'_>) -> Result<(), PivotError> {
     let parts: Vec<&std::ffi::OsStr> = at.rel.iter().collect();
     let mut cur: Option<OwnedFd> = None;
     for (i, part) in parts.iter().enumerate() {
         let here = cur.as_ref().map_or(at.base, |f| f.as_fd());
         let last = i + 1 == parts.len();
-        let made = if last && !dir {
+        let is_dir = !last || dir;
+        let made = if is_dir {
+            nix::sys::stat::mkdirat(here, *part, Mode::from_bits_truncate(0o755))
+        } else {
             nix::fcntl::openat(
                 here,
                 *part,
@@ -157,11 +194,17 @@ fn make_path(at: &At<'_>, dir: bool) -> Result<(), PivotError> {
                 Mode::from_bits_truncate(0o644),
             )
             .map(drop)
-        } else {
-            nix::sys::stat::mkdirat(here, *part, Mode::from_bits_truncate(0o755))
         };
         match made {
-            Ok(()) | Err(Errno::EEXIST) => {}
+            Ok(()) => {
+                if let Make::Recorded(journal) = make {
+                    let dir = here
+                        .try_clone_to_owned()
+                        .map_err(|e| SysError::new("dup", crate::error::io_errno(&e)))?;
+                    journal.made(dir, part.to_os_string(), is_dir);
+                }
+            }
+            Err(Errno::EEXIST) => {}
             Err(e) => return Err(at.refused(&format!("cannot be made: {}", errno_text(e)))),
         }
         if !last {
@@ -176,13 +219,34 @@ fn make_path(at: &At<'_>, dir: bool) -> Result<(), PivotError> {
     Ok(())
 }
 
-fn is_dir(fd: BorrowedFd<'_>) -> Result<bool, PivotError> {
+/// The directory `at.rel` is in (made if missing, as `make` says), and its
+/// last component: where a file, symlink or directory of ours is made.
+pub(super) fn open_parent(
+    at: &At<'_>,
+    make: &mut Make<'_>,
+) -> Result<(OwnedFd, std::ffi::OsString), PivotError> {
+    let name = at
+        .rel
+        .file_name()
+        .ok_or_else(|| at.refused("has no last component"))?
+        .to_os_string();
+    let parent = at.rel.parent().unwrap_or(Path::new(""));
+    let parent_at = At {
+        base: at.base,
+        rel: parent,
+        option: at.option,
+        shown: at.shown.parent().unwrap_or(at.shown),
+    };
+    Ok((open_dir(&parent_at, make)?, name))
+}
+
+pub(super) fn is_dir(fd: BorrowedFd<'_>) -> Result<bool, PivotError> {
     let st = fstat(fd).map_err(|e| SysError::new("fstat", e))?;
     Ok(SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR)
 }
 
 /// A directory in the new root.
-pub(super) fn open_dir(at: &At<'_>, make: bool) -> Result<OwnedFd, PivotError> {
+pub(super) fn open_dir(at: &At<'_>, make: &mut Make<'_>) -> Result<OwnedFd, PivotError> {
     let fd = open_in(at, make, true)?;
     if !is_dir(fd.as_fd())? {
         return Err(at.refused("is not a directory in the new root"));
@@ -190,14 +254,13 @@ pub(super) fn open_dir(at: &At<'_>, make: bool) -> Result<OwnedFd, PivotError> {
     Ok(fd)
 }
 
-/// A destination of the same kind as the bind's source: a directory for a
-/// directory, a file (not a directory) for anything else.
+/// A destination of the kind a bind's source is (`src_dir`): a directory
+/// for a directory, a file (not a directory) for anything else.
 pub(super) fn open_like(
     at: &At<'_>,
-    make: bool,
-    src: BorrowedFd<'_>,
+    make: &mut Make<'_>,
+    src_dir: bool,
 ) -> Result<OwnedFd, PivotError> {
-    let src_dir = is_dir(src)?;
     let fd = open_in(at, make, src_dir)?;
     match (src_dir, is_dir(fd.as_fd())?) {
         (true, false) => Err(at.refused("is not a directory, and the source is one")),

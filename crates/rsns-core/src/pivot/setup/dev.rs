@@ -82,7 +82,7 @@ pub(super) fn mount_dev(
     root: BorrowedFd<'_>,
     nodes: &[(&'static str, OwnedFd)],
 ) -> Result<OwnedFd, PivotError> {
-    let dev_dir = dest::open_dir(&dest::At::named(root, "--dev", "dev"), false)?;
+    let dev_dir = dest::open_dir(&dest::At::named(root, "--dev", "dev"), &mut dest::Make::No)?;
     let mnt = attach::new_fs("--dev", c"tmpfs", &[("mode", "0755")], attach::NOSUID)?;
     attach::attach("--dev", mnt.as_fd(), dev_dir.as_fd())?;
     // The mount's own root, as a directory to make things in.

@@ -14,6 +14,8 @@
 mod attach;
 mod dest;
 mod dev;
+mod files;
+mod journal;
 mod overlay;
 mod procfs;
 mod sysfs;
@@ -22,6 +24,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use super::PivotError;
+use dest::Make;
+pub(super) use journal::Journal;
 pub use overlay::OverlayUpper;
 
 /// What to mount in the new root besides the image.
@@ -67,6 +71,22 @@ pub enum ExtraMount {
         upper: OverlayUpper,
         dst: PathBuf,
     },
+    /// `--bind-data`, `--ro-bind-data`: what descriptor `fd` holds, in a
+    /// file of ours of this mode, bound on DST (nosuid, nodev).
+    BindData {
+        fd: i32,
+        dst: PathBuf,
+        mode: u32,
+        read_only: bool,
+    },
+    /// `--dir`: a directory of this mode, unless one is there.
+    Dir { dst: PathBuf, mode: u32 },
+    /// `--symlink=TARGET:DST`.
+    Symlink { target: PathBuf, dst: PathBuf },
+    /// `--file=FD:DST`: a new file of this mode with what `fd` holds.
+    File { fd: i32, dst: PathBuf, mode: u32 },
+    /// `--chmod=MODE:DST`: the mode of what is at DST.
+    Chmod { mode: u32, dst: PathBuf },
 }
 
 impl ExtraMount {
@@ -101,7 +121,29 @@ impl ExtraMount {
                 OverlayUpper::Tmp => format!("--tmp-overlay={}", dst.display()),
                 OverlayUpper::ReadOnly => format!("--ro-overlay={}", dst.display()),
             },
+            ExtraMount::BindData {
+                fd, dst, read_only, ..
+            } => format!(
+                "--{}bind-data={fd}:{}",
+                if *read_only { "ro-" } else { "" },
+                dst.display()
+            ),
+            ExtraMount::Dir { dst, .. } => format!("--dir={}", dst.display()),
+            ExtraMount::Symlink { target, dst } => {
+                format!("--symlink={}:{}", target.display(), dst.display())
+            }
+            ExtraMount::File { fd, dst, .. } => format!("--file={fd}:{}", dst.display()),
+            ExtraMount::Chmod { mode, dst } => format!("--chmod={mode:o}:{}", dst.display()),
         }
+    }
+
+    /// Whether it is a mount (what comes after it at a path below its DST
+    /// lands in it), rather than a file made in the new root.
+    pub fn is_mount(&self) -> bool {
+        matches!(
+            self,
+            ExtraMount::Tmpfs { .. } | ExtraMount::Bind { .. } | ExtraMount::Overlay { .. }
+        )
     }
 }
 
@@ -111,7 +153,12 @@ impl ExtraMount {
         match self {
             ExtraMount::Tmpfs { dst, .. }
             | ExtraMount::Bind { dst, .. }
-            | ExtraMount::Overlay { dst, .. } => dst,
+            | ExtraMount::Overlay { dst, .. }
+            | ExtraMount::BindData { dst, .. }
+            | ExtraMount::Dir { dst, .. }
+            | ExtraMount::Symlink { dst, .. }
+            | ExtraMount::File { dst, .. }
+            | ExtraMount::Chmod { dst, .. } => dst,
         }
     }
 }
@@ -200,10 +247,18 @@ pub(super) struct Checked {
     sources: Vec<Option<OwnedFd>>,
     /// An overlay's layers, at its index in `mounts`.
     layers: Vec<Option<overlay::Layers>>,
+    /// What each `--file` and `--bind-data` descriptor held, read once.
+    data: Vec<Option<Vec<u8>>>,
+    /// What was made in the image (and the overlays' upper directories),
+    /// to be taken back if the box is not made.
+    pub journal: Journal,
+    /// Whether the image's own steps are done (by [`check`], for an image
+    /// that is a directory; by [`apply`] in a root overlay).
+    image_done: bool,
 }
 
-/// The destinations mounted before the `i`th extra mount, in order, as
-/// paths relative to the new root.
+/// The mount destinations made before the `i`th step, in order, as paths
+/// relative to the new root.
 fn earlier(setup: &RootSetup, i: usize) -> Vec<PathBuf> {
     let mut dsts: Vec<PathBuf> = [(setup.dev, "dev"), (setup.proc, "proc"), (setup.sys, "sys")]
         .iter()
@@ -213,19 +268,46 @@ fn earlier(setup: &RootSetup, i: usize) -> Vec<PathBuf> {
     dsts.extend(
         setup.mounts[..i]
             .iter()
+            .filter(|m| m.is_mount())
             .filter_map(|m| dest::normalized(m.dst()).ok()),
     );
     dsts
 }
 
 /// Every check that can be made before the mount namespace changes: the
-/// destinations exist in the image (no symlinks), the sources on the host,
-/// the host's device nodes are what they claim, --proc has a PID namespace.
-/// A destination inside an earlier mount is checked when it is mounted.
-pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, PivotError> {
+/// destinations are named inside the new root, the sources on the host
+/// open, the host's device nodes what they claim, --proc has a PID
+/// namespace, the data descriptors read. With `image_now` (an image that
+/// is a directory), the steps in the image itself are made here too, before
+/// `--ro` can apply: missing mount points, `--dir`, `--symlink`, `--file`,
+/// `--chmod`; a failure takes them back. Steps inside an earlier mount are
+/// made as it is mounted.
+pub(super) fn check(
+    root: BorrowedFd<'_>,
+    setup: &RootSetup,
+    image_now: bool,
+) -> Result<Checked, PivotError> {
     dest::need_proc_self_fd()?;
     let need_null = setup.dev || setup.proc;
-    let checked = Checked {
+    for (i, m) in setup.mounts.iter().enumerate() {
+        dest::normalized(m.dst()).map_err(|why| dest::refused(&m.option(), m.dst(), why))?;
+        let fd = data_fd(m);
+        if fd.is_some() && setup.mounts[..i].iter().any(|e| data_fd(e) == fd) {
+            return Err(PivotError::Refused(format!(
+                "{}: descriptor {} is given twice (it is read once, to its end)",
+                m.option(),
+                fd.unwrap_or_default()
+            )));
+        }
+    }
+    for dst in &setup.remount_ro {
+        let option = format!("--remount-ro={}", dst.display());
+        dest::normalized(dst).map_err(|why| dest::refused(&option, dst, why))?;
+    }
+    if setup.proc {
+        procfs::check_pid_namespace()?;
+    }
+    let mut checked = Checked {
         dev_nodes: if setup.dev {
             dev::host_nodes()?
         } else {
@@ -243,7 +325,7 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
                 ExtraMount::Bind { src, optional, .. } => {
                     dest::open_source(&m.option(), src, *optional)
                 }
-                ExtraMount::Tmpfs { .. } | ExtraMount::Overlay { .. } => Ok(None),
+                _ => Ok(None),
             })
             .collect::<Result<_, _>>()?,
         layers: setup
@@ -256,33 +338,87 @@ pub(super) fn check(root: BorrowedFd<'_>, setup: &RootSetup) -> Result<Checked, 
                 _ => Ok(None),
             })
             .collect::<Result<_, _>>()?,
+        data: setup
+            .mounts
+            .iter()
+            .map(|m| {
+                data_fd(m)
+                    .map(|fd| files::read_data(&m.option(), fd))
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?,
+        journal: Journal::default(),
+        image_done: false,
     };
-    for dst in &setup.remount_ro {
-        let option = format!("--remount-ro={}", dst.display());
-        dest::normalized(dst).map_err(|why| dest::refused(&option, dst, why))?;
-    }
-    if setup.dev {
-        dest::open_dir(&dest::At::named(root, "--dev", "dev"), false)?;
-    }
-    if setup.proc {
-        procfs::check_pid_namespace()?;
-        dest::open_dir(&dest::At::named(root, "--proc", "proc"), false)?;
-    }
-    if setup.sys {
-        dest::open_dir(&dest::At::named(root, "--sys", "sys"), false)?;
-    }
-    for (i, (m, src)) in setup.mounts.iter().zip(&checked.sources).enumerate() {
-        if skipped(m, src.as_ref()) {
-            continue;
-        }
-        let rel =
-            dest::normalized(m.dst()).map_err(|why| dest::refused(&m.option(), m.dst(), why))?;
-        if earlier(setup, i).iter().any(|d| rel.starts_with(d)) {
-            continue;
-        }
-        dest_of(root, false, m, &rel, src.as_ref())?;
+    if image_now {
+        in_image(root, setup, &mut checked)?;
     }
     Ok(checked)
+}
+
+fn data_fd(m: &ExtraMount) -> Option<i32> {
+    match m {
+        ExtraMount::File { fd, .. } | ExtraMount::BindData { fd, .. } => Some(*fd),
+        _ => None,
+    }
+}
+
+/// The steps in the image itself (not inside an earlier mount), in
+/// order: /dev, /proc and /sys and every mount point made if missing, and
+/// the files. What is made is recorded; a failure takes it back.
+fn in_image(
+    root: BorrowedFd<'_>,
+    setup: &RootSetup,
+    checked: &mut Checked,
+) -> Result<(), PivotError> {
+    checked.image_done = true;
+    let mut journal = std::mem::take(&mut checked.journal);
+    let done = (|| {
+        for (on, option, rel) in [
+            (setup.dev, "--dev", "dev"),
+            (setup.proc, "--proc", "proc"),
+            (setup.sys, "--sys", "sys"),
+        ] {
+            if on {
+                let at = dest::At::named(root, option, rel);
+                dest::open_dir(&at, &mut Make::Recorded(&mut journal))?;
+            }
+        }
+        for (i, m) in setup.mounts.iter().enumerate() {
+            if skipped(m, checked.sources[i].as_ref()) {
+                continue;
+            }
+            let rel = dest::normalized(m.dst()).expect("checked");
+            if earlier(setup, i).iter().any(|d| rel.starts_with(d)) {
+                continue;
+            }
+            let option = m.option();
+            let at = dest::At {
+                base: root,
+                rel: &rel,
+                option: &option,
+                shown: m.dst(),
+            };
+            step(
+                &at,
+                &mut Make::Recorded(&mut journal),
+                m,
+                checked.sources[i].as_ref(),
+                checked.data[i].as_deref(),
+            )?;
+        }
+        Ok(())
+    })();
+    match done {
+        Ok(()) => {
+            checked.journal = journal;
+            Ok(())
+        }
+        Err(e) => {
+            journal.undo();
+            Err(e)
+        }
+    }
 }
 
 /// A `--bind-try` whose source was missing: nothing to mount.
@@ -290,45 +426,72 @@ fn skipped(m: &ExtraMount, src: Option<&OwnedFd>) -> bool {
     matches!((m, src), (ExtraMount::Bind { .. }, None))
 }
 
-/// Opens a mount's destination under `base` (the new root, or an earlier
-/// mount of ours), of the kind its source needs; in a tmpfs of ours
-/// (`make`), what is missing is made.
-fn dest_of(
-    base: BorrowedFd<'_>,
-    make: bool,
+/// One step at `at`: a file is made (`--dir`, `--symlink`, `--file`,
+/// `--chmod`: None); a mount's destination is opened, of the kind its
+/// source needs, made if missing as `make` allows, and returned.
+fn step(
+    at: &dest::At<'_>,
+    make: &mut Make<'_>,
     m: &ExtraMount,
-    rel: &Path,
     src: Option<&OwnedFd>,
-) -> Result<OwnedFd, PivotError> {
-    let at = dest::At {
-        base,
-        rel,
-        option: &m.option(),
-        shown: m.dst(),
-    };
-    match (m, src) {
-        (ExtraMount::Tmpfs { .. } | ExtraMount::Overlay { .. }, _) => dest::open_dir(&at, make),
-        (ExtraMount::Bind { .. }, Some(src)) => dest::open_like(&at, make, src.as_fd()),
+    data: Option<&[u8]>,
+) -> Result<Option<OwnedFd>, PivotError> {
+    Ok(match (m, src) {
+        (ExtraMount::Tmpfs { .. } | ExtraMount::Overlay { .. }, _) => {
+            Some(dest::open_dir(at, make)?)
+        }
+        (ExtraMount::Bind { .. }, Some(src)) => {
+            Some(dest::open_like(at, make, dest::is_dir(src.as_fd())?)?)
+        }
         (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
-    }
+        (ExtraMount::BindData { .. }, _) => Some(dest::open_like(at, make, false)?),
+        (ExtraMount::Dir { mode, .. }, _) => {
+            files::dir(at, make, *mode)?;
+            None
+        }
+        (ExtraMount::Symlink { target, .. }, _) => {
+            files::symlink(at, make, target)?;
+            None
+        }
+        (ExtraMount::File { mode, .. }, _) => {
+            files::file(at, make, data.expect("read in check"), *mode)?;
+            None
+        }
+        (ExtraMount::Chmod { mode, .. }, _) => {
+            files::chmod(at, make, *mode)?;
+            None
+        }
+    })
+}
+
+/// What a mount of ours holds, for what is made inside it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// A fresh tmpfs: anything may be made, and goes with it.
+    Ours,
+    /// An overlay: made in its upper directory, recorded.
+    Layers,
+    /// The host's (a bind) or the kernel's (/proc, /sys): files asked for
+    /// are made there, recorded; a mount point must be there already.
+    Host,
 }
 
 /// A mount of ours in the new root: where (relative to the new root), its
-/// own descriptor, and whether it is a fresh tmpfs we may make paths in.
+/// own descriptor, and what it holds.
 struct Placed {
     dst: PathBuf,
     mnt: OwnedFd,
-    ours: bool,
+    holds: Holds,
 }
 
 /// Where a destination is opened from: the innermost mount of ours that
 /// holds it (the last one made wins), by that mount's own descriptor, with
-/// the rest of the path; else the new root.
+/// the rest of the path; else the new root (None).
 fn base_for<'a>(
     root: BorrowedFd<'a>,
     placed: &'a [Placed],
     dst: &Path,
-) -> Result<(BorrowedFd<'a>, bool, PathBuf), &'static str> {
+) -> Result<(BorrowedFd<'a>, Option<Holds>, PathBuf), &'static str> {
     let rel = dest::normalized(dst)?;
     let inner = placed
         .iter()
@@ -338,25 +501,30 @@ fn base_for<'a>(
     Ok(match inner {
         Some((_, p)) => (
             p.mnt.as_fd(),
-            p.ours,
+            Some(p.holds),
             rel.strip_prefix(&p.dst).expect("a prefix").to_path_buf(),
         ),
-        None => (root, false, rel),
+        None => (root, None, rel),
     })
 }
 
 /// Mounts everything under `root` (the descriptor of the new root's own
 /// bind), in order: the image read-only, /dev, /proc, /sys, the extra
-/// mounts. Each mount is made detached and attached onto its destination's
-/// descriptor; what comes after it works from its descriptor. The caller
-/// detaches the new root's bind if this fails.
+/// mounts and files. Each mount is made detached and attached onto its
+/// destination's descriptor; what comes after it works from its
+/// descriptor. The caller detaches the new root's bind, and takes back
+/// `checked.journal`, if this fails.
 pub(super) fn apply(
     root: BorrowedFd<'_>,
     setup: &RootSetup,
-    checked: &Checked,
+    checked: &mut Checked,
 ) -> Result<(), PivotError> {
+    if !checked.image_done {
+        in_image(root, setup, checked)?;
+    }
     if setup.read_only {
-        // First, so it holds for the image's own mounts, not for ours.
+        // After the image's own steps, before our mounts: it holds for the
+        // image's own mounts, not for ours.
         attach::read_only_tree("--ro", root)?;
     }
     let mut placed = Vec::new();
@@ -365,7 +533,7 @@ pub(super) fn apply(
         placed.push(Placed {
             dst: "dev".into(),
             mnt,
-            ours: true,
+            holds: Holds::Ours,
         });
     }
     let null = checked.null.as_ref().map(|n| n.as_fd());
@@ -374,7 +542,7 @@ pub(super) fn apply(
         placed.push(Placed {
             dst: "proc".into(),
             mnt,
-            ours: false,
+            holds: Holds::Host,
         });
     }
     if setup.sys {
@@ -382,19 +550,42 @@ pub(super) fn apply(
         placed.push(Placed {
             dst: "sys".into(),
             mnt,
-            ours: false,
+            holds: Holds::Host,
         });
     }
-    for (i, (m, src)) in setup.mounts.iter().zip(&checked.sources).enumerate() {
-        if skipped(m, src.as_ref()) {
+    for (i, m) in setup.mounts.iter().enumerate() {
+        let src = checked.sources[i].as_ref();
+        if skipped(m, src) {
             tracing::debug!(option = %m.option(), "source missing: skipped");
             continue;
         }
         let option = m.option();
-        let (base, make, rest) =
+        let (base, holds, rest) =
             base_for(root, &placed, m.dst()).map_err(|why| dest::refused(&option, m.dst(), why))?;
-        let dst = dest_of(base, make, m, &rest, src.as_ref())?;
-        let (mnt, ours) = match (m, src) {
+        if holds.is_none() && !m.is_mount() && !matches!(m, ExtraMount::BindData { .. }) {
+            // A file in the image itself: made already.
+            continue;
+        }
+        let at = dest::At {
+            base,
+            rel: &rest,
+            option: &option,
+            shown: m.dst(),
+        };
+        let mut make = match holds {
+            None => Make::No,
+            Some(Holds::Ours) => Make::Ours,
+            Some(Holds::Layers) => Make::Recorded(&mut checked.journal),
+            Some(Holds::Host) if m.is_mount() || matches!(m, ExtraMount::BindData { .. }) => {
+                Make::No
+            }
+            Some(Holds::Host) => Make::Recorded(&mut checked.journal),
+        };
+        let data = checked.data[i].as_deref();
+        let Some(dst) = step(&at, &mut make, m, src, data)? else {
+            continue;
+        };
+        let (mnt, holds) = match (m, src) {
             (ExtraMount::Tmpfs { mode, size, .. }, _) => {
                 let mode = format!("{mode:o}");
                 let mut options = vec![("mode", mode.as_str())];
@@ -404,7 +595,7 @@ pub(super) fn apply(
                 let mnt =
                     attach::new_fs(&option, c"tmpfs", &options, attach::NOSUID | attach::NODEV)?;
                 attach::attach(&option, mnt.as_fd(), dst.as_fd())?;
-                (mnt, true)
+                (mnt, Holds::Ours)
             }
             (
                 ExtraMount::Bind {
@@ -421,7 +612,7 @@ pub(super) fn apply(
                     attrs |= attach::RDONLY;
                 }
                 let mnt = attach::bind_tree(&option, src.as_fd(), dst.as_fd(), attrs)?;
-                (mnt, false)
+                (mnt, Holds::Host)
             }
             (ExtraMount::Overlay { upper, .. }, _) => {
                 let layers = checked.layers[i].as_ref().expect("opened in check");
@@ -436,14 +627,25 @@ pub(super) fn apply(
                     Some(dst.as_fd()),
                 )?;
                 attach::attach(&option, mnt.as_fd(), dst.as_fd())?;
-                (mnt, false)
+                (mnt, Holds::Layers)
             }
-            (ExtraMount::Bind { .. }, None) => unreachable!("a bind's source is opened in check"),
+            (
+                ExtraMount::BindData {
+                    mode, read_only, ..
+                },
+                _,
+            ) => {
+                // A file: nothing is placed under it.
+                let data = data.expect("read in check");
+                files::bind_data(&at, root, dst.as_fd(), data, *mode, *read_only)?;
+                continue;
+            }
+            _ => unreachable!("files are made by step, a bind's source opened in check"),
         };
         placed.push(Placed {
             dst: dest::normalized(m.dst()).expect("checked above"),
             mnt,
-            ours,
+            holds,
         });
     }
     for dst in &setup.remount_ro {
@@ -469,7 +671,7 @@ fn remount_ro(root: BorrowedFd<'_>, placed: &[Placed], dst: &Path) -> Result<(),
             option: &option,
             shown: dst,
         };
-        opened = dest::open_dir(&at, false)?;
+        opened = dest::open_dir(&at, &mut Make::No)?;
         opened.as_fd()
     };
     let is_mount = crate::sys::mount_of(fd, c"").is_ok_and(|m| m.is_mount_root);

@@ -11,7 +11,7 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{SFlag, fstat};
 
 use super::attach;
-use super::dest::{At, bind, mount_tmpfs, open_dir};
+use super::dest::{At, Make, bind, mount_tmpfs, open_dir};
 use crate::error::SysError;
 use crate::pivot::PivotError;
 use crate::pivot::host::PID_NS_INIT_INO;
@@ -76,7 +76,7 @@ pub(super) fn mount_proc(
     root: BorrowedFd<'_>,
     null: BorrowedFd<'_>,
 ) -> Result<OwnedFd, PivotError> {
-    let dir = open_dir(&At::named(root, "--proc", "proc"), false)?;
+    let dir = open_dir(&At::named(root, "--proc", "proc"), &mut Make::No)?;
     let proc = attach::new_fs(
         "--proc",
         c"proc",

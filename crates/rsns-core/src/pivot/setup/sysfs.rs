@@ -9,14 +9,14 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag, open};
 use nix::sys::stat::Mode;
 
 use super::attach;
-use super::dest::{At, mount_tmpfs, open_dir};
+use super::dest::{At, Make, mount_tmpfs, open_dir};
 use crate::error::SysError;
 use crate::pivot::PivotError;
 use crate::pivot::lookup::openat2_retrying;
 
 /// Returns the mount at /sys, whose own descriptor the mask is made from.
 pub(super) fn mount_sys(root: BorrowedFd<'_>) -> Result<OwnedFd, PivotError> {
-    let dir = open_dir(&At::named(root, "--sys", "sys"), false)?;
+    let dir = open_dir(&At::named(root, "--sys", "sys"), &mut Make::No)?;
     let attrs = attach::RDONLY | attach::NOSUID | attach::NODEV | attach::NOEXEC;
     let sys = match attach::new_fs("--sys", c"sysfs", &[], attrs) {
         Ok(mnt) => {
