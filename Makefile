@@ -38,6 +38,7 @@ build: deps ## Build the tools (optimized, static) into <target dir>/<host tripl
 
 test: deps build ## Run every test (as root: also the privileged and unprivileged cases); says what skipped
 	$(NEED_CARGO)
+	@tests/support/deps.sh --bwrap-new
 	@tests/support/test-user.sh
 	@# The release binaries too, where the static build differs (glibc's NSS).
 	@CARGO=$(CARGO) RSNS_RELEASE_DIR=$(abspath $(RELEASE)) tests/support/run-tests.sh
@@ -52,6 +53,7 @@ demo: build ## Build, make a busybox root file system (./rootfs), run a containe
 
 bench: build ## Time and peak RSS against util-linux, cgroup-tools and a C floor, as ratios (as root)
 	@tests/support/deps.sh --bench
+	@tests/support/deps.sh --bwrap-new
 	$(CARGO) build --release --locked --target $(TARGET) -p rsns-bench
 	cc -O2 -Wall -o $(RELEASE)/rsns-floor crates/rsns-bench/floor.c
 	cc -O2 -static -nostdlib -o $(RELEASE)/rsns-nop crates/rsns-bench/nop.c
@@ -69,6 +71,9 @@ bench: build ## Time and peak RSS against util-linux, cgroup-tools and a C floor
 	@# The rs-pivot row runs the no-op inside a root file system, at the same path.
 	tests/support/mkrootfs.sh $(BENCH)/rootfs >/dev/null
 	mkdir -p $(BENCH)/rootfs$(abspath $(BENCH)) && cp $(BENCH)/rsns-nop $(BENCH)/rootfs$(abspath $(BENCH))/
+	@# The layered box: two small layers above the root file system.
+	mkdir -p $(BENCH)/layer-a/etc $(BENCH)/layer-b/srv && echo a > $(BENCH)/layer-a/etc/motd && \
+		echo b > $(BENCH)/layer-b/srv/index.html
 	@# The finale's crun bundle: podman's isolation, the root beside it.
 	mkdir -p $(BENCH)/podman-bundle && tests/support/podman-bundle.py --root ../rootfs --read-only \
 		--memory 67108864 --pids 64 $(BENCH)/podman-bundle /usr/share/containers/seccomp.json true
@@ -76,7 +81,8 @@ bench: build ## Time and peak RSS against util-linux, cgroup-tools and a C floor
 	$(BENCH)/rsns-bench --runs $(RUNS) --ours $(BENCH)/ours --theirs $(BENCH)/theirs \
 		--floor $(BENCH)/rsns-floor --nop $(BENCH)/rsns-nop --rss $(BENCH)/rsns-rss \
 		--scan-floor $(BENCH)/rsns-scan-floor --herd $(BENCH)/rsns-herd --rootfs $(BENCH)/rootfs \
-		--bundle $(BENCH)/podman-bundle \
+		--bundle $(BENCH)/podman-bundle --layers $(BENCH)/layer-a,$(BENCH)/layer-b \
+		--bwrap-new "$$(tests/support/bwrap-new.sh $(TARGET_DIR)/bwrap-new)" \
 		$(if $(ONLY),--only $(ONLY)); status=$$?; \
 	if [ -z "$(ONLY)" -o "$(ONLY)" = cgroup -o "$(ONLY)" = finale ] && \
 		! $(BENCH)/rsns-bench --cgroup-possible 2>/dev/null; then \
@@ -95,6 +101,7 @@ KERNELS ?= 5.10 6.1 6.12
 test-kernels: deps build ## The tests on Debian's kernels 5.10, 6.1 and 6.12 in VMs, and the host's; one table (as root)
 	$(NEED_CARGO)
 	@tests/support/deps.sh --kernels
+	@tests/support/deps.sh --bwrap-new
 	@# The release binaries too, in the VMs as on the host (as make test does).
 	CARGO=$(CARGO) RSNS_RELEASE_DIR=$(abspath $(RELEASE)) tests/support/kernel-matrix.sh $(TARGET_DIR)/kernels $(KERNELS)
 

@@ -10,6 +10,8 @@
 mod common;
 
 use common::*;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
 
 /// What the program reports of its box.
 const PROBE: &str = "pwd; hostname; env | grep ^PARITY_ | sort; stat -c '%a %U' /tmp; \
@@ -151,5 +153,115 @@ fn the_hand_offs_write_what_bwrap_writes() {
         assert_eq!(o_status[0], o_info);
         assert_eq!(o_status[1], b_status[1]);
         assert_eq!(o_status[1], serde_json::json!({ "exit-code": code }));
+    }
+}
+
+/// bubblewrap 0.11's overlays beside ours, with bwrap 0.11 or later (the
+/// installed one, or one make test builds from Debian's source package:
+/// tests/support/bwrap-new.sh): a tmp overlay at a directory and as the
+/// root, a read-only one, and one writing to UPPER, whose contents after
+/// the box must be the same too.
+#[test]
+fn overlays_are_made_as_bwrap_makes_them() {
+    let newer = std::env::var("RSNS_BWRAP_NEW").unwrap_or_default();
+    require!(
+        !newer.is_empty() && Path::new(&newer).is_file(),
+        "needs bwrap 0.11 or later in RSNS_BWRAP_NEW (make test builds one: tests/support/bwrap-new.sh)"
+    );
+    let Some(r) = rootfs_or_skip() else { return };
+    for as_user in [false, true] {
+        if !can(as_user)
+            || as_user
+                && !require(
+                    kernel_at_least(5, 11),
+                    "overlayfs in a user namespace needs Linux 5.11",
+                )
+        {
+            continue;
+        }
+        let scratch = Scratch::new("bwrap-overlay");
+        for (layer, files) in [
+            ("l1", &[("a", "1"), ("b", "1")]),
+            ("l2", &[("b", "2"), ("c", "2")]),
+        ] {
+            std::fs::create_dir(scratch.join(layer)).unwrap();
+            for (name, text) in files {
+                std::fs::write(scratch.join(layer).join(name), format!("{text}\n")).unwrap();
+            }
+        }
+        for who in ["bwrap", "ours"] {
+            for d in ["up", "wk"] {
+                std::fs::create_dir_all(scratch.join(&format!("{who}-{d}"))).unwrap();
+            }
+        }
+        let dirs = ["l1", "l2", "bwrap-up", "bwrap-wk", "ours-up", "ours-wk"];
+        if as_user {
+            give_to_test_user(&scratch, &dirs);
+        }
+        let p = |d: &str| scratch.join(d).display().to_string();
+        let (l1, l2) = (p("l1"), p("l2"));
+        let probe = "cat /mnt/a /mnt/b /mnt/c; echo new > /mnt/n && cat /mnt/n; rm /mnt/a; ls /mnt; \
+            stat -c %a /mnt";
+        let root_probe = "cat /b /c /etc/hostname; echo new > /n && cat /n; ls / | head -4";
+        let cases = [
+            (
+                format!("--bind {r} / --overlay-src {l1} --overlay-src {l2} --tmp-overlay /mnt"),
+                format!("--root {r} --overlay-src={l1} --overlay-src={l2} --tmp-overlay=/mnt"),
+                probe,
+            ),
+            (
+                format!("--bind {r} / --overlay-src {l1} --overlay-src {l2} --ro-overlay /mnt"),
+                format!("--root {r} --overlay-src={l1} --overlay-src={l2} --ro-overlay=/mnt"),
+                "cat /mnt/a /mnt/b /mnt/c; { echo new > /mnt/n; } 2>/dev/null || echo read-only",
+            ),
+            (
+                format!(
+                    "--bind {r} / --overlay-src {l1} --overlay-src {l2} --overlay {} {} /mnt",
+                    p("bwrap-up"),
+                    p("bwrap-wk")
+                ),
+                format!(
+                    "--root {r} --overlay-src={l1} --overlay-src={l2} --overlay={}:{}:/mnt",
+                    p("ours-up"),
+                    p("ours-wk")
+                ),
+                probe,
+            ),
+            (
+                format!("--overlay-src {r} --overlay-src {l2} --tmp-overlay /"),
+                format!("--overlay-src={r} --overlay-src={l2} --tmp-overlay=/"),
+                root_probe,
+            ),
+        ];
+        for (theirs, ours, probe) in cases {
+            let bwrap = format!(
+                "{newer} --unshare-all --unshare-user --uid 0 --gid 0 {theirs} --proc /proc \
+                 --dev /dev sh -c '{probe}'"
+            );
+            let mine =
+                format!("{UNSHARE} -Urpfmiun {PIVOT} {ours} --proc --dev -- sh -c '{probe}'");
+            let (theirs_out, mine_out) = both(as_user, &bwrap, &mine);
+            assert_eq!(mine_out, theirs_out, "as user: {as_user}: {ours}");
+        }
+        // What each left in its UPPER: the new file, and a whiteout for a.
+        let upper = |who: &str| {
+            let dir = scratch.join(&format!("{who}-up"));
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let kind = e.file_type().unwrap();
+                    format!(
+                        "{} {}",
+                        e.file_name().to_string_lossy(),
+                        kind.is_char_device()
+                    )
+                })
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(upper("ours"), upper("bwrap"), "as user: {as_user}");
+        assert_eq!(upper("ours"), ["a true", "n false"], "as user: {as_user}");
     }
 }

@@ -695,6 +695,59 @@ mod tests {
         assert!(options.setup.dev && options.setup.read_only && !options.setup.proc);
     }
 
+    /// Files keep their place among the mounts; each --perms goes to the
+    /// next step with a mode, whatever comes between.
+    #[test]
+    fn files_keep_their_order_and_perms_its_next_step() {
+        let PivotOptions::Root(options) = parse(&[
+            "--root=r",
+            "--perms=700",
+            "--symlink=t:/l",
+            "--dir=/a",
+            "--file=3:/a/f",
+            "--perms=640",
+            "--chmod=711:/a",
+            "--ro-bind-data=4:/c",
+            "--tmpfs=/t",
+        ])
+        .unwrap() else {
+            panic!("not --root")
+        };
+        assert_eq!(
+            options.setup.mounts,
+            [
+                ExtraMount::Symlink {
+                    target: "t".into(),
+                    dst: "/l".into()
+                },
+                ExtraMount::Dir {
+                    dst: "/a".into(),
+                    mode: 0o700
+                },
+                ExtraMount::File {
+                    fd: 3,
+                    dst: "/a/f".into(),
+                    mode: 0o666
+                },
+                ExtraMount::Chmod {
+                    mode: 0o711,
+                    dst: "/a".into()
+                },
+                ExtraMount::BindData {
+                    fd: 4,
+                    dst: "/c".into(),
+                    mode: 0o640,
+                    read_only: true
+                },
+                ExtraMount::Tmpfs {
+                    dst: "/t".into(),
+                    mode: 0o1777,
+                    size: None
+                },
+            ]
+        );
+    }
+
     #[test]
     fn a_bind_needs_both_sides() {
         for bad in ["--bind=/a", "--bind=:/x", "--ro-bind=/a:"] {

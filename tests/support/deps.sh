@@ -8,7 +8,8 @@
 # qemu-user-static (the cookbook's arm64 busybox), crun and
 # golang-github-containers-common (the escape battery's podman column);
 # with --fuzz a C++ compiler, a nightly toolchain and cargo-fuzz, with
-# --conformance util-linux's build tools, with --kernels what the kernel
+# --conformance util-linux's build tools, with --bwrap-new what building
+# bubblewrap needs, with --kernels what the kernel
 # matrix's VMs need, with --fresh what make test-fresh needs, with --bench
 # cgroup-tools, bubblewrap and crun.
 #
@@ -60,6 +61,17 @@ case "${1:-}" in
         have debootstrap || need="$need debootstrap"
         have mkfs.ext4 || need="$need e2fsprogs"
         have cpio || need="$need cpio"
+    fi
+    ;;
+--bwrap-new)
+    # tests/support/bwrap-new.sh builds bubblewrap 0.11 or later from
+    # Debian's source package when the installed bwrap is older (the
+    # overlay options' parity test, make bench's layered box).
+    if ! bwrap --help 2>&1 | grep -q -- '--overlay-src'; then
+        for tool in meson:meson ninja:ninja-build pkg-config:pkg-config; do
+            have "${tool%%:*}" || need="$need ${tool#*:}"
+        done
+        [ -f /usr/include/sys/capability.h ] || need="$need libcap-dev"
     fi
     ;;
 --conformance)

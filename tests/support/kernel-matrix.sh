@@ -51,6 +51,8 @@ if [ -n "${RSNS_MATRIX_ONLY:-}" ]; then
     tests=$(for t in $RSNS_MATRIX_ONLY; do echo "$tests" | grep "/${t}-[0-9a-f]*\$"; done)
 fi
 [ -n "$tests" ] || { echo "kernel-matrix: the tests did not build" >&2; exit 1; }
+# bwrap 0.11 or later, for the overlay parity test (the VMs see this path).
+bwrap_new=$("$here/tests/support/bwrap-new.sh" "$CARGO_TARGET_DIR/bwrap-new") || bwrap_new=""
 target_tmp="$CARGO_TARGET_DIR/tmp"
 # The cookbook's arm64 busybox, fetched here: the VMs have no network, and
 # find it in this cache (the cookbook's runner points the recipe at it).
@@ -95,10 +97,10 @@ for k in $kernels host; do
     echo "$tests" >"$out/tests"
     start=$(date +%s)
     if [ "$k" = host ]; then
-        RSNS_VM_SKIP="" "$here/tests/support/in-vm.sh" "$out"
+        RSNS_VM_SKIP="" RSNS_BWRAP_NEW="$bwrap_new" "$here/tests/support/in-vm.sh" "$out"
     else
         timeout 3000 "$vng" --run="$k" --disable-kvm --cpus=2 --memory=3G --rwdir="$out" \
-            --exec="RSNS_IN_VM=1 RSNS_RELEASE_DIR='${RSNS_RELEASE_DIR:-}' RSNS_REQUIRE_ALL=0 RSNS_VM_SKIP='$vm_skip' $here/tests/support/in-vm.sh $out" \
+            --exec="RSNS_IN_VM=1 RSNS_RELEASE_DIR='${RSNS_RELEASE_DIR:-}' RSNS_BWRAP_NEW='$bwrap_new' RSNS_REQUIRE_ALL=0 RSNS_VM_SKIP='$vm_skip' $here/tests/support/in-vm.sh $out" \
             >"$work/vm-$name.log" 2>&1 || true
     fi
     seconds=$(($(date +%s) - start))

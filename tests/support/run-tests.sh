@@ -35,6 +35,12 @@ if [ "$(id -u)" = 0 ] && id "$user" >/dev/null 2>&1; then
 fi
 
 mkdir -p "$target_dir"
+# bwrap 0.11 or later for the overlay parity test, where the test user can
+# run it; a failure to build one is that test's skip (or failure in CI).
+if [ -z "${RSNS_BWRAP_NEW:-}" ]; then
+    RSNS_BWRAP_NEW=$("$(dirname "$0")/bwrap-new.sh" "$target_dir/bwrap-new") || RSNS_BWRAP_NEW=""
+fi
+export RSNS_BWRAP_NEW
 export RSNS_SKIP_LOG="$target_dir/skipped.log"
 : >"$RSNS_SKIP_LOG"
 chmod 666 "$RSNS_SKIP_LOG"

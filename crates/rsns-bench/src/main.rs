@@ -13,12 +13,14 @@
 //!
 //! Usage: rsns-bench [--runs N] [--ours DIR] [--theirs DIR] [--floor PATH]
 //!                   [--nop PATH] [--rss PATH] [--scan-floor PATH] [--herd PATH]
-//!                   [--rootfs DIR] [--bundle DIR]
-//!                   [--only unshare|nsenter|setpriv|lsns|pivot|box|cgroup|finale[,...]]
+//!                   [--rootfs DIR] [--bundle DIR] [--bwrap-new PATH] [--layers DIR,DIR]
+//!                   [--only unshare|nsenter|setpriv|lsns|pivot|box|layers|cgroup|finale[,...]]
 //! DIR holds rs-unshare, rs-nsenter, rs-setpriv, rs-lsns and rs-pivot (ours)
 //! or unshare, nsenter, setpriv and lsns (theirs). --bundle: crun's bundle
 //! for the finale (tests/support/podman-bundle.py writes it). The pivot row runs `true` and the no-op program
-//! inside the root file system given by --rootfs, at the same paths.
+//! inside the root file system given by --rootfs, at the same paths. The
+//! layers row joins --rootfs and the two --layers above it, against a bwrap
+//! with overlays (--bwrap-new: 0.11 or later).
 
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -46,6 +48,9 @@ pub(crate) struct Options {
     rootfs: String,
     /// The finale's crun bundle.
     bundle: String,
+    /// A bwrap with overlays (0.11 or later), and the layers above --rootfs.
+    bwrap_new: String,
+    layers: Vec<String>,
     /// `--only unshare|nsenter|lsns|pivot|box|cgroup`: one tool's tables.
     only: Option<String>,
 }
@@ -62,6 +67,8 @@ fn parse_options() -> Result<Options, String> {
         herd: "target/release/rsns-herd".into(),
         rootfs: "target/rootfs".into(),
         bundle: "target/bench/podman-bundle".into(),
+        bwrap_new: String::new(),
+        layers: Vec::new(),
         only: None,
     };
     let mut args = std::env::args().skip(1);
@@ -78,6 +85,8 @@ fn parse_options() -> Result<Options, String> {
             "--herd" => opts.herd = value()?,
             "--rootfs" => opts.rootfs = value()?,
             "--bundle" => opts.bundle = value()?,
+            "--bwrap-new" => opts.bwrap_new = value()?,
+            "--layers" => opts.layers = value()?.split(',').map(String::from).collect(),
             "--only" => opts.only = Some(value()?),
             other => return Err(format!("unknown argument '{other}'")),
         }
@@ -97,7 +106,10 @@ fn absolute(mut opts: Options) -> Result<Options, String> {
         &mut opts.herd,
         &mut opts.rootfs,
         &mut opts.bundle,
-    ] {
+    ]
+    .into_iter()
+    .chain(opts.layers.iter_mut())
+    {
         // Paths a table does not use may not exist (in the VM, say): each
         // table's first run names a missing one.
         if let Ok(full) = std::fs::canonicalize(&*path) {
@@ -409,6 +421,24 @@ fn bench(opts: &Options) -> Result<bool, String> {
         }
     }
 
+    if wanted("layers") {
+        if opts.bwrap_new.is_empty() || opts.layers.len() != 2 {
+            return Err(
+                "the layers row needs --bwrap-new (bwrap 0.11 or later) and two --layers".into(),
+            );
+        }
+        missed.extend(boxes::bench_layers(
+            &boxes::Tools {
+                unshare: ours("rs-unshare"),
+                pivot: ours("rs-pivot"),
+                bwrap: opts.bwrap_new.clone(),
+                rootfs: opts.rootfs.clone(),
+            },
+            &opts.layers,
+            opts.runs,
+        )?);
+    }
+
     if wanted("cgroup") {
         match cgroup::possible() {
             Ok(()) => missed.extend(cgroup::bench(
@@ -467,7 +497,7 @@ fn bench(opts: &Options) -> Result<bool, String> {
 
     println!(
         "\ntargets: ours/util-linux <= 1.00 and peak RSS ours <= util-linux everywhere; \
-         ours/floor <= 1.10 for unshare, setpriv and cgroup, cgroup faster than cgroup-tools, the box faster than bwrap, the finale faster than crun; lsns: >= 3x faster at 1,000, >= 5x faster \
+         ours/floor <= 1.10 for unshare, setpriv and cgroup, cgroup faster than cgroup-tools, the box and the layered box faster than bwrap, the finale faster than crun; lsns: >= 3x faster at 1,000, >= 5x faster \
          and ours/floor <= 1.5 at 5,000"
     );
     if missed.is_empty() {

@@ -137,8 +137,20 @@ impl ExtraMount {
         }
     }
 
-    /// Whether it is a mount (what comes after it at a path below its DST
-    /// lands in it), rather than a file made in the new root.
+    /// `--dir`, `--symlink`, `--file`, `--chmod`: a file made (or
+    /// changed) in the new root, with no mount.
+    pub fn is_file(&self) -> bool {
+        matches!(
+            self,
+            ExtraMount::Dir { .. }
+                | ExtraMount::Symlink { .. }
+                | ExtraMount::File { .. }
+                | ExtraMount::Chmod { .. }
+        )
+    }
+
+    /// Whether it is a mount that later steps can land in (a data bind
+    /// is a file: nothing goes below it).
     pub fn is_mount(&self) -> bool {
         matches!(
             self,
@@ -562,7 +574,7 @@ pub(super) fn apply(
         let option = m.option();
         let (base, holds, rest) =
             base_for(root, &placed, m.dst()).map_err(|why| dest::refused(&option, m.dst(), why))?;
-        if holds.is_none() && !m.is_mount() && !matches!(m, ExtraMount::BindData { .. }) {
+        if holds.is_none() && m.is_file() {
             // A file in the image itself: made already.
             continue;
         }
@@ -576,10 +588,9 @@ pub(super) fn apply(
             None => Make::No,
             Some(Holds::Ours) => Make::Ours,
             Some(Holds::Layers) => Make::Recorded(&mut checked.journal),
-            Some(Holds::Host) if m.is_mount() || matches!(m, ExtraMount::BindData { .. }) => {
-                Make::No
-            }
-            Some(Holds::Host) => Make::Recorded(&mut checked.journal),
+            // Inside the host's: only what was asked for by name.
+            Some(Holds::Host) if m.is_file() => Make::Recorded(&mut checked.journal),
+            Some(Holds::Host) => Make::No,
         };
         let data = checked.data[i].as_deref();
         let Some(dst) = step(&at, &mut make, m, src, data)? else {
