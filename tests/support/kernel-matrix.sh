@@ -100,7 +100,7 @@ for k in $kernels host; do
         RSNS_VM_SKIP="" RSNS_BWRAP_NEW="$bwrap_new" "$here/tests/support/in-vm.sh" "$out"
     else
         timeout 3000 "$vng" --run="$k" --disable-kvm --cpus=2 --memory=3G --rwdir="$out" \
-            --exec="RSNS_IN_VM=1 RSNS_RELEASE_DIR='${RSNS_RELEASE_DIR:-}' RSNS_BWRAP_NEW='$bwrap_new' RSNS_REQUIRE_ALL=0 RSNS_VM_SKIP='$vm_skip' $here/tests/support/in-vm.sh $out" \
+            --exec="RSNS_IN_VM=1 RSNS_RELEASE_DIR='${RSNS_RELEASE_DIR:-}' RSNS_BWRAP_NEW='$bwrap_new' RSNS_ROOTFS_SRC='$target_tmp/rootfs' RSNS_REQUIRE_ALL=0 RSNS_VM_SKIP='$vm_skip' $here/tests/support/in-vm.sh $out" \
             >"$work/vm-$name.log" 2>&1 || true
     fi
     seconds=$(($(date +%s) - start))
