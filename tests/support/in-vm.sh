@@ -26,8 +26,9 @@ if [ "${RSNS_IN_VM:-}" = 1 ]; then
         mount -o remount,nsdelegate /sys/fs/cgroup || true
     fi
     # RSNS_RACE_RUNS: fewer racer runs per case under emulation, where a run
-    # takes about a second (40 runs per case took 579 s on 5.10); the host's
-    # row runs 300.
+    # takes two or three seconds (20 runs per case: 422 s of 5.10's 1637);
+    # fewer would leave the rarely-through cases (keep-old: one run in
+    # twenty) to chance. The host's row runs 300.
     export RSNS_RACE_RUNS=${RSNS_RACE_RUNS:-20}
     # The tests' root file system, copied once into the guest's tmpfs: a
     # copy from the host's read-only share (9p) takes 40 s under emulation
