@@ -39,6 +39,7 @@ build: deps ## Build the tools (optimized, static) into <target dir>/<host tripl
 test: deps build ## Run every test (as root: also the privileged and unprivileged cases); says what skipped
 	$(NEED_CARGO)
 	@tests/support/deps.sh --bwrap-new
+	@tests/support/deps.sh --containers
 	@tests/support/test-user.sh
 	@# The release binaries too, where the static build differs (glibc's NSS).
 	@CARGO=$(CARGO) RSNS_RELEASE_DIR=$(abspath $(RELEASE)) tests/support/run-tests.sh

@@ -252,8 +252,20 @@ fn raw_and_nowrap_keep_one_line_per_row() {
 fn list_columns_names_every_column() {
     let text = lsns(&["-H"]).ok();
     for name in [
-        "NS", "TYPE", "PATH", "NPROCS", "PID", "PPID", "COMMAND", "UID", "USER", "NETNSID", "NSFS",
-        "PNS", "ONS",
+        "NS",
+        "TYPE",
+        "PATH",
+        "NPROCS",
+        "PID",
+        "PPID",
+        "COMMAND",
+        "UID",
+        "USER",
+        "NETNSID",
+        "NSFS",
+        "PNS",
+        "ONS",
+        "CONTAINER",
     ] {
         assert!(
             text.lines().any(|l| l.trim_start().starts_with(name)),
@@ -261,7 +273,7 @@ fn list_columns_names_every_column() {
         );
     }
     let json: Value = serde_json::from_str(&lsns(&["-H", "-J"]).ok()).unwrap();
-    assert_eq!(json["lsns-columns"].as_array().unwrap().len(), 13);
+    assert_eq!(json["lsns-columns"].as_array().unwrap().len(), 14);
 }
 
 #[test]

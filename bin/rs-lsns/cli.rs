@@ -45,6 +45,10 @@ pub struct Cli {
     /// Only the namespaces of process PID
     #[arg(short = 'p', long = "task", value_name = "PID")]
     pub task: Option<i32>,
+    /// Only the namespaces of container REF's first process (an ID, a unique ID prefix, or a
+    /// name as podman, docker, containerd or CRI-O shows it): -p with that PID
+    #[arg(long = "container", value_name = "REF", conflicts_with_all = ["task", "persistent", "namespace"])]
+    pub container: Option<String>,
     /// Only rows for which EXPR is true, e.g. 'TYPE == "net" && NPROCS > 1'
     #[arg(short = 'Q', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
@@ -147,6 +151,7 @@ impl Cli {
             no_truncate: self.notruncate,
             no_wrap: self.nowrap,
             task: self.task,
+            container: self.container,
             persistent: self.persistent,
             namespace: self.namespace,
             filter: self.filter,

@@ -34,6 +34,10 @@ pub struct Cli {
     /// The process whose namespaces to enter; PID:INODE also checks its pidfd inode
     #[arg(short = 't', long = "target", value_name = "PID[:INODE]")]
     pub target: Option<TargetSpec>,
+    /// The container REF (an ID, a unique ID prefix, or a name as podman, docker, containerd
+    /// or CRI-O shows it): its first process is the target
+    #[arg(long = "container", value_name = "REF", conflicts_with = "target")]
+    pub container: Option<String>,
     /// Mount namespace: the target's, or FILE's (-mFILE, --mount=FILE)
     #[arg(short = 'm', long = "mount", value_name = "FILE|:NSID", num_args = 0..=1, require_equals = true)]
     pub mount: Option<Option<PathBuf>>,
@@ -220,6 +224,7 @@ impl Cli {
         .collect();
         NsenterOptions {
             target: self.target,
+            container: self.container,
             all: self.all,
             namespaces,
             net_socket: self.net_socket,

@@ -9,6 +9,7 @@
 pub mod caps;
 pub mod cgroup;
 pub mod channel;
+pub mod containers;
 pub mod error;
 pub mod exec;
 pub mod idmap;

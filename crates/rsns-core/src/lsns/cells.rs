@@ -24,6 +24,15 @@ pub struct Cells<'a> {
     per_process_path: bool,
     commands: RefCell<HashMap<usize, Option<String>>>,
     users: RefCell<crate::userdb::UserNames>,
+    /// CONTAINER: what runs, found at the first cell asked for (a read of
+    /// every process's cgroup), and each container's label by engine and ID.
+    containers: RefCell<Option<Containers>>,
+}
+
+#[derive(Debug)]
+struct Containers {
+    finder: crate::containers::Finder,
+    labels: HashMap<(crate::containers::Engine, String), String>,
 }
 
 impl<'a> Cells<'a> {
@@ -34,6 +43,7 @@ impl<'a> Cells<'a> {
             per_process_path,
             commands: RefCell::new(HashMap::new()),
             users: RefCell::new(crate::userdb::UserNames::new()),
+            containers: RefCell::new(None),
         }
     }
 
@@ -69,6 +79,7 @@ impl<'a> Cells<'a> {
             })),
             Column::Pns => number(Some(ns.parent)),
             Column::Ons => number(Some(ns.owner)),
+            Column::Container => text(proc.and_then(|p| self.container(p.pid))),
         }
     }
 
@@ -97,6 +108,30 @@ impl<'a> Cells<'a> {
                 procfs::command(process.pid, process.comm.as_deref())
             })
             .clone()
+    }
+
+    /// `ENGINE:NAME` of the container process `pid` is in; None for the
+    /// host's.
+    fn container(&self, pid: i32) -> Option<String> {
+        let mut cache = self.containers.borrow_mut();
+        let known = cache.get_or_insert_with(|| {
+            let finder = crate::containers::Finder::default();
+            let labels = finder
+                .all()
+                .into_iter()
+                .map(|c| ((c.engine, c.id.clone()), c.label()))
+                .collect();
+            Containers { finder, labels }
+        });
+        let key = known.finder.of_pid(pid)?;
+        // One that started after the first look: its short ID.
+        Some(
+            known
+                .labels
+                .get(&key)
+                .cloned()
+                .unwrap_or_else(|| format!("{}:{}", key.0, &key.1[..key.1.len().min(12)])),
+        )
     }
 
     /// The user name, or the number when the uid has none (as lsns(8));

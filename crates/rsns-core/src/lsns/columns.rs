@@ -17,6 +17,7 @@ pub enum Column {
     Nsfs,
     Pns,
     Ons,
+    Container,
 }
 
 /// How a column's values compare in filters and print in JSON.
@@ -27,7 +28,7 @@ pub enum ValueType {
 }
 
 impl Column {
-    pub const ALL: [Column; 13] = [
+    pub const ALL: [Column; 14] = [
         Column::Ns,
         Column::Type,
         Column::Path,
@@ -41,6 +42,7 @@ impl Column {
         Column::Nsfs,
         Column::Pns,
         Column::Ons,
+        Column::Container,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Column {
             Column::Nsfs => "NSFS",
             Column::Pns => "PNS",
             Column::Ons => "ONS",
+            Column::Container => "CONTAINER",
         }
     }
 
@@ -76,6 +79,7 @@ impl Column {
             Column::Nsfs => "nsfs mountpoint (usually used network subsystem)",
             Column::Pns => "parent namespace identifier (inode number)",
             Column::Ons => "owner namespace identifier (inode number)",
+            Column::Container => "engine and name (or short ID) of the container the PID is in",
         }
     }
 

@@ -27,6 +27,9 @@ pub enum LsnsError {
     Filter(#[from] FilterError),
     #[error("no process with PID {0}")]
     NoSuchPid(i32),
+    /// `--container=REF` that names no single container.
+    #[error("{0}")]
+    Container(String),
     #[error("no {kinds}namespace with inode {ino}")]
     NoSuchNamespace { ino: u64, kinds: String },
     #[error(transparent)]
@@ -35,6 +38,19 @@ pub enum LsnsError {
 
 /// The whole run: scan, pick rows, render. Returns the text for stdout.
 pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, LsnsError> {
+    if let Some(reference) = &opts.container {
+        let finder = crate::containers::Finder::default();
+        let found = crate::containers::resolve(&finder, reference).map_err(LsnsError::Container)?;
+        let opts = LsnsOptions {
+            task: Some(found.pid),
+            container: None,
+            kinds: opts.kinds.clone(),
+            output: opts.output.clone(),
+            filter: opts.filter.clone(),
+            ..*opts
+        };
+        return run(&opts, term_width);
+    }
     let filter = opts
         .filter
         .as_deref()

@@ -38,6 +38,8 @@ pub struct LsnsOptions {
     pub no_wrap: bool,
     /// `-p PID`: only the namespaces of this process.
     pub task: Option<i32>,
+    /// `--container=REF`: `-p` with the container's first process.
+    pub container: Option<String>,
     /// `-P`: only namespaces no process is in.
     pub persistent: bool,
     /// The positional inode: list the processes in this namespace.

@@ -39,11 +39,14 @@ use crate::target::{Target, TargetError};
 /// with one it returns how the program ended.
 pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     check_usage(&opts)?;
-    let target = opts.target.map(Target::open).transpose()?;
+    let target = match &opts.container {
+        Some(reference) => Some(container_target(reference)?),
+        None => opts.target.map(Target::open).transpose()?,
+    };
     let need_target = |what: &str| {
-        target
-            .as_ref()
-            .ok_or_else(|| NsenterError::Usage(format!("{what} needs a target (-t PID)")))
+        target.as_ref().ok_or_else(|| {
+            NsenterError::Usage(format!("{what} needs a target (-t PID or --container=REF)"))
+        })
     };
     let sources = sources::choose(&opts, target.as_ref())?;
     let entering = |kind: NsKind| sources.iter().any(|s| s.kind == kind);
@@ -249,6 +252,28 @@ fn parse_environ(data: &[u8]) -> Vec<(OsString, OsString)> {
             })
         })
         .collect()
+}
+
+/// `--container=REF`: the container's first process, found from the
+/// cgroups and the engines' state, then pinned by a pidfd as `-t` pins it
+/// and checked, through that pidfd's /proc directory, to be in the
+/// container still (a PID reused meanwhile is refused, not entered).
+fn container_target(reference: &str) -> Result<Target, NsenterError> {
+    let finder = crate::containers::Finder::default();
+    let found = crate::containers::resolve(&finder, reference).map_err(NsenterError::Usage)?;
+    let target = Target::open(crate::target::TargetSpec {
+        pid: found.pid,
+        inode: None,
+    })?;
+    let cgroup = String::from_utf8_lossy(&target.read_at("cgroup")?).into_owned();
+    if finder.of_cgroup_file(&cgroup) != Some((found.engine, found.id.clone())) {
+        return Err(NsenterError::Usage(format!(
+            "--container={reference}: its process {} left it while we were joining",
+            found.pid
+        )));
+    }
+    tracing::debug!(container = %found.label(), id = %found.id, pid = found.pid, "container");
+    Ok(target)
 }
 
 /// `-S follow`/`-G follow`: the target's effective ids, read now that we are

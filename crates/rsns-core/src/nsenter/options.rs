@@ -30,6 +30,9 @@ impl FromStr for IdChoice {
 pub struct NsenterOptions {
     /// `-t PID` or `-t PID:INODE`.
     pub target: Option<TargetSpec>,
+    /// `--container=REF`: the first process of the container REF names is
+    /// the target.
+    pub container: Option<String>,
     /// `-a`: every namespace of the target that is not already ours.
     pub all: bool,
     /// Namespaces named one by one (`-n`, `--net=FILE`); a later one of the

@@ -1,0 +1,63 @@
+//! The containers podman, docker, containerd and CRI-O run on this machine,
+//! found from what the kernel and the engines leave on it (each process's
+//! cgroup, the engines' state on disk), never from their APIs: so the tools
+//! work on a Kubernetes node as on a laptop, with no socket to talk to.
+//! `rs-nsenter --container=REF` and rs-lsns's CONTAINER column use it.
+
+mod cgroup_path;
+mod find;
+mod names;
+
+use std::fmt;
+
+pub use cgroup_path::{container_of, path_of};
+pub use find::{Finder, resolve};
+pub use names::Places;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Engine {
+    Podman,
+    Docker,
+    /// containerd: Kubernetes' CRI, or `ctr`.
+    Containerd,
+    CriO,
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Engine::Podman => "podman",
+            Engine::Docker => "docker",
+            Engine::Containerd => "containerd",
+            Engine::CriO => "cri-o",
+        })
+    }
+}
+
+/// A running container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub engine: Engine,
+    pub id: String,
+    /// As the engine shows them (Kubernetes: `POD/CONTAINER`).
+    pub names: Vec<String>,
+    /// Its first process: the one whose parent is outside it (the engine's
+    /// conmon or shim), the lowest such PID.
+    pub pid: i32,
+}
+
+impl Container {
+    /// The first 12 characters of the ID, as the engines print it.
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(12)]
+    }
+
+    /// `ENGINE:NAME`, or `ENGINE:SHORT-ID` for one without a name.
+    pub fn label(&self) -> String {
+        format!(
+            "{}:{}",
+            self.engine,
+            self.names.first().map_or(self.short_id(), String::as_str)
+        )
+    }
+}

@@ -1,0 +1,183 @@
+//! The names engines give their containers, read from what they keep on
+//! disk (never their APIs): containers/storage's containers.json (podman,
+//! CRI-O's storage too), docker's config.v2.json, and the annotations
+//! containerd's CRI and CRI-O write in each container's OCI config.json.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Engine;
+
+/// Where each engine keeps its state, relative to `root` ("/" but in
+/// tests); `homes`: the home directories whose rootless podman storage is
+/// read too (the caller's).
+#[derive(Debug, Clone)]
+pub struct Places {
+    pub root: PathBuf,
+    pub homes: Vec<PathBuf>,
+}
+
+impl Places {
+    fn at(&self, path: &str) -> PathBuf {
+        self.root.join(path.trim_start_matches('/'))
+    }
+}
+
+fn read_json(path: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// containers/storage's list: `[{"id": ..., "names": [...]}, ...]`.
+fn storage_names(file: &Path, out: &mut HashMap<String, Vec<String>>) {
+    let Some(serde_json::Value::Array(list)) = read_json(file) else {
+        return;
+    };
+    for c in list {
+        let (Some(id), Some(names)) = (c["id"].as_str(), c["names"].as_array()) else {
+            continue;
+        };
+        out.entry(id.to_string())
+            .or_default()
+            .extend(names.iter().filter_map(|n| n.as_str().map(String::from)));
+    }
+}
+
+/// Kubernetes' names from an OCI config's annotations (containerd's CRI,
+/// CRI-O): `POD/CONTAINER`.
+fn kubernetes_name(config: &Path) -> Option<String> {
+    let v = read_json(config)?;
+    let a = &v["annotations"];
+    let get = |keys: &[&str]| keys.iter().find_map(|k| a[*k].as_str().map(String::from));
+    let container = get(&[
+        "io.kubernetes.cri.container-name",
+        "io.kubernetes.container.name",
+    ])?;
+    let pod = get(&["io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"]);
+    Some(match pod {
+        Some(pod) => format!("{pod}/{container}"),
+        None => container,
+    })
+}
+
+/// The names of container `id` of `engine`: podman's and docker's names;
+/// for Kubernetes, `POD/CONTAINER`.
+pub fn names_of(places: &Places, engine: Engine, id: &str) -> Vec<String> {
+    match engine {
+        Engine::Podman => {
+            let mut all = HashMap::new();
+            storage_names(
+                &places.at("/var/lib/containers/storage/overlay-containers/containers.json"),
+                &mut all,
+            );
+            for home in &places.homes {
+                storage_names(
+                    &home
+                        .join(".local/share/containers/storage/overlay-containers/containers.json"),
+                    &mut all,
+                );
+            }
+            all.remove(id).unwrap_or_default()
+        }
+        Engine::Docker => {
+            read_json(&places.at(&format!("/var/lib/docker/containers/{id}/config.v2.json")))
+                .and_then(|v| {
+                    v["Name"]
+                        .as_str()
+                        .map(|n| n.trim_start_matches('/').to_string())
+                })
+                .into_iter()
+                .collect()
+        }
+        Engine::Containerd => {
+            // Any containerd namespace (k8s.io for the CRI, default for ctr).
+            let tasks = places.at("/run/containerd/io.containerd.runtime.v2.task");
+            let Ok(spaces) = std::fs::read_dir(&tasks) else {
+                return Vec::new();
+            };
+            spaces
+                .flatten()
+                .find_map(|ns| kubernetes_name(&ns.path().join(id).join("config.json")))
+                .into_iter()
+                .collect()
+        }
+        Engine::CriO => kubernetes_name(&places.at(&format!(
+            "/run/containers/storage/overlay-containers/{id}/userdata/config.json"
+        )))
+        .into_iter()
+        .collect(),
+    }
+}
+
+/// Containers `ctr` runs: their cgroup is `/NAMESPACE/ID` (any ID), known
+/// from containerd's task directories. `(namespace, id)` pairs.
+pub fn containerd_tasks(places: &Places) -> Vec<(String, String)> {
+    let tasks = places.at("/run/containerd/io.containerd.runtime.v2.task");
+    let Ok(spaces) = std::fs::read_dir(&tasks) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ns in spaces.flatten() {
+        let Ok(ids) = std::fs::read_dir(ns.path()) else {
+            continue;
+        };
+        for id in ids.flatten() {
+            out.push((
+                ns.file_name().to_string_lossy().into_owned(),
+                id.file_name().to_string_lossy().into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_engine_s_state_names_its_containers() {
+        let dir = std::env::temp_dir().join(format!("rsns-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let put = |path: &str, text: &str| {
+            let p = dir.join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        let id = "a".repeat(64);
+        put(
+            "/var/lib/containers/storage/overlay-containers/containers.json",
+            &format!(r#"[{{"id":"{id}","names":["web"]}},{{"id":"b","names":["x"]}}]"#),
+        );
+        put(
+            "/home/u/.local/share/containers/storage/overlay-containers/containers.json",
+            &format!(r#"[{{"id":"{id}","names":["also"]}}]"#),
+        );
+        put(
+            &format!("/var/lib/docker/containers/{id}/config.v2.json"),
+            r#"{"Name":"/db"}"#,
+        );
+        put(
+            &format!("/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json"),
+            r#"{"annotations":{"io.kubernetes.cri.container-name":"app","io.kubernetes.cri.sandbox-name":"pod-1"}}"#,
+        );
+        put(
+            &format!("/run/containers/storage/overlay-containers/{id}/userdata/config.json"),
+            r#"{"annotations":{"io.kubernetes.container.name":"c","io.kubernetes.pod.name":"p"}}"#,
+        );
+        let places = Places {
+            root: dir.clone(),
+            homes: vec![dir.join("home/u")],
+        };
+        assert_eq!(names_of(&places, Engine::Podman, &id), ["web", "also"]);
+        assert_eq!(names_of(&places, Engine::Docker, &id), ["db"]);
+        assert_eq!(names_of(&places, Engine::Containerd, &id), ["pod-1/app"]);
+        assert_eq!(names_of(&places, Engine::CriO, &id), ["p/c"]);
+        assert!(names_of(&places, Engine::Docker, "nothere").is_empty());
+        assert_eq!(
+            containerd_tasks(&places),
+            [("k8s.io".to_string(), id.clone())]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

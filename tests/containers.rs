@@ -1,0 +1,240 @@
+//! Real containers, started here by rootful podman (Debian's, with runc on
+//! a host whose cgroups are hybrid, where crun refuses to run; an image
+//! imported from the busybox root file system, since nothing can be
+//! pulled): `rs-nsenter --container=REF` enters what the kernel shows as
+//! the container's namespaces, and what `podman exec` sees; rs-lsns's
+//! `--container` and CONTAINER column name it; bad REFs get one line.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+const IMAGE: &str = "localhost/rsns-busybox";
+
+/// A podman container running `sleep`, removed on drop.
+struct Podman {
+    name: String,
+    id: String,
+    pid: i32,
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rm", "-f", "-t", "0", &self.name])
+            .output();
+    }
+}
+
+/// Whether podman can run here; a logged skip (a failure in CI) if not.
+fn podman_ready() -> bool {
+    if !require(is_root(), "needs root (rootful podman)") {
+        return false;
+    }
+    // The VMs share this machine's file system read-only: podman's
+    // storage cannot be written there.
+    if !require(
+        std::env::var("RSNS_IN_VM").as_deref() != Ok("1"),
+        "podman needs a writable /var/lib/containers (the kernel matrix's VMs share the host's read-only)",
+    ) {
+        return false;
+    }
+    require(
+        has_command("podman"),
+        "needs podman (Debian package podman; make test installs it)",
+    )
+}
+
+/// The image, imported once from the busybox root file system.
+fn image() -> Option<()> {
+    if cmd("podman", &["image", "exists", IMAGE]).code() == 0 {
+        return Some(());
+    }
+    let r = rootfs_or_skip()?;
+    let scratch = Scratch::new("podman-image");
+    let tar = scratch.join("rootfs.tar");
+    cmd("tar", &["-C", &r, "-cf", tar.to_str().unwrap(), "."]).ok();
+    cmd("podman", &["import", tar.to_str().unwrap(), IMAGE]).ok();
+    Some(())
+}
+
+/// `podman run -d` of `sleep`: with runc where the cgroups are hybrid
+/// (crun refuses them), and modest limits (podman's defaults are raises,
+/// which need CAP_SYS_RESOURCE this machine's root lacks).
+fn start(name: &str) -> Podman {
+    let unified = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "));
+    // Modest limits, under the hard ones we have (/proc/self/limits): the
+    // container's process is given them from outside, where even our own
+    // values were refused as a raise.
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let limit = |what: &str| {
+        let line = limits.lines().find(|l| l.starts_with(what)).unwrap();
+        let hard = line[what.len()..].split_whitespace().nth(1).unwrap();
+        hard.parse::<u64>().map_or(1000, |h| h.min(1000))
+    };
+    let (nofile, nproc) = (limit("Max open files"), limit("Max processes"));
+    let mut args: Vec<String> = Vec::new();
+    if !unified {
+        args.extend(["--runtime".into(), "runc".into()]);
+    }
+    args.extend(
+        [
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network=none",
+            "--hostname",
+            name,
+            "--ulimit",
+            &format!("nofile={nofile}:{nofile}"),
+            "--ulimit",
+            &format!("nproc={nproc}:{nproc}"),
+            IMAGE,
+            "sleep",
+            "600",
+        ]
+        .map(String::from),
+    );
+    // Made before the run: a run that fails halfway leaves a created
+    // container behind, which the guard removes too.
+    let mut guard = Podman {
+        name: name.into(),
+        id: String::new(),
+        pid: 0,
+    };
+    guard.id = cmd("podman", &args).ok().trim().to_string();
+    guard.pid = cmd("podman", &["inspect", "-f", "{{.State.Pid}}", name])
+        .ok()
+        .trim()
+        .parse()
+        .unwrap();
+    guard
+}
+
+fn ns_of(pid: i32, kind: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{kind}"))
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+const KINDS: [&str; 5] = ["mnt", "uts", "ipc", "net", "pid"];
+
+#[test]
+fn nsenter_and_lsns_find_a_podman_container_by_name_and_id() {
+    if !podman_ready() || image().is_none() {
+        return;
+    }
+    let web = start(&format!("rsns-web-{}", std::process::id()));
+    let probe = "for k in mnt uts ipc net pid; do readlink /proc/self/ns/$k; done; hostname";
+    // What the kernel shows of the container's first process, and what
+    // podman exec sees: the same namespaces and hostname.
+    let mut kernel: Vec<String> = KINDS.iter().map(|k| ns_of(web.pid, k)).collect();
+    kernel.push(web.name.clone());
+    let kernel = kernel.join("\n") + "\n";
+    let exec = cmd("podman", &["exec", &web.name, "sh", "-c", probe]).ok();
+    assert_eq!(exec, kernel);
+    for reference in [web.name.as_str(), &web.id, &web.id[..12]] {
+        let out = cmd(
+            NSENTER,
+            &[&format!("--container={reference}"), "-a", "sh", "-c", probe],
+        )
+        .ok();
+        assert_eq!(out, kernel, "--container={reference}");
+    }
+    // rs-lsns: the container's namespaces, as -p with its first process.
+    let listed = cmd(
+        LSNS,
+        &[
+            &format!("--container={}", web.name),
+            "-n",
+            "-r",
+            "-o",
+            "TYPE,NS,PID",
+        ],
+    )
+    .ok();
+    let by_pid = cmd(
+        LSNS,
+        &["-p", &web.pid.to_string(), "-n", "-r", "-o", "TYPE,NS,PID"],
+    )
+    .ok();
+    assert_eq!(listed, by_pid);
+    let net_inode = ns_of(web.pid, "net")
+        .trim_start_matches("net:[")
+        .trim_end_matches(']')
+        .to_string();
+    assert!(
+        listed.contains(&format!("net {net_inode} {}\n", web.pid)),
+        "{listed}"
+    );
+    // The CONTAINER column: the engine and name on the container's rows,
+    // empty on the host's; in JSON and in -Q too.
+    let rows = cmd(LSNS, &["-n", "-r", "-t", "net", "-o", "NS,CONTAINER"]).ok();
+    assert!(
+        rows.lines()
+            .any(|l| l == format!("{net_inode} podman:{}", web.name)),
+        "{rows}"
+    );
+    let host_net = ns_of(std::process::id() as i32, "net")
+        .trim_start_matches("net:[")
+        .trim_end_matches(']')
+        .to_string();
+    // (-r prints an empty cell as nothing after its separator.)
+    assert!(rows.lines().any(|l| l == format!("{host_net} ")), "{rows}");
+    let json = cmd(
+        LSNS,
+        &[
+            "-J",
+            "-t",
+            "net",
+            "-o",
+            "NS,CONTAINER",
+            "-Q",
+            &format!("CONTAINER == \"podman:{}\"", web.name),
+        ],
+    )
+    .ok();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["namespaces"],
+        serde_json::json!([{ "ns": net_inode.parse::<u64>().unwrap(), "container": format!("podman:{}", web.name) }])
+    );
+}
+
+#[test]
+fn a_ref_that_names_no_container_gets_one_line() {
+    if !podman_ready() || image().is_none() {
+        return;
+    }
+    let web = start(&format!("rsns-other-{}", std::process::id()));
+    for tool in [NSENTER, LSNS] {
+        let run = cmd(tool, &["--container=rsns-no-such-container", "-a"]);
+        let run = if tool == LSNS {
+            cmd(tool, &["--container=rsns-no-such-container"])
+        } else {
+            run
+        };
+        assert_eq!(run.code(), 1, "{}", run.stderr());
+        let err = run.stderr();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("no container matches 'rsns-no-such-container'; running: ")
+                && err.contains(&format!("podman:{} ({})", web.name, &web.id[..12])),
+            "{err}"
+        );
+    }
+    let run = cmd(NSENTER, &["--container=rsns-x", "-t", "1", "-a"]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stderr().contains("cannot be used with"),
+        "{}",
+        run.stderr()
+    );
+}
