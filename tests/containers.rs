@@ -238,3 +238,54 @@ fn a_ref_that_names_no_container_gets_one_line() {
         run.stderr()
     );
 }
+
+/// A rootless podman container of the test user (runc's state in its
+/// XDG_RUNTIME_DIR, its name in its storage; on a cgroup v1 host it has no
+/// cgroup of its own): the user enters it by name, into the namespaces the
+/// kernel shows, as the container's root; rs-lsns names it.
+#[test]
+fn the_callers_rootless_podman_container_by_name() {
+    if !podman_ready() || !can(true) {
+        return;
+    }
+    let Some(r) = rootfs_or_skip() else { return };
+    let scratch = Scratch::new("podman-rootless");
+    let tar = scratch.join("rootfs.tar");
+    cmd("tar", &["-C", &r, "-cf", tar.to_str().unwrap(), "."]).ok();
+    for d in ["home", "run"] {
+        std::fs::create_dir(scratch.join(d)).unwrap();
+    }
+    give_to_test_user(&scratch, &["home", "run", "rootfs.tar"]);
+    let s = scratch.path.display();
+    let name = format!("rsns-rootless-{}", std::process::id());
+    let unified = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "));
+    let runtime = if unified { "" } else { "--runtime runc" };
+    let env = format!("export HOME={s}/home XDG_RUNTIME_DIR={s}/run; cd {s}/home");
+    let probe =
+        "for k in user mnt uts net pid; do readlink /proc/self/ns/$k; done; hostname; id -u";
+    let out = sh(
+        true,
+        &format!(
+            "{env}; chmod 700 $XDG_RUNTIME_DIR; podman import -q {s}/rootfs.tar {IMAGE} >/dev/null && \
+             podman {runtime} run -d --name {name} --network=none --hostname {name} {IMAGE} sleep 600 \
+             >/dev/null && P=$(podman inspect -f '{{{{.State.Pid}}}}' {name}) && \
+             for k in user mnt uts net pid; do readlink /proc/$P/ns/$k; done && echo {name} && echo 0 && \
+             echo --- && {NSENTER} --container={name} -a sh -c '{probe}' && echo --- && \
+             {LSNS} -n -r -t net -o NS,CONTAINER | grep ' podman:'; \
+             status=$?; podman rm -f -t 0 {name} >/dev/null 2>&1; \
+             kill $(cat $XDG_RUNTIME_DIR/libpod/tmp/pause.pid 2>/dev/null) 2>/dev/null; exit $status"
+        ),
+    )
+    .ok();
+    let parts: Vec<&str> = out.split("---\n").collect();
+    assert_eq!(parts.len(), 3, "{out}");
+    // What the kernel shows for the container's process is what the
+    // user gets, as the container's root.
+    assert_eq!(parts[1], parts[0], "{out}");
+    let net = parts[0].lines().nth(3).unwrap();
+    let inode = net.trim_start_matches("net:[").trim_end_matches(']');
+    assert_eq!(parts[2], format!("{inode} podman:{name}\n"), "{out}");
+}

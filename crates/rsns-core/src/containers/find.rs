@@ -13,17 +13,29 @@ pub struct Finder {
     places: Places,
     /// `/NAMESPACE/ID` cgroups of containers `ctr` runs.
     ctr_groups: HashMap<String, String>,
+    /// The caller's runtime directories (rootless runc's and crun's state).
+    run_dirs: Vec<PathBuf>,
 }
 
 impl Default for Finder {
     fn default() -> Self {
-        Finder::new(Places {
+        let mut run_dirs: Vec<PathBuf> = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .into_iter()
+            .collect();
+        let mine = PathBuf::from(format!("/run/user/{}", nix::unistd::getuid()));
+        if !run_dirs.contains(&mine) {
+            run_dirs.push(mine);
+        }
+        let mut finder = Finder::new(Places {
             root: PathBuf::from("/"),
             homes: std::env::var_os("HOME")
                 .map(PathBuf::from)
                 .into_iter()
                 .collect(),
-        })
+        });
+        finder.run_dirs = run_dirs;
+        finder
     }
 }
 
@@ -33,7 +45,27 @@ impl Finder {
             .into_iter()
             .map(|(ns, id)| (format!("/{ns}/{id}"), id))
             .collect();
-        Finder { places, ctr_groups }
+        Finder {
+            places,
+            ctr_groups,
+            run_dirs: Vec::new(),
+        }
+    }
+
+    /// `ENGINE:NAME` of the container process `pid` is in (by its cgroup,
+    /// or as the first process a runtime recorded), among `all`.
+    pub fn label_of(&self, pid: i32, all: &[Container]) -> Option<String> {
+        match self.of_pid(pid) {
+            Some((engine, id)) => Some(
+                all.iter()
+                    .find(|c| c.engine == engine && c.id == id)
+                    .map_or_else(
+                        || format!("{engine}:{}", &id[..id.len().min(12)]),
+                        Container::label,
+                    ),
+            ),
+            None => all.iter().find(|c| c.pid == pid).map(Container::label),
+        }
     }
 
     /// The container process `pid` is in, from /proc/PID/cgroup.
@@ -98,15 +130,31 @@ impl Finder {
                     id,
                     names: Vec::new(),
                     pid,
+                    start: None,
                 })
             })
             .collect();
+        // Those without cgroups of their own, from their runtime's state.
+        for r in super::state::running(&self.places, &self.run_dirs) {
+            if !out.iter().any(|c| c.id == r.id) {
+                out.push(Container {
+                    engine: r.engine,
+                    id: r.id,
+                    names: Vec::new(),
+                    pid: r.pid,
+                    start: None,
+                });
+            }
+        }
         let places = Places {
             root: self.places.root.clone(),
             homes,
         };
         for c in &mut out {
             c.names = names_of(&places, c.engine, &c.id);
+            c.start = std::fs::read_to_string(format!("/proc/{}/stat", c.pid))
+                .ok()
+                .and_then(|s| super::state::start_time(&s));
         }
         out
     }
@@ -184,6 +232,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             pid: 10,
+            start: None,
         }
     }
 

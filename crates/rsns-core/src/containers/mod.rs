@@ -7,12 +7,14 @@
 mod cgroup_path;
 mod find;
 mod names;
+mod state;
 
 use std::fmt;
 
 pub use cgroup_path::{container_of, path_of};
 pub use find::{Finder, resolve};
 pub use names::Places;
+pub use state::start_time;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Engine {
@@ -42,8 +44,12 @@ pub struct Container {
     /// As the engine shows them (Kubernetes: `POD/CONTAINER`).
     pub names: Vec<String>,
     /// Its first process: the one whose parent is outside it (the engine's
-    /// conmon or shim), the lowest such PID.
+    /// conmon or shim), the lowest such PID; or the one its runtime
+    /// recorded.
     pub pid: i32,
+    /// That process's start time (/proc/PID/stat): with the PID, it names
+    /// the process, so a PID reused later is told apart.
+    pub start: Option<u64>,
 }
 
 impl Container {

@@ -18,7 +18,7 @@ pub struct Places {
 }
 
 impl Places {
-    fn at(&self, path: &str) -> PathBuf {
+    pub(super) fn at(&self, path: &str) -> PathBuf {
         self.root.join(path.trim_start_matches('/'))
     }
 }
@@ -66,16 +66,23 @@ pub fn names_of(places: &Places, engine: Engine, id: &str) -> Vec<String> {
     match engine {
         Engine::Podman => {
             let mut all = HashMap::new();
-            storage_names(
-                &places.at("/var/lib/containers/storage/overlay-containers/containers.json"),
-                &mut all,
+            let roots = std::iter::once(places.at("/var/lib/containers/storage")).chain(
+                places
+                    .homes
+                    .iter()
+                    .map(|h| h.join(".local/share/containers/storage")),
             );
-            for home in &places.homes {
-                storage_names(
-                    &home
-                        .join(".local/share/containers/storage/overlay-containers/containers.json"),
-                    &mut all,
-                );
+            // One list per storage driver: overlay-containers,
+            // vfs-containers (rootless podman without fuse-overlayfs), ...
+            for root in roots {
+                let Ok(entries) = std::fs::read_dir(&root) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    if e.file_name().to_string_lossy().ends_with("-containers") {
+                        storage_names(&e.path().join("containers.json"), &mut all);
+                    }
+                }
             }
             all.remove(id).unwrap_or_default()
         }
@@ -150,7 +157,7 @@ mod tests {
             &format!(r#"[{{"id":"{id}","names":["web"]}},{{"id":"b","names":["x"]}}]"#),
         );
         put(
-            "/home/u/.local/share/containers/storage/overlay-containers/containers.json",
+            "/home/u/.local/share/containers/storage/vfs-containers/containers.json",
             &format!(r#"[{{"id":"{id}","names":["also"]}}]"#),
         );
         put(

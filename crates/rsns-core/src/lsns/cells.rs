@@ -32,7 +32,7 @@ pub struct Cells<'a> {
 #[derive(Debug)]
 struct Containers {
     finder: crate::containers::Finder,
-    labels: HashMap<(crate::containers::Engine, String), String>,
+    all: Vec<crate::containers::Container>,
 }
 
 impl<'a> Cells<'a> {
@@ -116,22 +116,10 @@ impl<'a> Cells<'a> {
         let mut cache = self.containers.borrow_mut();
         let known = cache.get_or_insert_with(|| {
             let finder = crate::containers::Finder::default();
-            let labels = finder
-                .all()
-                .into_iter()
-                .map(|c| ((c.engine, c.id.clone()), c.label()))
-                .collect();
-            Containers { finder, labels }
+            let all = finder.all();
+            Containers { finder, all }
         });
-        let key = known.finder.of_pid(pid)?;
-        // One that started after the first look: its short ID.
-        Some(
-            known
-                .labels
-                .get(&key)
-                .cloned()
-                .unwrap_or_else(|| format!("{}:{}", key.0, &key.1[..key.1.len().min(12)])),
-        )
+        known.finder.label_of(pid, &known.all)
     }
 
     /// The user name, or the number when the uid has none (as lsns(8));

@@ -256,8 +256,8 @@ fn parse_environ(data: &[u8]) -> Vec<(OsString, OsString)> {
 
 /// `--container=REF`: the container's first process, found from the
 /// cgroups and the engines' state, then pinned by a pidfd as `-t` pins it
-/// and checked, through that pidfd's /proc directory, to be in the
-/// container still (a PID reused meanwhile is refused, not entered).
+/// and checked, through that pidfd's /proc directory, to have the start
+/// time it had when found (a PID reused meanwhile is refused, not entered).
 fn container_target(reference: &str) -> Result<Target, NsenterError> {
     let finder = crate::containers::Finder::default();
     let found = crate::containers::resolve(&finder, reference).map_err(NsenterError::Usage)?;
@@ -265,8 +265,8 @@ fn container_target(reference: &str) -> Result<Target, NsenterError> {
         pid: found.pid,
         inode: None,
     })?;
-    let cgroup = String::from_utf8_lossy(&target.read_at("cgroup")?).into_owned();
-    if finder.of_cgroup_file(&cgroup) != Some((found.engine, found.id.clone())) {
+    let stat = String::from_utf8_lossy(&target.read_at("stat")?).into_owned();
+    if found.start.is_none() || crate::containers::start_time(&stat) != found.start {
         return Err(NsenterError::Usage(format!(
             "--container={reference}: its process {} left it while we were joining",
             found.pid
