@@ -176,3 +176,46 @@ fn a_namespace_is_entered_by_its_id() {
     let wrong = format!("--uts=:{id}");
     nsenter(&[&wrong, "true"]).fails_as("rs-nsenter", 1, &format!("{wrong}: "));
 }
+
+/// A program the target's root lacks (a distroless image has no shell and
+/// no tools), or one whose ELF interpreter it lacks: one line that says
+/// which, status 127, and how to run the host's instead, which works.
+#[test]
+fn a_program_missing_in_the_targets_root_says_what_and_how() {
+    if !can(false) {
+        return;
+    }
+    let scratch = Scratch::new("nsenter-missing");
+    let Some(r) = rootfs_copy(&scratch, &[]) else {
+        return;
+    };
+    // The host's true, dynamically linked: the image has no loader for it.
+    std::fs::copy("/bin/true", std::path::Path::new(&r).join("bin/hosttrue")).unwrap();
+    let bg = Background::start(&["-m", PIVOT, "--root", &r, "--", "sleep", "600"]);
+    let pid = bg.program_pid().to_string();
+    let how = "; to run the host's, enter without the mount namespace (-n -p -u -i ... instead of -a or -m)\n";
+    for (program, why) in [
+        ("ss", "no ss on PATH in this root file system".to_string()),
+        (
+            "/usr/sbin/ss",
+            "/usr/sbin/ss is not in this root file system".into(),
+        ),
+        (
+            "hosttrue",
+            "/bin/hosttrue is there, but its ELF interpreter /lib".into(),
+        ),
+    ] {
+        let run = cmd(NSENTER, &["-t", &pid, "-m", program]);
+        assert_eq!(run.code(), 127, "{program}: {}", run.stderr());
+        let err = run.stderr();
+        assert!(
+            err.starts_with(&format!(
+                "rs-nsenter: failed to execute {program} in the target's root: {why}"
+            )) && err.ends_with(how)
+                && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+    // The host's program, in the target's other namespaces.
+    cmd(NSENTER, &["-t", &pid, "-u", "-i", "true"]).ok();
+}

@@ -12,6 +12,7 @@ pub mod channel;
 pub mod containers;
 pub mod error;
 pub mod exec;
+pub mod exec_missing;
 pub mod idmap;
 pub mod ids;
 pub mod launch;

@@ -20,6 +20,10 @@ pub enum NsenterError {
     /// A step before exec, or the exec itself (exit status 126 or 127).
     #[error(transparent)]
     Launch(#[from] LaunchError),
+    /// The program is not in the target's root file system, or its ELF
+    /// interpreter is not (exit status 127).
+    #[error("{0}")]
+    Missing(String),
 }
 
 impl NsenterError {
@@ -27,6 +31,7 @@ impl NsenterError {
     pub fn exit_status(&self) -> i32 {
         match self {
             NsenterError::Launch(e) => e.exit_status(),
+            NsenterError::Missing(_) => 127,
             _ => 1,
         }
     }

@@ -29,6 +29,7 @@ use nix::unistd::{Gid, Uid, chroot, fchdir, getpid};
 
 use crate::error::{Context, SysError};
 use crate::exec::{ExecPlan, ProgramEnv};
+use crate::launch::LaunchError;
 use crate::launch::{self, Inside};
 use crate::ns::NsKind;
 use crate::process::Outcome;
@@ -180,14 +181,28 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     };
     // A PID namespace applies to children: fork so the program is inside it.
     // A new session needs a child too: a process group leader cannot have one.
-    if (entering_pid && !opts.no_fork) || opts.new_session {
-        return Ok(launch::fork_and_exec(
-            &mut inside,
-            ForwardPolicy::default(),
-        )?);
-    }
-    let failure = inside.finish(None);
-    Err(launch::describe(&inside, failure).into())
+    let launched = if (entering_pid && !opts.no_fork) || opts.new_session {
+        launch::fork_and_exec(&mut inside, ForwardPolicy::default())
+    } else {
+        let failure = inside.finish(None);
+        Err(launch::describe(&inside, failure))
+    };
+    // In another root (the target's mount namespace, or -r): say what is
+    // missing there, and how to run the host's program instead.
+    let other_root = entering_mnt || opts.root.is_some();
+    launched.map_err(|e| match e {
+        LaunchError::Exec {
+            program,
+            errno: nix::errno::Errno::ENOENT,
+        } if other_root => {
+            let why = crate::exec_missing::why_missing(&program, inside.exec.candidates());
+            NsenterError::Missing(format!(
+                "failed to execute {program} in the target's root: {why}; to run the host's, \
+                 enter without the mount namespace (-n -p -u -i ... instead of -a or -m)"
+            ))
+        }
+        e => e.into(),
+    })
 }
 
 fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
