@@ -83,6 +83,7 @@ run_in() {
     echo "$passed $failed $nskip ${skips:-none}"
 }
 status=0
+oldest=$(for k in $kernels; do echo "$k"; done | sort -V | head -1)
 for k in $kernels host; do
     if [ "$k" = host ]; then
         name="host $(uname -r)"
@@ -95,6 +96,18 @@ for k in $kernels host; do
     mkdir -p "$out"
     chmod 777 "$out"
     echo "$tests" >"$out/tests"
+    # The racer tests (a rename-exchange loop against rs-pivot, 20 runs a
+    # case under emulation: 410 s of 6.1's VM) run on the oldest kernel
+    # asked for and on the host: between them they take both of rs-pivot's
+    # mount-flag paths (remount by descriptor before Linux 5.12,
+    # mount_setattr after) and the same openat2 lookups as any other.
+    if [ "$k" != host ] && [ "$(basename "$k")" != "$(basename "$oldest")" ] &&
+        grep -q '/pivot_races-' "$out/tests"; then
+        grep -v '/pivot_races-' "$out/tests" >"$out/tests.new" && mv "$out/tests.new" "$out/tests"
+        races_skipped=yes
+    else
+        races_skipped=""
+    fi
     start=$(date +%s)
     if [ "$k" = host ]; then
         RSNS_VM_SKIP="" RSNS_BWRAP_NEW="$bwrap_new" "$here/tests/support/in-vm.sh" "$out"
@@ -110,6 +123,10 @@ for k in $kernels host; do
 "
         status=1
         continue
+    fi
+    # (in-vm.sh starts skipped.log afresh: the note goes in after it.)
+    if [ -n "$races_skipped" ]; then
+        echo "pivot_races: the racer tests run on the oldest kernel ($(basename "$oldest" | sed 's/^vmlinuz-//')) and the host" >>"$out/skipped.log"
     fi
     set -- $(run_in "$out")
     passed=$1 failed=$2 nskip=$3
