@@ -191,7 +191,19 @@ fn a_program_missing_in_the_targets_root_says_what_and_how() {
     };
     // The host's true, dynamically linked: the image has no loader for it.
     std::fs::copy("/bin/true", std::path::Path::new(&r).join("bin/hosttrue")).unwrap();
-    let bg = Background::start(&["-m", PIVOT, "--root", &r, "--", "sleep", "600"]);
+    // Once it says so, the box runs in the new root (the PID is known
+    // earlier, while rs-pivot still sees the host's).
+    let bg = Background::start(&[
+        "-m",
+        PIVOT,
+        "--root",
+        &r,
+        "--",
+        "sh",
+        "-c",
+        "echo ready; exec sleep 600",
+    ]);
+    bg.wait_output("ready");
     let pid = bg.program_pid().to_string();
     let how = "; to run the host's, enter without the mount namespace (-n -p -u -i ... instead of -a or -m)\n";
     for (program, why) in [
