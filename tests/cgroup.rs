@@ -43,6 +43,29 @@ fn has_controller(mount: &std::path::Path, name: &str) -> bool {
         .is_ok_and(|c| c.split_whitespace().any(|n| n == name))
 }
 
+/// A hog past any small memory limit, in one process that doubles a
+/// string: nothing else in the group for the OOM killer to pick, or left
+/// for rs-cgroup to empty (a pipeline of three once failed this on 5.10).
+const ONE_PROCESS_HOG: &str =
+    "x=a; i=0; while [ $i -lt 30 ]; do x=$x$x; i=$((i+1)); done; echo survived";
+
+/// The program died of SIGKILL, and rs-cgroup blamed the OOM killer.
+fn assert_oom_killed(run: &Run) {
+    assert_eq!(
+        run.signal(),
+        Some(9),
+        "{:?}\nstdout: {}\nstderr: {}",
+        run.output.status,
+        run.stdout(),
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("killed by the OOM killer"),
+        "{}",
+        run.stderr()
+    );
+}
+
 fn cgroup(args: &[&str]) -> Run {
     cmd(CGROUP, args)
 }
@@ -304,24 +327,9 @@ fn memory_and_pids_limits_as_the_kernel_shows_them() {
         "sleeps outlived the group"
     );
     // Past --memory, the OOM killer: 137 and one line saying so.
-    // One process that doubles a string: nothing else in the group for
-    // the OOM killer to pick, or to be left for rs-cgroup to empty (a
-    // pipeline of three once failed this on 5.10).
-    let hog = "x=a; i=0; while [ $i -lt 30 ]; do x=$x$x; i=$((i+1)); done; echo survived";
+    let hog = ONE_PROCESS_HOG;
     let run = cgroup(&["--memory=32M", "--swap=0", "sh", "-c", hog]);
-    assert_eq!(
-        run.signal(),
-        Some(9),
-        "{:?}\nstdout: {}\nstderr: {}",
-        run.output.status,
-        run.stdout(),
-        run.stderr()
-    );
-    assert!(
-        run.stderr().contains("killed by the OOM killer"),
-        "{}",
-        run.stderr()
-    );
+    assert_oom_killed(&run);
 }
 
 /// With `rs-unshare -C` the box sees its own group as `/`; `rs-nsenter -c`
@@ -486,24 +494,9 @@ fn an_ordinary_user_works_under_a_delegated_group() {
         )
         .ok();
     assert_eq!(out, "67108864\n16\n");
-    // One process that doubles a string: nothing else in the group for
-    // the OOM killer to pick, or to be left for rs-cgroup to empty (a
-    // pipeline of three once failed this on 5.10).
-    let hog = "x=a; i=0; while [ $i -lt 30 ]; do x=$x$x; i=$((i+1)); done; echo survived";
+    let hog = ONE_PROCESS_HOG;
     let run = delegated.run_as_user(uid, gid, &["--memory=32M", "sh", "-c", hog]);
-    assert_eq!(
-        run.signal(),
-        Some(9),
-        "{:?}\nstdout: {}\nstderr: {}",
-        run.output.status,
-        run.stdout(),
-        run.stderr()
-    );
-    assert!(
-        run.stderr().contains("killed by the OOM killer"),
-        "{}",
-        run.stderr()
-    );
+    assert_oom_killed(&run);
     assert!(delegated.left().is_empty(), "left {:?}", delegated.left());
 }
 

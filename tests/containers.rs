@@ -64,10 +64,6 @@ fn image() -> Option<()> {
 /// (crun refuses them), and modest limits (podman's defaults are raises,
 /// which need CAP_SYS_RESOURCE this machine's root lacks).
 fn start(name: &str) -> Podman {
-    let unified = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "));
     // Modest limits, under the hard ones we have (/proc/self/limits): the
     // container's process is given them from outside, where even our own
     // values were refused as a raise.
@@ -79,7 +75,7 @@ fn start(name: &str) -> Podman {
     };
     let (nofile, nproc) = (limit("Max open files"), limit("Max processes"));
     let mut args: Vec<String> = Vec::new();
-    if !unified {
+    if !cgroup2_unified() {
         args.extend(["--runtime".into(), "runc".into()]);
     }
     args.extend(
@@ -115,6 +111,15 @@ fn start(name: &str) -> Podman {
         .parse()
         .unwrap();
     guard
+}
+
+/// Whether /sys/fs/cgroup is cgroup v2 alone (crun runs there; on a hybrid
+/// host only runc does).
+fn cgroup2_unified() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "))
 }
 
 fn ns_of(pid: i32, kind: &str) -> String {
@@ -214,13 +219,11 @@ fn a_ref_that_names_no_container_gets_one_line() {
         return;
     }
     let web = start(&format!("rsns-other-{}", std::process::id()));
-    for tool in [NSENTER, LSNS] {
-        let run = cmd(tool, &["--container=rsns-no-such-container", "-a"]);
-        let run = if tool == LSNS {
-            cmd(tool, &["--container=rsns-no-such-container"])
-        } else {
-            run
-        };
+    for (tool, args) in [
+        (NSENTER, &["--container=rsns-no-such-container", "-a"][..]),
+        (LSNS, &["--container=rsns-no-such-container"][..]),
+    ] {
+        let run = cmd(tool, args);
         assert_eq!(run.code(), 1, "{}", run.stderr());
         let err = run.stderr();
         assert_eq!(err.lines().count(), 1, "{err}");
@@ -258,11 +261,11 @@ fn the_callers_rootless_podman_container_by_name() {
     give_to_test_user(&scratch, &["home", "run", "rootfs.tar"]);
     let s = scratch.path.display();
     let name = format!("rsns-rootless-{}", std::process::id());
-    let unified = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "));
-    let runtime = if unified { "" } else { "--runtime runc" };
+    let runtime = if cgroup2_unified() {
+        ""
+    } else {
+        "--runtime runc"
+    };
     let env = format!("export HOME={s}/home XDG_RUNTIME_DIR={s}/run; cd {s}/home");
     let probe =
         "for k in user mnt uts net pid; do readlink /proc/self/ns/$k; done; hostname; id -u";

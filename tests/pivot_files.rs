@@ -12,6 +12,17 @@ use std::path::Path;
 
 use common::*;
 
+/// A copy of the image in a scratch directory, the test user's own for a
+/// rootless box.
+fn own_image(as_user: bool, name: &str) -> Option<(Scratch, String)> {
+    let scratch = Scratch::new(name);
+    let r = rootfs_copy(&scratch, &[])?;
+    if as_user {
+        give_to_test_user(&scratch, &["rootfs"]);
+    }
+    Some((scratch, r))
+}
+
 fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
 }
@@ -25,13 +36,9 @@ fn files_and_directories_as_the_kernel_shows_them() {
         if !can(as_user) {
             continue;
         }
-        let scratch = Scratch::new("pivot-files");
-        let Some(r) = rootfs_copy(&scratch, &[]) else {
+        let Some((_scratch, r)) = own_image(as_user, "pivot-files") else {
             return;
         };
-        if as_user {
-            give_to_test_user(&scratch, &["rootfs"]);
-        }
         let flags = if as_user { "-Urmpf" } else { "-mpf" };
         let probe = "stat -c '%a %F %n' /made /made/p7 /made/f /tmp/d /tmp/d/f /tmp/rb /tmp/rw; \
              readlink /made/link; cat /made/f /tmp/d/f /tmp/rb /tmp/rw; \
@@ -82,14 +89,13 @@ fn missing_mount_points_are_made_and_a_failure_takes_them_back() {
         if !can(as_user) {
             continue;
         }
-        let scratch = Scratch::new("pivot-made");
-        let Some(r) = rootfs_copy(&scratch, &[]) else {
+        let Some((scratch, r)) = own_image(as_user, "pivot-made") else {
             return;
         };
         std::fs::create_dir(scratch.join("src")).unwrap();
         std::fs::write(scratch.join("src/hello"), "hi\n").unwrap();
         if as_user {
-            give_to_test_user(&scratch, &["rootfs", "src"]);
+            give_to_test_user(&scratch, &["src"]);
         }
         let s = scratch.join("src");
         let s = s.display();

@@ -352,18 +352,14 @@ impl Cli {
             // --perms applies to the next step that makes something with a
             // mode, --size to the next --tmpfs, as bubblewrap's.
             let fail = |text: String| Cli::command().error(ErrorKind::ArgumentConflict, text);
-            let with_mode: Vec<(usize, &str)> = {
-                let mut v: Vec<(usize, &str)> =
-                    ["tmpfs", "dir", "file", "bind_data", "ro_bind_data"]
-                        .into_iter()
-                        .flat_map(|id| index(id).into_iter().map(move |i| (i, id)))
-                        .collect();
-                v.sort();
-                v
-            };
+            let mut with_mode: Vec<usize> = ["tmpfs", "dir", "file", "bind_data", "ro_bind_data"]
+                .into_iter()
+                .flat_map(&index)
+                .collect();
+            with_mode.sort_unstable();
             let mut modes: std::collections::HashMap<usize, u32> = Default::default();
             for (at, mode) in index("perms").into_iter().zip(self.perms) {
-                let Some(&(next, _)) = with_mode.iter().find(|(i, _)| *i > at) else {
+                let Some(&next) = with_mode.iter().find(|&&i| i > at) else {
                     return Err(fail(
                         "--perms applies to the next --tmpfs, --dir, --file, --bind-data or \
                          --ro-bind-data, and none follows it"

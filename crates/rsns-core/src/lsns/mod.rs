@@ -38,19 +38,16 @@ pub enum LsnsError {
 
 /// The whole run: scan, pick rows, render. Returns the text for stdout.
 pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, LsnsError> {
-    if let Some(reference) = &opts.container {
-        let finder = crate::containers::Finder::default();
-        let found = crate::containers::resolve(&finder, reference).map_err(LsnsError::Container)?;
-        let opts = LsnsOptions {
-            task: Some(found.pid),
-            container: None,
-            kinds: opts.kinds.clone(),
-            output: opts.output.clone(),
-            filter: opts.filter.clone(),
-            ..*opts
-        };
-        return run(&opts, term_width);
-    }
+    // `--container=REF` is `-p` with the container's first process.
+    let task = match &opts.container {
+        Some(reference) => {
+            let finder = crate::containers::Finder::default();
+            let found =
+                crate::containers::resolve(&finder, reference).map_err(LsnsError::Container)?;
+            Some(found.pid)
+        }
+        None => opts.task,
+    };
     let filter = opts
         .filter
         .as_deref()
@@ -76,7 +73,7 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
     let tree = opts.effective_tree();
     // A thread's ID names that thread, whose namespaces may be its own (a
     // thread can setns or unshare alone), as /proc/TID/ns shows them.
-    let thread = match opts.task {
+    let thread = match task {
         Some(tid) => {
             let tgid = crate::process::thread_group(tid).ok_or(LsnsError::NoSuchPid(tid))?;
             if tgid != tid {
@@ -92,7 +89,7 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
         filter.columns(&mut read);
     }
     let wants = |c: Column| read.contains(&c);
-    let only_held = opts.task.is_some() || opts.namespace.is_some();
+    let only_held = task.is_some() || opts.namespace.is_some();
     let needs = ScanNeeds {
         proc: ProcNeeds {
             uid: wants(Column::Uid) || wants(Column::User),
@@ -137,7 +134,7 @@ pub fn run(opts: &LsnsOptions, term_width: Option<usize>) -> Result<String, Lsns
         None => {
             // The task's namespaces, by inode: a thread's are in the scan
             // under its own entry, or its process's where they are the same.
-            let task_ns = match opts.task {
+            let task_ns = match task {
                 Some(tid) => {
                     let index = scan.process_index(tid).ok_or(LsnsError::NoSuchPid(tid))?;
                     Some(scan.processes[index].ns)
