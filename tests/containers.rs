@@ -213,6 +213,43 @@ fn nsenter_and_lsns_find_a_podman_container_by_name_and_id() {
     );
 }
 
+/// `--host-tools` in a podman container: the host's programs see the
+/// namespaces, the /etc/hostname and the PID 1 that `podman exec` sees,
+/// the container's root at $RSNS_TARGET_ROOT; its mounts are unchanged.
+#[test]
+fn host_tools_in_a_podman_container_see_what_podman_exec_sees() {
+    if !podman_ready() || image().is_none() {
+        return;
+    }
+    let web = start(&format!("rsns-tools-{}", std::process::id()));
+    let mounts = std::fs::read_to_string(format!("/proc/{}/mountinfo", web.pid)).unwrap();
+    let view = |root: &str| {
+        format!(
+            "for k in uts ipc net pid; do readlink /proc/self/ns/$k; done; \
+             cat {root}/etc/hostname; echo; cat /proc/1/comm"
+        )
+    };
+    let exec = cmd("podman", &["exec", &web.name, "sh", "-c", &view("")]).ok();
+    let host_stat = cmd("sh", &["-c", "/usr/bin/stat --version | head -1"]).ok();
+    let ours = cmd(
+        NSENTER,
+        &[
+            &format!("--container={}", web.name),
+            "--host-tools",
+            "sh",
+            "-c",
+            &(view("$RSNS_TARGET_ROOT") + "; /usr/bin/stat --version | head -1"),
+        ],
+    )
+    .ok();
+    assert_eq!(ours, exec + &host_stat);
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", web.pid)).unwrap(),
+        mounts
+    );
+    assert!(!std::path::Path::new("/run/rsns").exists());
+}
+
 #[test]
 fn a_ref_that_names_no_container_gets_one_line() {
     if !podman_ready() || image().is_none() {
@@ -269,6 +306,9 @@ fn the_callers_rootless_podman_container_by_name() {
     let env = format!("export HOME={s}/home XDG_RUNTIME_DIR={s}/run; cd {s}/home");
     let probe =
         "for k in user mnt uts net pid; do readlink /proc/self/ns/$k; done; hostname; id -u";
+    // The host's programs, in its user, network and PID namespaces.
+    let tools = "for k in user net pid; do readlink /proc/self/ns/$k; done; \
+                 cat /proc/1/comm; cat $RSNS_TARGET_ROOT/etc/hostname";
     let out = sh(
         true,
         &format!(
@@ -277,18 +317,26 @@ fn the_callers_rootless_podman_container_by_name() {
              >/dev/null && P=$(podman inspect -f '{{{{.State.Pid}}}}' {name}) && \
              for k in user mnt uts net pid; do readlink /proc/$P/ns/$k; done && echo {name} && echo 0 && \
              echo --- && {NSENTER} --container={name} -a sh -c '{probe}' && echo --- && \
-             {LSNS} -n -r -t net -o NS,CONTAINER | grep ' podman:'; \
+             {LSNS} -n -r -t net -o NS,CONTAINER | grep ' podman:' && echo --- && \
+             {NSENTER} --container={name} --host-tools sh -c '{tools}'; \
              status=$?; podman rm -f -t 0 {name} >/dev/null 2>&1; \
              kill $(cat $XDG_RUNTIME_DIR/libpod/tmp/pause.pid 2>/dev/null) 2>/dev/null; exit $status"
         ),
     )
     .ok();
     let parts: Vec<&str> = out.split("---\n").collect();
-    assert_eq!(parts.len(), 3, "{out}");
+    assert_eq!(parts.len(), 4, "{out}");
     // What the kernel shows for the container's process is what the
     // user gets, as the container's root.
     assert_eq!(parts[1], parts[0], "{out}");
     let net = parts[0].lines().nth(3).unwrap();
     let inode = net.trim_start_matches("net:[").trim_end_matches(']');
     assert_eq!(parts[2], format!("{inode} podman:{name}\n"), "{out}");
+    let ns: Vec<&str> = parts[0].lines().collect();
+    assert_eq!(
+        parts[3],
+        // (podman writes /etc/hostname without a newline.)
+        format!("{}\n{}\n{}\nsleep\n{name}", ns[0], ns[3], ns[4]),
+        "{out}"
+    );
 }

@@ -205,7 +205,7 @@ fn a_program_missing_in_the_targets_root_says_what_and_how() {
     ]);
     bg.wait_output("ready");
     let pid = bg.program_pid().to_string();
-    let how = "; to run the host's, enter without the mount namespace (-n -p -u -i ... instead of -a or -m)\n";
+    let how = "; to run the host's, add --host-tools (the target's root is then at /run/rsns/target)\n";
     for (program, why) in [
         ("ss", "no ss on PATH in this root file system".to_string()),
         (
@@ -228,6 +228,19 @@ fn a_program_missing_in_the_targets_root_says_what_and_how() {
             "{err}"
         );
     }
-    // The host's program, in the target's other namespaces.
+    // No program, and no shell of ours in the image: said so.
+    let run = run({
+        let mut c = std::process::Command::new(NSENTER);
+        c.args(["-t", &pid, "-m"]).env("SHELL", "/bin/bash");
+        c
+    });
+    run.fails_as(
+        "rs-nsenter",
+        127,
+        "no shell in the target's root (/bin/bash: /bin/bash is not in this root file system); name a program; to run the host's, add --host-tools",
+    );
+    // The host's programs, in the target's other namespaces.
     cmd(NSENTER, &["-t", &pid, "-u", "-i", "true"]).ok();
+    cmd(NSENTER, &["-t", &pid, "--host-tools", "hosttrue"]).fails_as("rs-nsenter", 127, "");
+    cmd(NSENTER, &["-t", &pid, "--host-tools", "/bin/true"]).ok();
 }

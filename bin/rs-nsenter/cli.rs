@@ -101,6 +101,11 @@ pub struct Cli {
     /// Join the target's cgroup (cgroup v2)
     #[arg(short = 'c', long = "join-cgroup")]
     pub join_cgroup: bool,
+    /// Run the host's programs: every namespace of the target but the mount one, which is a
+    /// private copy of ours with the target's root at /run/rsns/target ($RSNS_TARGET_ROOT,
+    /// the working directory) and a /proc of the target's PID namespace; alone, as -a
+    #[arg(long = "host-tools")]
+    pub host_tools: bool,
     /// Print what is done on stderr (-vv for more); RUST_LOG works too
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
@@ -240,6 +245,7 @@ impl Cli {
             no_fork: self.no_fork,
             new_session: self.new_session,
             join_cgroup: self.join_cgroup,
+            host_tools: self.host_tools,
             command: self.command,
         }
     }

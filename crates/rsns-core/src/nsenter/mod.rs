@@ -9,12 +9,14 @@
 
 mod by_id;
 mod error;
+mod host_tools;
 mod join;
 mod options;
 mod refusal;
 mod sources;
 
 pub use error::NsenterError;
+pub use host_tools::TARGET_ROOT;
 pub use options::{IdChoice, NsenterOptions};
 
 use std::ffi::{CString, OsString};
@@ -38,7 +40,16 @@ use crate::target::{Target, TargetError};
 
 /// Runs the program as `opts` asks. Without a fork this returns only on error;
 /// with one it returns how the program ended.
-pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
+pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
+    // --host-tools with no namespace named enters them all (but the mount
+    // namespace), as -a.
+    if opts.host_tools
+        && opts.namespaces.is_empty()
+        && opts.net_socket.is_none()
+        && !opts.user_parent
+    {
+        opts.all = true;
+    }
     check_usage(&opts)?;
     let target = match &opts.container {
         Some(reference) => Some(container_target(reference)?),
@@ -49,7 +60,16 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
             NsenterError::Usage(format!("{what} needs a target (-t PID or --container=REF)"))
         })
     };
-    let sources = sources::choose(&opts, target.as_ref())?;
+    let mut sources = sources::choose(&opts, target.as_ref())?;
+    // --host-tools: the target's mount namespace is not entered but cloned
+    // from, so it is opened now, through the checked /proc directory.
+    let host_tools = match (&target, opts.host_tools) {
+        (Some(t), true) => {
+            sources.retain(|s| s.kind != NsKind::Mount);
+            Some(sources::open_target_ns(t, NsKind::Mount)?)
+        }
+        _ => None,
+    };
     let entering = |kind: NsKind| sources.iter().any(|s| s.kind == kind);
     let (entering_user, entering_pid, entering_mnt) = (
         entering(NsKind::User),
@@ -98,6 +118,9 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     } else {
         None
     };
+    if host_tools.is_some() {
+        vars = Some(host_tools::environment(vars));
+    }
     let plan = |vars: Option<&[(OsString, OsString)]>| {
         let env = vars.map_or(ProgramEnv::Inherit, ProgramEnv::Only);
         if opts.command.is_empty() {
@@ -137,7 +160,13 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     if environ_inside {
         let data = need_target("-e")?.read_at("environ")?;
         vars = Some(parse_environ(&data));
+        if host_tools.is_some() {
+            vars = Some(host_tools::environment(vars));
+        }
         exec = plan(vars.as_deref())?;
+    }
+    if let Some(target_mnt) = host_tools {
+        host_tools::prepare(target_mnt)?;
     }
 
     let (uid, gid) = resolve_follow(uid, gid, target.as_ref())?;
@@ -179,6 +208,12 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
         new_session: opts.new_session,
         ..crate::launch::plain_inside(exec)
     };
+    if opts.host_tools {
+        inside.wd = Some(CString::new(TARGET_ROOT).expect("no NUL"));
+        // Mounted by the child, in the target's PID namespace, so /proc
+        // shows that namespace's processes.
+        inside.proc_mount = entering_pid.then(|| c"/proc".to_owned());
+    }
     // A PID namespace applies to children: fork so the program is inside it.
     // A new session needs a child too: a process group leader cannot have one.
     let launched = if (entering_pid && !opts.no_fork) || opts.new_session {
@@ -189,16 +224,20 @@ pub fn run(opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     };
     // In another root (the target's mount namespace, or -r): say what is
     // missing there, and how to run the host's program instead.
-    let other_root = entering_mnt || opts.root.is_some();
+    let other_root = (entering_mnt || opts.root.is_some()) && !opts.host_tools;
     launched.map_err(|e| match e {
         LaunchError::Exec {
             program,
             errno: nix::errno::Errno::ENOENT,
         } if other_root => {
             let why = crate::exec_missing::why_missing(&program, inside.exec.candidates());
+            let what = if opts.command.is_empty() {
+                format!("no shell in the target's root ({program}: {why}); name a program")
+            } else {
+                format!("failed to execute {program} in the target's root: {why}")
+            };
             NsenterError::Missing(format!(
-                "failed to execute {program} in the target's root: {why}; to run the host's, \
-                 enter without the mount namespace (-n -p -u -i ... instead of -a or -m)"
+                "{what}; to run the host's, add --host-tools (the target's root is then at {TARGET_ROOT})"
             ))
         }
         e => e.into(),
@@ -227,6 +266,21 @@ fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
         return usage(
             "--new-session needs a fork (setsid fails in a process group leader): drop --no-fork",
         );
+    }
+    if opts.host_tools {
+        if opts.target.is_none() && opts.container.is_none() {
+            return usage("--host-tools needs a target (-t PID or --container=REF)");
+        }
+        if opts.namespaces.iter().any(|(k, _)| *k == NsKind::Mount) {
+            return usage(
+                "--host-tools keeps a copy of our mount namespace: drop -m (the target's root is at /run/rsns/target)",
+            );
+        }
+        if opts.root.is_some() || opts.wd.is_some() || opts.wdns.is_some() {
+            return usage(
+                "--host-tools sets the root (ours) and the working directory (/run/rsns/target): drop -r, -w and -W",
+            );
+        }
     }
     if opts.wd.is_some() && opts.wdns.is_some() {
         return usage("--wd and --wdns cannot be used together");

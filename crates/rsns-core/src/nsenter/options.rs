@@ -59,6 +59,9 @@ pub struct NsenterOptions {
     pub new_session: bool,
     /// `-c`: join the target's cgroup (v2).
     pub join_cgroup: bool,
+    /// `--host-tools`: our mount namespace (a private copy) instead of the
+    /// target's, with the target's root at /run/rsns/target.
+    pub host_tools: bool,
     /// The program and its arguments; empty runs a login shell.
     pub command: Vec<OsString>,
 }
