@@ -250,6 +250,33 @@ fn host_tools_in_a_podman_container_see_what_podman_exec_sees() {
     assert!(!std::path::Path::new("/run/rsns").exists());
 }
 
+/// `--same-privs`: the program holds what `podman exec` gives (podman's
+/// 11 capabilities, its seccomp filter), as the kernel shows both.
+#[test]
+fn same_privs_hold_what_podman_exec_holds() {
+    if !podman_ready() || image().is_none() {
+        return;
+    }
+    let web = start(&format!("rsns-privs-{}", std::process::id()));
+    let privs = "grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs|Seccomp)' /proc/self/status";
+    let exec = cmd("podman", &["exec", &web.name, "sh", "-c", privs]).ok();
+    assert!(exec.contains("CapBnd:\t00000000800405fb\n"), "{exec}");
+    assert!(exec.contains("Seccomp:\t2\n"), "{exec}");
+    let ours = cmd(
+        NSENTER,
+        &[
+            &format!("--container={}", web.name),
+            "-a",
+            "--same-privs",
+            "sh",
+            "-c",
+            privs,
+        ],
+    )
+    .ok();
+    assert_eq!(ours, exec);
+}
+
 #[test]
 fn a_ref_that_names_no_container_gets_one_line() {
     if !podman_ready() || image().is_none() {

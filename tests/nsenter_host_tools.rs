@@ -104,7 +104,10 @@ fn host_tools_refuse_what_contradicts_them_in_one_line() {
             "--host-tools needs a target (-t PID or --container=REF)",
         ),
         (&["-t", "1", "--host-tools", "-m", "true"], "drop -m"),
-        (&["-t", "1", "--host-tools", "-r", "true"], "drop -r, -w and -W"),
+        (
+            &["-t", "1", "--host-tools", "-r", "true"],
+            "drop -r, -w and -W",
+        ),
         (
             &["-t", "1", "--host-tools", "--wdns=/", "true"],
             "drop -r, -w and -W",

@@ -205,7 +205,8 @@ fn a_program_missing_in_the_targets_root_says_what_and_how() {
     ]);
     bg.wait_output("ready");
     let pid = bg.program_pid().to_string();
-    let how = "; to run the host's, add --host-tools (the target's root is then at /run/rsns/target)\n";
+    let how =
+        "; to run the host's, add --host-tools (the target's root is then at /run/rsns/target)\n";
     for (program, why) in [
         ("ss", "no ss on PATH in this root file system".to_string()),
         (

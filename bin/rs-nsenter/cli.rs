@@ -106,6 +106,11 @@ pub struct Cli {
     /// the working directory) and a /proc of the target's PID namespace; alone, as -a
     #[arg(long = "host-tools")]
     pub host_tools: bool,
+    /// Give the program the target's privileges, as its engine's exec would: uid, gids and
+    /// groups, the five capability sets, no_new_privs, its seccomp filters (read as root on
+    /// the host) and AppArmor profile
+    #[arg(long = "same-privs")]
+    pub same_privs: bool,
     /// Print what is done on stderr (-vv for more); RUST_LOG works too
     #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
     pub verbose: u8,
@@ -246,6 +251,7 @@ impl Cli {
             new_session: self.new_session,
             join_cgroup: self.join_cgroup,
             host_tools: self.host_tools,
+            same_privs: self.same_privs,
             command: self.command,
         }
     }

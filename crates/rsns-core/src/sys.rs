@@ -800,6 +800,50 @@ pub fn prctl_int(option: PrctlInt, arg: libc::c_ulong) -> Result<libc::c_int, Er
     Ok(ret)
 }
 
+/// The ptrace(2) requests `--same-privs` makes of the target: seize it,
+/// stop it, read its seccomp filters, let it go.
+#[derive(Debug, Clone, Copy)]
+pub enum Ptrace {
+    Seize,
+    Interrupt,
+    Detach,
+}
+
+/// ptrace(`request`, `pid`, 0, 0).
+pub fn ptrace(request: Ptrace, pid: Pid) -> Result<(), Errno> {
+    let request = match request {
+        Ptrace::Seize => libc::PTRACE_SEIZE,
+        Ptrace::Interrupt => libc::PTRACE_INTERRUPT,
+        Ptrace::Detach => libc::PTRACE_DETACH,
+    };
+    // SAFETY: these requests take no pointer (addr and data are 0).
+    let ret = unsafe { libc::ptrace(request, pid.as_raw(), 0usize, 0usize) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// PTRACE_SECCOMP_GET_FILTER: the `index`th classic BPF filter of the
+/// stopped tracee `pid` (0 is the first installed); its length when `buf`
+/// is `None`, else copied into `buf`, which must hold that many.
+pub fn ptrace_seccomp_filter(
+    pid: Pid,
+    index: usize,
+    buf: Option<&mut [libc::sock_filter]>,
+) -> Result<usize, Errno> {
+    const PTRACE_SECCOMP_GET_FILTER: libc::c_uint = 0x420c;
+    let data = buf.map_or(ptr::null_mut(), |b| b.as_mut_ptr());
+    // SAFETY: `data` is NULL (the kernel only counts) or a buffer the caller
+    // sized from that count, alive for the call; the kernel writes at most
+    // the filter's length, which cannot change while the tracee is stopped.
+    let ret = unsafe { libc::ptrace(PTRACE_SECCOMP_GET_FILTER, pid.as_raw(), index, data) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(ret as usize)
+}
+
 /// seccomp(SECCOMP_SET_MODE_FILTER, `flags`) of a classic BPF program
 /// (`filter`, 8 bytes per instruction, as setpriv and enosys write it).
 /// Needs no_new_privs or CAP_SYS_ADMIN.

@@ -83,6 +83,10 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
             ),
             None,
         ),
+        Step::SamePrivs => (
+            "cannot give the program the target's privileges (--same-privs)".into(),
+            None,
+        ),
         Step::BlockFd => (
             "cannot read --block-fd before starting the program".into(),
             None,

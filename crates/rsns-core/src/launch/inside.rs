@@ -50,10 +50,11 @@ pub(crate) enum Step {
     CgroupNs,
     Hostname,
     BlockFd,
+    SamePrivs,
 }
 
 impl Step {
-    const ALL: [Step; 24] = [
+    const ALL: [Step; 25] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -78,6 +79,7 @@ impl Step {
         Step::CgroupNs,
         Step::Hostname,
         Step::BlockFd,
+        Step::SamePrivs,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -149,6 +151,8 @@ pub struct Inside {
     /// `--block-fd`: read one byte (or the end) from it last, so whoever
     /// sets the box up from outside decides when the program starts.
     pub block_fd: Option<OwnedFd>,
+    /// `rs-nsenter --same-privs`: the target's privileges, given last.
+    pub same_privs: Option<crate::privs::copied::Copied>,
     pub exec: ExecPlan,
 }
 
@@ -196,6 +200,7 @@ pub fn plain_inside(exec: ExecPlan) -> Inside {
         cgroup_ns: false,
         hostname: None,
         block_fd: None,
+        same_privs: None,
         exec,
     }
 }
@@ -327,6 +332,9 @@ impl Inside {
         }
         if let Some(last_cap) = self.keep_caps {
             caps::permitted_to_ambient(last_cap).map_err(at(Step::KeepCaps))?;
+        }
+        if let Some(privs) = &self.same_privs {
+            privs.apply().map_err(|e| at(Step::SamePrivs)(e.errno))?;
         }
         // After the credentials: changing them clears the death signal.
         if let Some(sig) = self.death_signal {

@@ -58,8 +58,7 @@ pub(crate) fn prepare(target_mnt: OwnedFd) -> Result<(), NsenterError> {
     let tree = open(None, c"/", OFlag::O_PATH | OFlag::O_DIRECTORY)
         .and_then(|root| sys::clone_tree(root.as_fd(), true));
     // Back to our copy whatever happened, before saying what.
-    setns(ours.as_fd(), CloneFlags::CLONE_NEWNS)
-        .map_err(fail("return to our mount namespace"))?;
+    setns(ours.as_fd(), CloneFlags::CLONE_NEWNS).map_err(fail("return to our mount namespace"))?;
     let tree = tree.map_err(fail("clone the target's root (open_tree)"))?;
 
     let run = open(
@@ -95,10 +94,7 @@ fn cover_run(run: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
     let fs = sys::fsopen(c"tmpfs")?;
     sys::fsconfig(fs.as_fd(), Some(c"mode"), Some(c"755"))?;
     sys::fsconfig(fs.as_fd(), None, None)?;
-    let tmpfs = sys::fsmount(
-        fs.as_fd(),
-        libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV,
-    )?;
+    let tmpfs = sys::fsmount(fs.as_fd(), libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV)?;
     sys::move_mount(tmpfs.as_fd(), run, c"")?;
     for name in &names {
         let st = match fstatat(run, name.as_c_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
@@ -118,7 +114,12 @@ fn cover_run(run: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
             make_dir(tmpfs.as_fd(), name)?
         } else {
             let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW;
-            drop(openat(tmpfs.as_fd(), name.as_c_str(), flags, Mode::from_bits_truncate(0o600))?);
+            drop(openat(
+                tmpfs.as_fd(),
+                name.as_c_str(),
+                flags,
+                Mode::from_bits_truncate(0o600),
+            )?);
             open(Some(tmpfs.as_fd()), name, OFlag::O_PATH | OFlag::O_NOFOLLOW)?
         };
         let src = open(Some(run), name, OFlag::O_PATH | OFlag::O_NOFOLLOW)?;
@@ -153,9 +154,7 @@ fn fd_path(fd: BorrowedFd<'_>) -> String {
 
 /// The program's environment: `vars` (ours when `None`), with
 /// `RSNS_TARGET_ROOT` naming the target's root.
-pub(crate) fn environment(
-    vars: Option<Vec<(OsString, OsString)>>,
-) -> Vec<(OsString, OsString)> {
+pub(crate) fn environment(vars: Option<Vec<(OsString, OsString)>>) -> Vec<(OsString, OsString)> {
     let mut vars = vars.unwrap_or_else(|| std::env::vars_os().collect());
     vars.retain(|(k, _)| k != "RSNS_TARGET_ROOT");
     vars.push(("RSNS_TARGET_ROOT".into(), TARGET_ROOT.into()));

@@ -139,7 +139,7 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
 
     // Entering a user namespace sets uid and gid (0 unless given), as
     // nsenter(1) does; our supplementary groups go while we still can.
-    let (uid, gid) = if entering_user && !opts.preserve_credentials {
+    let (uid, gid) = if entering_user && !opts.preserve_credentials && !opts.same_privs {
         let _ = nix::unistd::setgroups(&[]);
         (
             Some(opts.setuid.unwrap_or(IdChoice::Id(0))),
@@ -153,6 +153,14 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
             "-S follow and -G follow need a target (-t PID)".into(),
         ));
     }
+
+    // --same-privs: the filters are read now, while we are root on the
+    // host (the kernel shows them to no one else); the rest once in the
+    // target's user namespace, so the ids are in its terms.
+    let filters = match (&target, opts.same_privs) {
+        (Some(t), true) => Some(same_privs_filters(t)?),
+        _ => None,
+    };
 
     // Half-way in, nothing inside may ptrace us or read our memory.
     nix::sys::prctl::set_dumpable(false).context(|| "prctl(PR_SET_DUMPABLE)".into())?;
@@ -170,6 +178,22 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     }
 
     let (uid, gid) = resolve_follow(uid, gid, target.as_ref())?;
+    let same_privs = match (filters, &target) {
+        (Some((filters, apparmor)), Some(t)) => {
+            let status = String::from_utf8_lossy(&t.read_at("status")?).into_owned();
+            let mut privs = crate::privs::copied::Copied::from_status(&status).map_err(|e| {
+                NsenterError::Sys(SysError::new(
+                    format!("--same-privs: cannot read PID {}'s status: {e}", t.pid),
+                    Errno::EIO,
+                ))
+            })?;
+            privs.filters = filters;
+            privs.apparmor = apparmor;
+            tracing::debug!(?privs, "same privileges");
+            Some(privs)
+        }
+        _ => None,
+    };
     if let Some(procs) = cgroup_procs {
         let pid = getpid().to_string();
         nix::unistd::write(procs.as_fd(), pid.as_bytes())
@@ -206,6 +230,7 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
              --preserve-credentials, or choose mapped ones with -S and -G",
         ),
         new_session: opts.new_session,
+        same_privs,
         ..crate::launch::plain_inside(exec)
     };
     if opts.host_tools {
@@ -282,6 +307,20 @@ fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
             );
         }
     }
+    if opts.same_privs {
+        if opts.target.is_none() && opts.container.is_none() {
+            return usage("--same-privs needs a target (-t PID or --container=REF)");
+        }
+        if opts.setuid.is_some()
+            || opts.setgid.is_some()
+            || opts.preserve_credentials
+            || opts.keep_caps
+        {
+            return usage(
+                "--same-privs takes the target's ids and capabilities: drop -S, -G, --preserve-credentials and --keep-caps",
+            );
+        }
+    }
     if opts.wd.is_some() && opts.wdns.is_some() {
         return usage("--wd and --wdns cannot be used together");
     }
@@ -343,6 +382,36 @@ fn container_target(reference: &str) -> Result<Target, NsenterError> {
     }
     tracing::debug!(container = %found.label(), id = %found.id, pid = found.pid, "container");
     Ok(target)
+}
+
+/// `--same-privs`, before entering: the target's seccomp filters (read by
+/// tracing it, which only root on the host may) and its AppArmor profile
+/// where AppArmor runs.
+fn same_privs_filters(
+    target: &Target,
+) -> Result<(Vec<Vec<libc::sock_filter>>, Option<String>), NsenterError> {
+    use crate::privs::copied;
+    let status = String::from_utf8_lossy(&target.read_at("status")?).into_owned();
+    let filters = match copied::seccomp_mode(&status) {
+        0 => Vec::new(),
+        2 => copied::read_filters(target.pid)?,
+        mode => {
+            return Err(NsenterError::Usage(format!(
+                "--same-privs: PID {} runs in seccomp mode {mode} (strict), which cannot be copied",
+                target.pid
+            )));
+        }
+    };
+    target.ensure_alive()?;
+    let apparmor = if Path::new("/sys/kernel/security/apparmor").exists() {
+        target
+            .read_at("attr/current")
+            .ok()
+            .and_then(|t| copied::apparmor_profile(&String::from_utf8_lossy(&t)))
+    } else {
+        None
+    };
+    Ok((filters, apparmor))
 }
 
 /// `-S follow`/`-G follow`: the target's effective ids, read now that we are

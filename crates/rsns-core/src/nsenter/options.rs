@@ -62,6 +62,9 @@ pub struct NsenterOptions {
     /// `--host-tools`: our mount namespace (a private copy) instead of the
     /// target's, with the target's root at /run/rsns/target.
     pub host_tools: bool,
+    /// `--same-privs`: the target's ids, groups, capability sets,
+    /// no_new_privs, seccomp filters and AppArmor profile.
+    pub same_privs: bool,
     /// The program and its arguments; empty runs a login shell.
     pub command: Vec<OsString>,
 }

@@ -4,6 +4,7 @@
 //! setpriv's order. rs-setpriv is a thin front for [`run`].
 
 pub mod capnames;
+pub mod copied;
 mod dump;
 mod env;
 pub mod landlock;
