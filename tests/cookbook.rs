@@ -22,7 +22,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -361,6 +361,14 @@ fn missing_feature(needs: &str) -> Option<String> {
                 )
             })
         }
+        // Real podman containers: not in the kernel matrix's VMs, which
+        // share this machine's storage read-only.
+        "podman" if std::env::var("RSNS_IN_VM").as_deref() == Ok("1") => Some(
+            "podman needs a writable /var/lib/containers (the kernel matrix's VMs share the host's read-only)"
+                .to_string(),
+        ),
+        "podman" => (!has_command("podman"))
+            .then(|| "needs podman (Debian package podman; make test installs it)".to_string()),
         other => Some(format!("unknown feature '{other}'")),
     }
 }
@@ -442,6 +450,20 @@ fn refusal_instead(block: &Block, why: &str) -> Option<Vec<String>> {
     })
 }
 
+/// A containers.conf for the page's podman blocks: runc, which runs where
+/// the cgroups are hybrid (crun refuses them), and limits under the hard
+/// ones (podman's defaults are raises, which need CAP_SYS_RESOURCE, and
+/// root here may lack it). Written once into the target directory.
+fn podman_conf() -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cookbook-containers.conf");
+    if !path.exists() {
+        let text = "[containers]\ndefault_ulimits = [\"nofile=1000:1000\", \"nproc=1000:1000\"]\n\
+                    [engine]\nruntime = \"runc\"\n";
+        let _ = std::fs::write(&path, text);
+    }
+    path
+}
+
 /// Runs a block; returns what went wrong, if anything.
 fn run_block(block: &Block, dir: &Path) -> Vec<String> {
     if let Some(why) = block.needs.as_deref().and_then(missing_feature) {
@@ -468,6 +490,7 @@ fn run_block(block: &Block, dir: &Path) -> Vec<String> {
         .env("LC_ALL", "C")
         .env("SHELL", "/bin/sh")
         .env("RSNS_FOREIGN_CACHE", foreign_cache())
+        .env("CONTAINERS_CONF", podman_conf())
         .current_dir(dir)
         .process_group(0)
         .stdin(Stdio::null())
