@@ -4,6 +4,9 @@
 //! pulled): `rs-nsenter --container=REF` enters what the kernel shows as
 //! the container's namespaces, and what `podman exec` sees; rs-lsns's
 //! `--container` and CONTAINER column name it; bad REFs get one line.
+//! `--host-tools` and `--same-privs` are held against `podman exec`. A
+//! containerd of the test's own runs a task through `ctr`, found the same
+//! way.
 
 mod common;
 
@@ -366,4 +369,158 @@ fn the_callers_rootless_podman_container_by_name() {
         format!("{}\n{}\n{}\nsleep\n{name}", ns[0], ns[3], ns[4]),
         "{out}"
     );
+}
+
+/// A containerd of the test's own (its root, state and socket in scratch,
+/// as no init runs one here), with the busybox image imported from a tar
+/// built with `podman save`; stopped, with its task, on drop.
+struct Containerd {
+    scratch: Scratch,
+    daemon: std::process::Child,
+    task: Option<String>,
+}
+
+impl Containerd {
+    fn start() -> Containerd {
+        let scratch = Scratch::new("containerd");
+        let dir = |d: &str| scratch.join(d).display().to_string();
+        let daemon = Command::new("containerd")
+            .args(["--root", &dir("root"), "--state", &dir("state")])
+            .args(["--address", &dir("sock")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(scratch.join("log")).unwrap())
+            .spawn()
+            .unwrap();
+        let ctd = Containerd {
+            scratch,
+            daemon,
+            task: None,
+        };
+        let deadline = std::time::Instant::now() + patience(30);
+        while ctd.ctr(&["version"]).code() != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "containerd did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let tar = ctd.scratch.join("image.tar").display().to_string();
+        cmd(
+            "podman",
+            &[
+                "save",
+                "-q",
+                "--format",
+                "docker-archive",
+                "-o",
+                &tar,
+                IMAGE,
+            ],
+        )
+        .ok();
+        ctd.ctr(&["image", "import", &tar]).ok();
+        ctd
+    }
+
+    fn ctr(&self, args: &[&str]) -> Run {
+        let sock = self.scratch.join("sock").display().to_string();
+        let mut all = vec!["--address", sock.as_str()];
+        all.extend_from_slice(args);
+        cmd("ctr", &all)
+    }
+
+    /// `ctr run -d` of `sleep`; the task's PID.
+    fn run(&mut self, id: &str) -> i32 {
+        self.ctr(&["run", "-d", &format!("{IMAGE}:latest"), id, "sleep", "600"])
+            .ok();
+        self.task = Some(id.to_string());
+        let tasks = self.ctr(&["task", "ls"]).ok();
+        tasks
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{id} ")))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|pid| pid.parse().ok())
+            .unwrap_or_else(|| panic!("no task {id} in {tasks}"))
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        if let Some(id) = self.task.take() {
+            let _ = self.ctr(&["task", "kill", "-s", "KILL", id.as_str()]);
+            for _ in 0..50 {
+                if self.ctr(&["task", "rm", id.as_str()]).code() == 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = self.ctr(&["container", "rm", id.as_str()]);
+        }
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// A task containerd runs (through ctr: its cgroup `/default/ID`, runc's
+/// state under /run/containerd/runc): entered by its ID into the
+/// namespaces the kernel shows for its process, named in rs-lsns's
+/// CONTAINER column, and open to `--host-tools` and `--same-privs`.
+#[test]
+fn a_containerd_task_by_id_through_ctr() {
+    if !podman_ready()
+        || !require(
+            has_command("containerd") && has_command("ctr"),
+            "needs containerd and ctr (Debian package containerd; make test installs it)",
+        )
+        || image().is_none()
+    {
+        return;
+    }
+    let mut ctd = Containerd::start();
+    let id = format!("rsns-ctr-{}", std::process::id());
+    let pid = ctd.run(&id);
+    let kinds = ["mnt", "uts", "ipc", "net", "pid"];
+    let kernel: String = kinds.iter().map(|k| ns_of(pid, k) + "\n").collect();
+    let probe = "for k in mnt uts ipc net pid; do readlink /proc/self/ns/$k; done";
+    let out = cmd(
+        NSENTER,
+        &[&format!("--container={id}"), "-a", "sh", "-c", probe],
+    )
+    .ok();
+    assert_eq!(out, kernel);
+    let net = ns_of(pid, "net");
+    let inode = net.trim_start_matches("net:[").trim_end_matches(']');
+    let rows = cmd(LSNS, &["-n", "-r", "-t", "net", "-o", "NS,CONTAINER"]).ok();
+    assert!(
+        rows.lines()
+            .any(|l| l == format!("{inode} containerd:{id}")),
+        "{rows}"
+    );
+    let tools = cmd(
+        NSENTER,
+        &[
+            &format!("--container={id}"),
+            "--host-tools",
+            "sh",
+            "-c",
+            "readlink /proc/self/ns/net; cat /proc/1/comm; test -x $RSNS_TARGET_ROOT/bin/busybox && echo busybox",
+        ],
+    )
+    .ok();
+    assert_eq!(tools, format!("{net}\nsleep\nbusybox\n"));
+    let privs = "grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs|Seccomp)' /proc/self/status";
+    let target = cmd("sh", &["-c", &privs.replace("self", &pid.to_string())]).ok();
+    let ours = cmd(
+        NSENTER,
+        &[
+            &format!("--container={id}"),
+            "-a",
+            "--same-privs",
+            "sh",
+            "-c",
+            privs,
+        ],
+    )
+    .ok();
+    assert_eq!(ours, target);
 }

@@ -9,7 +9,7 @@
 # golang-github-containers-common (the escape battery's podman column);
 # with --fuzz a C++ compiler, a nightly toolchain and cargo-fuzz, with
 # --conformance util-linux's build tools, with --bwrap-new what building
-# bubblewrap needs, with --containers podman (and runc on a hybrid host), with --kernels what the kernel
+# bubblewrap needs, with --containers podman and containerd (ctr), and runc on a hybrid host, with --kernels what the kernel
 # matrix's VMs need, with --fresh what make test-fresh needs, with --bench
 # cgroup-tools, bubblewrap and crun.
 #
@@ -64,9 +64,11 @@ case "${1:-}" in
     fi
     ;;
 --containers)
-    # tests/containers.rs: real containers by rootful podman; runc where
-    # the cgroups are hybrid (crun refuses them).
+    # tests/containers.rs: real containers by rootful podman, and by
+    # containerd through ctr; runc where the cgroups are hybrid (crun
+    # refuses them).
     have podman || need="$need podman"
+    have ctr || need="$need containerd"
     if ! grep -q ' /sys/fs/cgroup .* - cgroup2 ' /proc/self/mountinfo; then
         have runc || need="$need runc"
     fi

@@ -53,9 +53,15 @@ pub struct Container {
 }
 
 impl Container {
-    /// The first 12 characters of the ID, as the engines print it.
+    /// The first 12 characters of an ID of hex digits, as the engines print
+    /// it; any other ID (one `ctr run` was given, which is its only name)
+    /// whole.
     pub fn short_id(&self) -> &str {
-        &self.id[..self.id.len().min(12)]
+        if self.id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            &self.id[..self.id.len().min(12)]
+        } else {
+            &self.id
+        }
     }
 
     /// `ENGINE:NAME`, or `ENGINE:SHORT-ID` for one without a name.
@@ -65,5 +71,24 @@ impl Container {
             self.engine,
             self.names.first().map_or(self.short_id(), String::as_str)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_shorten_hex_ids_only() {
+        let c = |id: &str| Container {
+            engine: Engine::Containerd,
+            id: id.into(),
+            names: Vec::new(),
+            pid: 1,
+            start: None,
+        };
+        let hex = "ef50ce6b9500aaaabbbbccccddddeeeeffff0000111122223333444455556666";
+        assert_eq!(c(hex).label(), "containerd:ef50ce6b9500");
+        assert_eq!(c("rsns-ctr-123456").label(), "containerd:rsns-ctr-123456");
     }
 }
