@@ -667,12 +667,20 @@ fn the_oom_killer_is_named_only_when_it_took_the_program() {
         return;
     }
     // The hog in a script of its own, so it runs in a child of the program.
+    // The program is out of the OOM killer's reach (-1000) and the hog the
+    // first in it (1000): under emulation the victim can take so long to
+    // die that a second OOM comes and may pick any process of the group
+    // (the program, in 6.1's VM).
     let scratch = Scratch::new("oom");
     let hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a)";
     let script = scratch.join("hog.sh");
-    std::fs::write(&script, format!("{hog}\n")).unwrap();
+    std::fs::write(
+        &script,
+        format!("echo 1000 >/proc/$$/oom_score_adj\n{hog}\n"),
+    )
+    .unwrap();
     let later = format!(
-        "sh {}; echo child-killed; sleep 2; kill -KILL $$",
+        "echo -1000 >/proc/$$/oom_score_adj; sh {}; echo child-killed; sleep 2; kill -KILL $$",
         script.display()
     );
     let run = cgroup(&["--memory=32M", "--swap=0", "--", "sh", "-c", &later]);

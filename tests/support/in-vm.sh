@@ -42,6 +42,16 @@ fi
 # Modules a test uses that a user namespace cannot load on demand (overlay
 # for the cookbook's layers, veth and tun for the network tests).
 for m in overlay veth tun; do modprobe -q "$m" 2>/dev/null || true; done
+# Every process's state and kernel stack, and the kernel's blocked tasks.
+hang_report() {
+    echo "in-vm: $name still running after 880 s; its processes:"
+    ps -eo pid,ppid,stat,wchan:30,etimes,args | grep -v ' \[.*\]$'
+    for p in $(ps -eo pid=,stat= | awk '$2 ~ /^[Dt]/ {print $1}'); do
+        echo "-- kernel stack of $p ($(cat /proc/"$p"/comm 2>/dev/null)):"
+        cat /proc/"$p"/stack 2>/dev/null
+    done
+    [ "${RSNS_IN_VM:-}" != 1 ] || echo w >/proc/sysrq-trigger 2>/dev/null
+}
 export RSNS_SKIP_LOG="$out/skipped.log"
 export RUST_BACKTRACE=0
 # Emulated CPUs are several times slower: tests wait longer (never assert).
@@ -55,9 +65,21 @@ while read -r exe; do
     # SIGQUIT) would stay ignored in the tests: give them back their default.
     # A hung test fails its executable after 15 minutes (the slowest takes
     # about 3 under emulation) instead of the whole VM's time.
+    echo "$name $began" >"$out/running"
+    # Shortly before that, what every process is doing goes into the log
+    # (and the kernel's list of blocked tasks to the console), so a hang
+    # says where it hung: CI keeps no VM.
+    (
+        trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+        sleep 880 &
+        nap=$!
+        wait "$nap" && hang_report >>"$out/log/$name" 2>&1
+    ) &
+    watchdog=$!
     timeout -k 10 900 env --default-signal "$exe" --test-threads=2 $RSNS_VM_SKIP \
         >"$out/log/$name" 2>&1
     status=$?
+    kill "$watchdog" 2>/dev/null
     passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')
     failed=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' "$out/log/$name" | awk '{s+=$1} END {print s+0}')
     # Killed, or crashed before its summary: a failure all the same.

@@ -119,6 +119,17 @@ for k in $kernels host; do
     seconds=$(($(date +%s) - start))
     if ! [ -f "$out/done" ]; then
         echo "kernel-matrix: $name did not finish; see $work/vm-$name.log" >&2
+        # CI keeps only this output: what was running, what its processes
+        # were doing (in-vm.sh's report) and the console's last words.
+        if [ -f "$out/running" ]; then
+            set -- $(cat "$out/running")
+            echo "  running: $1, for $(($(date +%s) - $2)) s; done before it:" >&2
+            awk '{printf "%s %ss, ", $1, $5}' "$out/results" | fold -w 160 | sed 's/^/    /' >&2
+            echo >&2
+            tail -60 "$out/log/$1" | sed 's/^/    /' >&2
+        fi
+        echo "  the console's last lines:" >&2
+        tail -40 "$work/vm-$name.log" | sed 's/^/    /' >&2
         summary="$summary$(row "$name" "-" "-" "did not finish" "$seconds")
 "
         status=1
