@@ -403,16 +403,9 @@ fn a_uid_without_a_name_prints_as_a_number_in_the_static_binary() {
     if !can(false) {
         return;
     }
-    let release = std::env::var("RSNS_RELEASE_DIR")
-        .ok()
-        .filter(|d| !d.is_empty());
-    if !require(
-        release.is_some(),
-        "needs the release binaries (make test and make test-kernels build them)",
-    ) {
+    let Some(static_lsns) = release_binary("rs-lsns") else {
         return;
-    }
-    let static_lsns = std::path::Path::new(release.as_deref().unwrap()).join("rs-lsns");
+    };
     // Whatever this machine's nsswitch.conf says, the tools run under one
     // that lists systemd (bound over it in a mount namespace of their own).
     let scratch = Scratch::new("nss");
@@ -443,7 +436,7 @@ fn a_uid_without_a_name_prints_as_a_number_in_the_static_binary() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
     let pid = pid.to_string();
-    for lsns_bin in [static_lsns.to_str().unwrap(), LSNS] {
+    for lsns_bin in [static_lsns.as_str(), LSNS] {
         let script = format!(
             "mount --bind {} /etc/nsswitch.conf && exec {lsns_bin} -p {pid} -t uts -n -o UID,USER",
             conf.display()

@@ -472,14 +472,9 @@ fn the_static_binary_takes_names_without_nss() {
         is_root() && can_run_unprivileged(),
         "needs root and the test user"
     );
-    let release = std::env::var("RSNS_RELEASE_DIR")
-        .ok()
-        .filter(|d| !d.is_empty());
-    require!(
-        release.is_some(),
-        "needs the release binaries (make test and make test-kernels build them)"
-    );
-    let static_setpriv = std::path::Path::new(release.as_deref().unwrap()).join("rs-setpriv");
+    let Some(static_setpriv) = release_binary("rs-setpriv") else {
+        return;
+    };
     let (uid, gid) = test_user().unwrap();
     let name = rsns_core::ids::user_name(uid).unwrap();
     let scratch = Scratch::new("setpriv-nss");
@@ -488,12 +483,12 @@ fn the_static_binary_takes_names_without_nss() {
     let script = format!(
         "mount --bind {} /etc/nsswitch.conf && {} --reuid={name} --regid={gid} --clear-groups id -u",
         conf.display(),
-        static_setpriv.display()
+        static_setpriv
     );
     let run = cmd("unshare", &["-m", "sh", "-c", &script]);
     assert_eq!(run.signal(), None, "{}", run.stderr());
     assert_eq!(run.ok().trim(), uid.to_string());
-    let dump = cmd(static_setpriv.to_str().unwrap(), &["-d"]).ok();
+    let dump = cmd(&static_setpriv, &["-d"]).ok();
     assert_eq!(dump, ours(&["-d"]).ok());
 }
 

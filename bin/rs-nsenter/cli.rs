@@ -98,6 +98,10 @@ pub struct Cli {
     /// Run the program in a new session, without a controlling terminal (setsid); forks
     #[arg(long = "new-session")]
     pub new_session: bool,
+    /// Give the program a new pseudo-terminal (in the target's devpts when its mount namespace
+    /// is entered) as its controlling terminal, in a new session, relayed to ours; forks
+    #[arg(long = "pty")]
+    pub pty: bool,
     /// Join the target's cgroup (cgroup v2)
     #[arg(short = 'c', long = "join-cgroup")]
     pub join_cgroup: bool,
@@ -249,6 +253,7 @@ impl Cli {
             env_from_target: self.env,
             no_fork: self.no_fork,
             new_session: self.new_session,
+            pty: self.pty,
             join_cgroup: self.join_cgroup,
             host_tools: self.host_tools,
             same_privs: self.same_privs,

@@ -75,6 +75,10 @@ pub struct Cli {
     /// Run the program in a new session, without a controlling terminal (setsid); implies --fork
     #[arg(long = "new-session")]
     pub new_session: bool,
+    /// Give the program a new pseudo-terminal as its controlling terminal, in a new session,
+    /// relayed to ours (raw mode, window size, end of input); implies --fork
+    #[arg(long = "pty")]
+    pub pty: bool,
     /// Set the hostname to NAME in the new UTS namespace (implies --uts)
     #[arg(long = "hostname", value_name = "NAME")]
     pub hostname: Option<OsString>,
@@ -288,6 +292,7 @@ impl Cli {
             forward_signals: self.forward_signals,
             init: self.init,
             new_session: self.new_session,
+            pty: self.pty,
             hostname: self.hostname,
             mount_proc: self.mount_proc,
             mount_binfmt: self.mount_binfmt,

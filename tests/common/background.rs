@@ -109,6 +109,26 @@ impl Background {
     }
 }
 
+/// A test that is done with its box, or fails, leaves nothing running: a
+/// box left would hold the test's output open (a reader of it would wait
+/// out its `sleep 600`) and load the next tests.
+impl Drop for Background {
+    fn drop(&mut self) {
+        // While rs-unshare runs it has not reaped its program, whose PID
+        // therefore names no other process.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            if let Some(pid) = std::fs::read_to_string(&self.pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                super::kill_pid(pid, nix::sys::signal::Signal::SIGKILL);
+            }
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
 pub fn alive(pid: u32) -> bool {
     super::proc_stat(pid).is_some_and(|(state, _)| state != 'Z')
 }

@@ -16,11 +16,14 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod background;
+mod racer;
 mod terminal;
 
 // Not every test binary uses these.
 #[allow(unused_imports)]
 pub use background::{Background, alive, wait_gone};
+#[allow(unused_imports)]
+pub use racer::{Racer, runs};
 #[allow(unused_imports)]
 pub use terminal::{COUNT_SIGINT, Terminal};
 
@@ -91,6 +94,22 @@ macro_rules! require {
             return;
         }
     };
+}
+
+/// A release binary that `make build` made (what users install: static,
+/// optimised), where make test and make test-kernels say
+/// (RSNS_RELEASE_DIR); a logged skip (a failure in CI) if they do not.
+pub fn release_binary(name: &str) -> Option<String> {
+    let dir = std::env::var("RSNS_RELEASE_DIR")
+        .ok()
+        .filter(|d| !d.is_empty());
+    if !require(
+        dir.is_some(),
+        "needs the release binaries (make test and make test-kernels build them)",
+    ) {
+        return None;
+    }
+    Some(format!("{}/{name}", dir.unwrap()))
 }
 
 pub fn is_root() -> bool {

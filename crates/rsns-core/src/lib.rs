@@ -27,6 +27,7 @@ pub mod pidfile;
 pub mod pivot;
 pub mod privs;
 pub mod process;
+pub mod pty;
 pub mod scan;
 pub mod signal;
 pub mod supervise;

@@ -92,44 +92,78 @@ impl std::fmt::Debug for Watch<'_> {
 /// Waits for `child` to end, passing signals on as the module describes.
 /// The supervised signals must already be blocked.
 pub fn supervise(child: Pid, policy: ForwardPolicy) -> Result<Outcome, SysError> {
-    supervise_watching(child, policy, None)
+    supervise_watching(child, policy, None, None)
 }
 
-/// [`supervise`], also calling `watch` each time its file changes.
+/// [`supervise`], also calling `watch` each time its file changes, and
+/// relaying between the program's terminal and ours (`--pty`).
 pub fn supervise_watching(
     child: Pid,
     policy: ForwardPolicy,
     mut watch: Option<Watch<'_>>,
+    mut relay: Option<&mut crate::pty::Relay>,
 ) -> Result<Outcome, SysError> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use std::os::fd::AsFd;
     let sigfd = SignalFd::with_flags(&supervised_set(), SfdFlags::SFD_CLOEXEC)
         .context(|| "signalfd".into())?;
     let mut escalated = None;
+    let mut program_output = true;
     loop {
         if let Some(outcome) = reap(child, policy.reaper)? {
+            if let Some(r) = relay.as_mut() {
+                r.drain();
+            }
             return Ok(match (outcome, escalated) {
                 (Outcome::Signaled(Signal::SIGKILL), Some(sent)) => Outcome::Signaled(sent),
                 (outcome, _) => outcome,
             });
         }
-        if let Some(w) = watch.as_mut() {
-            let mut fds = [
-                PollFd::new(sigfd.as_fd(), PollFlags::POLLIN),
-                PollFd::new(w.fd, PollFlags::POLLPRI),
-            ];
+        if watch.is_some() || relay.is_some() {
+            let stdin = std::io::stdin();
+            let mut fds = vec![PollFd::new(sigfd.as_fd(), PollFlags::POLLIN)];
+            let watch_at = watch.as_ref().map(|w| {
+                fds.push(PollFd::new(w.fd, PollFlags::POLLPRI));
+                fds.len() - 1
+            });
+            let (master_at, input_at) = match relay.as_ref() {
+                Some(r) => {
+                    let master_at = program_output.then(|| {
+                        fds.push(PollFd::new(r.master(), PollFlags::POLLIN));
+                        fds.len() - 1
+                    });
+                    let input_at = r.input_open().then(|| {
+                        fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+                        fds.len() - 1
+                    });
+                    (master_at, input_at)
+                }
+                None => (None, None),
+            };
             match poll(&mut fds, PollTimeout::NONE) {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(e) => return Err(SysError::new("poll", e)),
             }
-            let changed = fds[1]
-                .revents()
-                .is_some_and(|r| r.intersects(PollFlags::POLLPRI | PollFlags::POLLERR));
-            let signalled = fds[0]
-                .revents()
-                .is_some_and(|r| r.contains(PollFlags::POLLIN));
-            if changed {
+            let ready = |at: Option<usize>, flags: PollFlags| {
+                at.and_then(|i| fds[i].revents())
+                    .is_some_and(|r| r.intersects(flags))
+            };
+            let changed = ready(watch_at, PollFlags::POLLPRI | PollFlags::POLLERR);
+            let readable = PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR;
+            let output = ready(master_at, readable);
+            let input = ready(input_at, readable);
+            let signalled = ready(Some(0), PollFlags::POLLIN);
+            drop(fds);
+            if changed && let Some(w) = watch.as_mut() {
                 (w.on_event)(child);
+            }
+            if let Some(r) = relay.as_mut() {
+                if output {
+                    program_output = r.from_program();
+                }
+                if input {
+                    r.from_us();
+                }
             }
             if !signalled {
                 continue;
@@ -144,6 +178,14 @@ pub fn supervise_watching(
             continue;
         };
         if sig == Signal::SIGCHLD {
+            continue;
+        }
+        // With a terminal of its own, the program hears of our window's
+        // size from that terminal, not from us.
+        if sig == Signal::SIGWINCH
+            && let Some(r) = relay.as_ref()
+        {
+            r.resize();
             continue;
         }
         let from_terminal = info.ssi_code == SI_KERNEL;

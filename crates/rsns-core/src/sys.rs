@@ -255,6 +255,66 @@ fn ioctl_none(
     Ok(ret)
 }
 
+/// `--pty`: unlocks the pseudo-terminal whose master `master` is and opens
+/// its peer (TIOCSPTLCK 0, then TIOCGPTPEER, Linux 4.13: the peer comes
+/// from the master itself, never from a path in /dev/pts), close-on-exec.
+pub fn pty_peer(master: std::os::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    use std::os::fd::AsRawFd;
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int through the pointer, which points to
+    // a live local.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) } < 0 {
+        return Err(Errno::last());
+    }
+    let flags = (libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) as libc::c_ulong;
+    // SAFETY: TIOCGPTPEER takes the open flags as its integer argument and
+    // returns a new descriptor, which nothing else owns.
+    let fd = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: see above: a new descriptor of ours.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// TIOCSCTTY: `tty` becomes the controlling terminal of our session (we
+/// lead it, and it has none).
+pub fn set_controlling_tty(tty: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: TIOCSCTTY takes an integer (0: do not steal), no pointer.
+    if unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCSCTTY, 0 as libc::c_ulong) } < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// A terminal's window size (TIOCGWINSZ); none if `fd` is not one.
+pub fn window_size(fd: std::os::fd::BorrowedFd<'_>) -> Option<libc::winsize> {
+    use std::os::fd::AsRawFd;
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize through the pointer, which
+    // points to a live local of that type.
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
+    (ret == 0).then_some(ws)
+}
+
+/// TIOCSWINSZ: sets a terminal's window size (the kernel then sends
+/// SIGWINCH to its foreground process group).
+pub fn set_window_size(fd: std::os::fd::BorrowedFd<'_>, ws: &libc::winsize) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: TIOCSWINSZ reads one winsize through the pointer, which points
+    // to a live value of that type.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws as *const libc::winsize) } < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 /// How a descriptor the user named (`--info-fd=N`) is open: O_RDONLY,
 /// O_WRONLY or O_RDWR; EBADF if it is not open.
 pub fn fd_access_mode(fd: libc::c_int) -> Result<libc::c_int, Errno> {

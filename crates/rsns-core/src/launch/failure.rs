@@ -83,6 +83,10 @@ pub(crate) fn describe(inside: &Inside, failure: StepFailure) -> LaunchError {
             ),
             None,
         ),
+        Step::Pty => (
+            "--pty: cannot make the new terminal the program's (TIOCSCTTY, dup2)".into(),
+            None,
+        ),
         Step::SamePrivs => (
             "cannot give the program the target's privileges (--same-privs)".into(),
             None,

@@ -51,10 +51,11 @@ pub(crate) enum Step {
     Hostname,
     BlockFd,
     SamePrivs,
+    Pty,
 }
 
 impl Step {
-    const ALL: [Step; 25] = [
+    const ALL: [Step; 26] = [
         Step::TimeNs,
         Step::TimeOffsets,
         Step::Propagation,
@@ -80,6 +81,7 @@ impl Step {
         Step::Hostname,
         Step::BlockFd,
         Step::SamePrivs,
+        Step::Pty,
     ];
 
     pub(crate) fn from_code(code: u8) -> Step {
@@ -153,6 +155,9 @@ pub struct Inside {
     pub block_fd: Option<OwnedFd>,
     /// `rs-nsenter --same-privs`: the target's privileges, given last.
     pub same_privs: Option<crate::privs::copied::Copied>,
+    /// `--pty`: the program's terminal (the child takes the peer as its
+    /// controlling terminal and its 0 to 2, after setsid).
+    pub pty: Option<crate::pty::Pty>,
     pub exec: ExecPlan,
 }
 
@@ -201,6 +206,7 @@ pub fn plain_inside(exec: ExecPlan) -> Inside {
         hostname: None,
         block_fd: None,
         same_privs: None,
+        pty: None,
         exec,
     }
 }
@@ -348,6 +354,12 @@ impl Inside {
         }
         if self.new_session {
             nix::unistd::setsid().map_err(at(Step::NewSession))?;
+        }
+        if let Some(pty) = &self.pty {
+            crate::sys::set_controlling_tty(pty.peer.as_fd()).map_err(at(Step::Pty))?;
+            nix::unistd::dup2_stdin(&pty.peer).map_err(at(Step::Pty))?;
+            nix::unistd::dup2_stdout(&pty.peer).map_err(at(Step::Pty))?;
+            nix::unistd::dup2_stderr(&pty.peer).map_err(at(Step::Pty))?;
         }
         if let Some(fd) = &self.block_fd {
             wait_for_byte(fd)?;

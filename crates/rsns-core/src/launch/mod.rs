@@ -192,12 +192,20 @@ pub(crate) fn fork_and_exec_with(
         }
         Forked::Parent(child) => {
             drop(status_tx);
+            // The terminal's peer is the program's alone.
+            let master = inside.pty.take().map(|pty| pty.master);
             let mut guard = ChildGuard::new(child);
             if let Progress::Ended(outcome) = wait_for(Msg::Exec, &status_rx, &mut guard, inside)? {
                 return Ok(outcome);
             }
             guard.release();
-            Ok(crate::supervise::supervise_watching(child, policy, watch)?)
+            let mut relay = master.map(crate::pty::Relay::new);
+            Ok(crate::supervise::supervise_watching(
+                child,
+                policy,
+                watch,
+                relay.as_mut(),
+            )?)
         }
     }
 }

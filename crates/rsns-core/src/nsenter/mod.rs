@@ -229,8 +229,11 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
             "entering a user namespace sets uid and gid 0 unless told otherwise: keep yours with \
              --preserve-credentials, or choose mapped ones with -S and -G",
         ),
-        new_session: opts.new_session,
+        new_session: opts.new_session || opts.pty,
         same_privs,
+        // From /dev/ptmx as we now see it: the target's devpts when its
+        // mount namespace was entered.
+        pty: opts.pty.then(crate::pty::open).transpose()?,
         ..crate::launch::plain_inside(exec)
     };
     if opts.host_tools {
@@ -241,7 +244,7 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
     }
     // A PID namespace applies to children: fork so the program is inside it.
     // A new session needs a child too: a process group leader cannot have one.
-    let launched = if (entering_pid && !opts.no_fork) || opts.new_session {
+    let launched = if (entering_pid && !opts.no_fork) || opts.new_session || opts.pty {
         launch::fork_and_exec(&mut inside, ForwardPolicy::default())
     } else {
         let failure = inside.finish(None);
@@ -286,6 +289,9 @@ fn check_usage(opts: &NsenterOptions) -> Result<(), NsenterError> {
         return usage(
             "no namespace to enter: use -a, or name one (-m -u -i -n -p -U -C -T, --net-socket, --user-parent), -c to join the target's cgroup, or -r/-w to take its root or directory",
         );
+    }
+    if opts.pty && opts.no_fork {
+        return usage("--pty needs a fork (the program's session is new): drop --no-fork");
     }
     if opts.new_session && opts.no_fork {
         return usage(

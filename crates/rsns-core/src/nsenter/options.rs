@@ -57,6 +57,8 @@ pub struct NsenterOptions {
     pub no_fork: bool,
     /// `--new-session`: the program runs in a new session (setsid).
     pub new_session: bool,
+    /// `--pty`: a new pseudo-terminal is the program's controlling terminal.
+    pub pty: bool,
     /// `-c`: join the target's cgroup (v2).
     pub join_cgroup: bool,
     /// `--host-tools`: our mount namespace (a private copy) instead of the

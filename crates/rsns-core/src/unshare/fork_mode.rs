@@ -29,7 +29,7 @@ use crate::ns::NsKind;
 use crate::persist::bind_namespaces;
 use crate::pidfile::PidFile;
 use crate::process::Outcome;
-use crate::supervise::{block_supervised, supervise};
+use crate::supervise::block_supervised;
 use crate::sys::{self, Forked};
 
 /// Which sync points the run needs; none at all for a plain `-pf`.
@@ -175,6 +175,8 @@ fn parent(
     handshake: Handshake,
 ) -> Result<Outcome, UnshareError> {
     let mut guard = ChildGuard::new(child);
+    // The terminal's peer is the program's alone.
+    let master = plan.inside.pty.take().map(|pty| pty.master);
     // Ended before its first steps were done: a signal, most likely.
     if handshake.ready
         && let Progress::Ended(outcome) = wait_for(Msg::Ready, &status, &mut guard, &plan.inside)?
@@ -208,7 +210,13 @@ fn parent(
     }
     bound.keep();
     guard.release();
-    Ok(supervise(child, plan.policy)?)
+    let mut relay = master.map(crate::pty::Relay::new);
+    Ok(crate::supervise::supervise_watching(
+        child,
+        plan.policy,
+        None,
+        relay.as_mut(),
+    )?)
 }
 
 /// Our ids before `--owner` borrowed them for the clone.

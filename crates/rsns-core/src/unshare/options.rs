@@ -34,6 +34,8 @@ pub struct UnshareOptions {
     pub init: bool,
     /// `--new-session`: the program runs in a new session (setsid).
     pub new_session: bool,
+    /// `--pty`: a new pseudo-terminal is the program's controlling terminal.
+    pub pty: bool,
     /// `--hostname=NAME`: set in the new UTS namespace (implies -u).
     pub hostname: Option<OsString>,
     /// `--mount-proc[=DIR]`.

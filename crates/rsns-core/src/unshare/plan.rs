@@ -214,6 +214,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         || opts.forward_signals
         || opts.init
         || opts.new_session
+        || opts.pty
         || opts.json_status_fd.is_some();
 
     if opts.init && !ns.contains(NsKind::Pid) {
@@ -320,6 +321,11 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
 
     // Last: taken over only once every other check passed.
     let (block_fd, handoff) = handoff::take(opts.block_fd, opts.info_fd, opts.json_status_fd)?;
+    let pty = if opts.pty {
+        Some(crate::pty::open()?)
+    } else {
+        None
+    };
     let inside = Inside {
         time_offsets,
         propagation: ns.contains(NsKind::Mount).then_some(propagation),
@@ -332,9 +338,10 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
         setuid: opts.setuid.map(Uid::from_raw),
         keep_caps: opts.keep_caps.then(crate::caps::last_cap),
         death_signal: opts.kill_child,
-        new_session: opts.new_session,
+        new_session: opts.new_session || opts.pty,
         hostname: opts.hostname.clone(),
         block_fd,
+        pty,
         ..crate::launch::plain_inside(exec)
     };
     Ok(Plan {
