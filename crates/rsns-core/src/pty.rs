@@ -15,7 +15,7 @@
 //! changes are copied across (SIGWINCH), and when our input is not a
 //! terminal its end is passed on as the terminal's end-of-file character.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -32,35 +32,121 @@ pub struct Pty {
     pub peer: OwnedFd,
 }
 
-/// Opens a new pseudo-terminal from /dev/ptmx, with our window size.
-pub fn open() -> Result<Pty, SysError> {
+/// Our /proc/self/fd, opened before anything is entered: the one way to
+/// reopen a descriptor of ours once our root and PID namespace may be a
+/// container's (whose /proc does not show us).
+#[derive(Debug)]
+pub struct FdDir(OwnedFd);
+
+impl FdDir {
+    pub fn open() -> Result<FdDir, SysError> {
+        // Now, while /proc is ours.
+        no_other_terminal();
+        nix::fcntl::open(
+            "/proc/self/fd",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map(FdDir)
+        .map_err(|e| SysError::new("--pty: cannot open /proc/self/fd", e))
+    }
+}
+
+/// Opens a new pseudo-terminal from /dev/ptmx as our root shows it, with
+/// our window size. The path is looked up once, without opening what it
+/// names (O_PATH), and only the multiplexer (character device 5:2) is then
+/// opened, through `fds`: an image that puts another device at /dev/ptmx
+/// (a watchdog, say) never has it opened by us, even in a race.
+pub fn open(fds: &FdDir) -> Result<Pty, SysError> {
     let fail = |what: &'static str| move |e: Errno| SysError::new(what, e);
-    let master = nix::fcntl::open(
-        "/dev/ptmx",
-        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
-        Mode::empty(),
-    )
-    .map_err(fail("--pty: cannot open /dev/ptmx"))?;
-    let st = nix::sys::stat::fstat(master.as_fd()).map_err(fail("--pty: fstat /dev/ptmx"))?;
+    let path = nix::fcntl::open("/dev/ptmx", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+        .map_err(fail("--pty: cannot find /dev/ptmx"))?;
+    let st = nix::sys::stat::fstat(path.as_fd()).map_err(fail("--pty: fstat /dev/ptmx"))?;
     let is_ptmx = st.st_mode & libc::S_IFMT == libc::S_IFCHR
         && libc::major(st.st_rdev) == 5
         && libc::minor(st.st_rdev) == 2;
     if !is_ptmx {
+        let what = match st.st_mode & libc::S_IFMT {
+            libc::S_IFCHR | libc::S_IFBLK => format!(
+                "{} device {}:{}",
+                if st.st_mode & libc::S_IFMT == libc::S_IFCHR {
+                    "character"
+                } else {
+                    "block"
+                },
+                libc::major(st.st_rdev),
+                libc::minor(st.st_rdev)
+            ),
+            libc::S_IFIFO => "a FIFO".into(),
+            libc::S_IFDIR => "a directory".into(),
+            libc::S_IFSOCK => "a socket".into(),
+            _ => "a regular file".into(),
+        };
         return Err(SysError::new(
-            "--pty: /dev/ptmx here is not the pseudo-terminal multiplexer (character device 5:2)",
-            Errno::ENOTTY,
+            format!(
+                "--pty: /dev/ptmx here is {what}, not the pseudo-terminal multiplexer (character device 5:2)"
+            ),
+            Errno::ENODEV,
         ));
     }
+    let master = nix::fcntl::openat(
+        fds.0.as_fd(),
+        path.as_raw_fd().to_string().as_str(),
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
+        Mode::empty(),
+    )
+    .map_err(fail("--pty: cannot open /dev/ptmx"))?;
     let peer = sys::pty_peer(master.as_fd())
         .map_err(fail("--pty: cannot open the new terminal (TIOCGPTPEER)"))?;
     if let Some(ws) = our_window_size() {
         let _ = sys::set_window_size(master.as_fd(), &ws);
     }
+    for_scripts(peer.as_fd());
     Ok(Pty { master, peer })
 }
 
+/// Every other terminal we hold (past 0 to 2, which the program's replace)
+/// closes on exec: a terminal of the caller's that a shell left open
+/// would let the program type into it (TIOCSTI). We never exec, so this
+/// changes nothing of ours; other descriptors pass on as without --pty.
+fn no_other_terminal() {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let listed: Vec<i32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in listed {
+        sys::cloexec_if_terminal(fd);
+    }
+}
+
+/// Input that no one types (a pipe, a file) is not echoed back into the
+/// output, and output that goes to no terminal keeps its bare newlines
+/// (no CR added): what a script feeds and reads stays as it was. The
+/// program may set other modes; a terminal of ours gets a terminal's.
+fn for_scripts(peer: BorrowedFd<'_>) {
+    let typed = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    let shown = nix::unistd::isatty(std::io::stdout()).unwrap_or(false);
+    if typed && shown {
+        return;
+    }
+    let Ok(mut modes) = termios::tcgetattr(peer) else {
+        return;
+    };
+    if !typed {
+        modes.local_flags.remove(termios::LocalFlags::ECHO);
+    }
+    if !shown {
+        modes.output_flags.remove(termios::OutputFlags::ONLCR);
+    }
+    let _ = termios::tcsetattr(peer, SetArg::TCSANOW, &modes);
+}
+
 fn our_window_size() -> Option<libc::winsize> {
-    sys::window_size(std::io::stdin().as_fd()).or_else(|| sys::window_size(std::io::stdout().as_fd()))
+    sys::window_size(std::io::stdin().as_fd())
+        .or_else(|| sys::window_size(std::io::stdout().as_fd()))
 }
 
 /// The parent's side while the program runs.

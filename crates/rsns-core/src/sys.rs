@@ -277,6 +277,22 @@ pub fn pty_peer(master: std::os::fd::BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// Marks descriptor `fd` close-on-exec if it is a terminal (`--pty`: the
+/// program holds no terminal of the caller's). A descriptor that is not
+/// open fails isatty and is left alone.
+pub fn cloexec_if_terminal(fd: std::os::fd::RawFd) {
+    // SAFETY: isatty and fcntl(F_SETFD) take an integer; neither closes,
+    // keeps or reads through the descriptor.
+    unsafe {
+        if libc::isatty(fd) == 1 {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
 /// TIOCSCTTY: `tty` becomes the controlling terminal of our session (we
 /// lead it, and it has none).
 pub fn set_controlling_tty(tty: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {

@@ -162,6 +162,8 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
         _ => None,
     };
 
+    // --pty: our /proc/self/fd, while /proc still shows us.
+    let fd_dir = opts.pty.then(crate::pty::FdDir::open).transpose()?;
     // Half-way in, nothing inside may ptrace us or read our memory.
     nix::sys::prctl::set_dumpable(false).context(|| "prctl(PR_SET_DUMPABLE)".into())?;
     join::enter(target.as_ref(), sources)?;
@@ -233,7 +235,7 @@ pub fn run(mut opts: NsenterOptions) -> Result<Outcome, NsenterError> {
         same_privs,
         // From /dev/ptmx as we now see it: the target's devpts when its
         // mount namespace was entered.
-        pty: opts.pty.then(crate::pty::open).transpose()?,
+        pty: fd_dir.as_ref().map(crate::pty::open).transpose()?,
         ..crate::launch::plain_inside(exec)
     };
     if opts.host_tools {

@@ -322,7 +322,7 @@ pub(crate) fn build(opts: UnshareOptions, caller: &Caller) -> Result<Plan, Unsha
     // Last: taken over only once every other check passed.
     let (block_fd, handoff) = handoff::take(opts.block_fd, opts.info_fd, opts.json_status_fd)?;
     let pty = if opts.pty {
-        Some(crate::pty::open()?)
+        Some(crate::pty::open(&crate::pty::FdDir::open()?)?)
     } else {
         None
     };
