@@ -26,6 +26,10 @@ fn same_privs_gives_the_program_what_the_kernel_shows_for_the_target() {
     if !can(false) {
         return;
     }
+    // The installed (static) rs-nsenter.
+    let Some(nsenter) = release_binary("rs-nsenter") else {
+        return;
+    };
     let scratch = Scratch::new("same-privs");
     let Some(r) = rootfs_copy(&scratch, &[]) else {
         return;
@@ -43,7 +47,7 @@ fn same_privs_gives_the_program_what_the_kernel_shows_for_the_target() {
     let target = cmd("sh", &["-c", &PRIVS.replace("self", &pid)]).ok();
     assert!(target.contains("Seccomp:\t2"), "{target}");
     let ours = cmd(
-        NSENTER,
+        &nsenter,
         &["-t", &pid, "-a", "--same-privs", "sh", "-c", PRIVS],
     )
     .ok();
