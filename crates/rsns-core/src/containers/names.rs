@@ -24,8 +24,27 @@ impl Places {
 }
 
 fn read_json(path: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
+    serde_json::from_str(&read_state_file(path)?).ok()
+}
+
+/// An engine's state file, if it is a regular file: opened without
+/// blocking and checked before it is read, so a FIFO or device put where a
+/// state file belongs (a rootless user's runtime directory is theirs to
+/// fill) cannot hang or trouble the tools; at most 64 MiB of it.
+pub(super) fn read_state_file(path: &Path) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .ok()?;
+    if !file.metadata().ok()?.file_type().is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(64 << 20).read_to_string(&mut text).ok()?;
+    Some(text)
 }
 
 /// containers/storage's list: `[{"id": ..., "names": [...]}, ...]`.
@@ -141,6 +160,27 @@ pub fn containerd_tasks(places: &Places) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A FIFO where docker's state file belongs names nothing, at once
+    /// (opening it for reading would wait for a writer forever).
+    #[test]
+    fn a_fifo_for_a_state_file_is_passed_over() {
+        let dir = std::env::temp_dir().join(format!("rsns-fifo-state-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let id = "c".repeat(64);
+        let at = dir.join(format!("var/lib/docker/containers/{id}"));
+        std::fs::create_dir_all(&at).unwrap();
+        nix::unistd::mkfifo(&at.join("config.v2.json"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let places = Places {
+            root: dir.clone(),
+            homes: vec![],
+        };
+        assert!(names_of(&places, Engine::Docker, &id).is_empty());
+        std::fs::remove_file(at.join("config.v2.json")).unwrap();
+        std::fs::write(at.join("config.v2.json"), r#"{"Name":"/db"}"#).unwrap();
+        assert_eq!(names_of(&places, Engine::Docker, &id), ["db"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn each_engine_s_state_names_its_containers() {

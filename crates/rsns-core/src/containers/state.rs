@@ -46,7 +46,7 @@ fn state_dirs(places: &Places, run_dirs: &[PathBuf]) -> Vec<(PathBuf, Option<Eng
 fn recorded(dir: &Path) -> Option<(i32, Option<u64>)> {
     let file = ["state.json", "status"]
         .iter()
-        .find_map(|f| std::fs::read_to_string(dir.join(f)).ok())?;
+        .find_map(|f| super::names::read_state_file(&dir.join(f)))?;
     let v: serde_json::Value = serde_json::from_str(&file).ok()?;
     let pid = v["init_process_pid"]
         .as_i64()
