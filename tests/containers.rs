@@ -253,6 +253,39 @@ fn host_tools_in_a_podman_container_see_what_podman_exec_sees() {
     assert!(!std::path::Path::new("/run/rsns").exists());
 }
 
+/// `--pty`: a terminal of the container's own devpts, as `podman exec -t`
+/// gives (runc opens it inside the container too): the same `tty`, the
+/// same /dev/pts in the container, the exit status passed through.
+#[test]
+fn pty_in_a_podman_container_is_what_podman_exec_t_gives() {
+    if !podman_ready() || image().is_none() {
+        return;
+    }
+    let web = start(&format!("rsns-pty-{}", std::process::id()));
+    let probe = "tty; ls /dev/pts; exit 3";
+    let exec = cmd("podman", &["exec", "-t", &web.name, "sh", "-c", probe]);
+    let ours = cmd(
+        NSENTER,
+        &[
+            &format!("--container={}", web.name),
+            "-a",
+            "--pty",
+            "sh",
+            "-c",
+            probe,
+        ],
+    );
+    assert_eq!((ours.code(), exec.code()), (3, 3), "{}", ours.stderr());
+    // (podman's terminal adds a CR to each newline; ours, printing to no
+    // terminal, does not.)
+    assert_eq!(ours.stdout(), exec.stdout().replace("\r\n", "\n"));
+    assert!(
+        ours.stdout().starts_with("/dev/pts/0\n"),
+        "{}",
+        ours.stdout()
+    );
+}
+
 /// `--same-privs`: the program holds what `podman exec` gives (podman's
 /// 11 capabilities, its seccomp filter), as the kernel shows both.
 #[test]
