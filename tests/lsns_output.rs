@@ -222,20 +222,19 @@ fn small_pids_are_laid_out_as_util_linux_does() {
 #[test]
 fn raw_and_nowrap_keep_one_line_per_row() {
     require!(is_root() && has_command("ip"), "needs root and ip(8)");
-    let name = format!("rsns-raw-{}", std::process::id());
-    cmd("ip", &["netns", "add", &name]).ok();
-    let path = format!("/run/netns/{name}");
+    // (Declared first, so dropped last: after the mount on it is gone.)
     let dir = Scratch::new("lsns-raw");
     let second = dir.empty_file("net two");
-    cmd("mount", &["--bind", &path, second.to_str().unwrap()]).ok();
+    let mut netns = NamedNetns::add("rsns-raw");
+    let path = netns.path.clone();
+    netns.bind_to(&second);
     let ino = std::fs::metadata(&path)
         .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
         .unwrap();
     let table = lsns(&["-t", "net", "-o", "NS,NSFS"]).ok();
     let raw = lsns(&["-t", "net", "-r", "-o", "NS,NSFS"]).ok();
     let nowrap = lsns(&["-t", "net", "-W", "-o", "NS,NSFS"]).ok();
-    let _ = cmd("umount", &[second.to_str().unwrap()]);
-    let _ = cmd("ip", &["netns", "delete", &name]);
+    drop(netns);
     let second = second.to_str().unwrap();
     let escaped = second.replace(' ', "\\x20");
     assert!(raw.contains(&format!("{ino} {path},{escaped}")), "{raw}");

@@ -216,15 +216,14 @@ fn listing_a_namespace_shows_its_processes() {
 #[test]
 fn network_namespace_ids_and_files_are_shown() {
     require!(is_root() && has_command("ip"), "needs root and ip(8)");
-    let name = format!("rsns-test-{}", std::process::id());
-    cmd("ip", &["netns", "add", &name]).ok();
-    cmd("ip", &["netns", "set", &name, "77"]).ok();
-    let path = format!("/run/netns/{name}");
+    let netns = NamedNetns::add("rsns-test");
+    let path = netns.path.clone();
+    cmd("ip", &["netns", "set", &netns.name, "77"]).ok();
     let ino = std::fs::metadata(&path)
         .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
         .unwrap();
     let rows = lsns_json(&["-t", "net"]);
-    let _ = cmd("ip", &["netns", "delete", &name]);
+    drop(netns);
     let row = row_for(&rows, ino);
     assert_eq!(row["netnsid"], "77", "{row}");
     assert_eq!(row["nsfs"], path, "{row}");

@@ -96,6 +96,42 @@ macro_rules! require {
     };
 }
 
+/// A named network namespace (`ip netns add`), with mounts of it made
+/// elsewhere; all gone on drop, so a test that fails half-way leaves none
+/// (a stale one shows in the next run's rs-lsns output, and holds its nsid).
+pub struct NamedNetns {
+    pub name: String,
+    pub path: String,
+    binds: Vec<PathBuf>,
+}
+
+impl NamedNetns {
+    pub fn add(prefix: &str) -> NamedNetns {
+        let name = format!("{prefix}-{}", std::process::id());
+        cmd("ip", &["netns", "add", &name]).ok();
+        NamedNetns {
+            path: format!("/run/netns/{name}"),
+            name,
+            binds: Vec::new(),
+        }
+    }
+
+    /// Binds the namespace onto `at` too (an empty file).
+    pub fn bind_to(&mut self, at: &Path) {
+        cmd("mount", &["--bind", &self.path, at.to_str().unwrap()]).ok();
+        self.binds.push(at.to_path_buf());
+    }
+}
+
+impl Drop for NamedNetns {
+    fn drop(&mut self) {
+        for at in &self.binds {
+            let _ = cmd("umount", &[at.to_str().unwrap()]);
+        }
+        let _ = cmd("ip", &["netns", "delete", &self.name]);
+    }
+}
+
 /// A release binary that `make build` made (what users install: static,
 /// optimised), where make test and make test-kernels say
 /// (RSNS_RELEASE_DIR); a logged skip (a failure in CI) if they do not.
