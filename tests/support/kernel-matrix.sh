@@ -18,6 +18,14 @@ shift
 series=${*:-5.10 6.1 6.12}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cargo=${CARGO:-cargo}
+# The VMs mount a tmpfs of their own on /tmp (in-vm.sh), which would hide a
+# checkout there, and every kernel would end with an empty console.
+case "$here/" in
+/tmp/*)
+    echo "kernel-matrix: the checkout is under /tmp ($here), which the VMs cover with a tmpfs of their own; clone it elsewhere" >&2
+    exit 1
+    ;;
+esac
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
