@@ -389,7 +389,10 @@ fn files_are_never_made_on_the_host_while_the_image_swaps_their_directory() {
         "--chmod=600:/work/t",
     ] {
         let cmd = format!("{UNSHARE} -m {PIVOT} --root {r} {step} -- /bin/true </dev/null");
-        through += race(false, n, &cmd, || {
+        // One run in ten must get through: about half do, and with the
+        // VMs' ten runs a quarter failed one step in five runs of the suite
+        // (2 of 10 through, in 5.10's VM).
+        through += race_with(false, n, 10, &cmd, &mut || {
             let entries = std::fs::read_dir(&outside).unwrap().count();
             if entries != 1 || mode(&outside.join("t")) != 0o644 {
                 wins += 1;
