@@ -35,22 +35,7 @@ fn host_tools_run_the_hosts_programs_in_the_boxs_namespaces_with_its_root_and_pr
         if as_user {
             give_to_test_user(&scratch, &["rootfs"]);
         }
-        let ns = if as_user { "-Urpfmiun" } else { "-pfmiun" };
-        let bg = Background::start_as(
-            as_user,
-            &[
-                ns,
-                PIVOT,
-                "--root",
-                &r,
-                "--proc",
-                "--",
-                "sh",
-                "-c",
-                "echo ready; exec sleep 600",
-            ],
-        );
-        bg.wait_output("ready");
+        let bg = Background::sleeping_box(as_user, &r, &["--proc"]);
         let pid = bg.program_pid().to_string();
         let box_mounts = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
         assert!(!std::path::Path::new("/run/rsns").exists());

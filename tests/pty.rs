@@ -112,23 +112,7 @@ fn nsenter_pty_takes_the_terminal_from_the_targets_devpts() {
         if as_user {
             give_to_test_user(&scratch, &["rootfs"]);
         }
-        let ns = if as_user { "-Urpfmiun" } else { "-pfmiun" };
-        let bg = Background::start_as(
-            as_user,
-            &[
-                ns,
-                PIVOT,
-                "--root",
-                &r,
-                "--dev",
-                "--proc",
-                "--",
-                "sh",
-                "-c",
-                "echo ready; exec sleep 600",
-            ],
-        );
-        bg.wait_output("ready");
+        let bg = Background::sleeping_box(as_user, &r, &["--dev", "--proc"]);
         let pid = bg.program_pid().to_string();
         // The box's own devpts had no terminal: the program's is its first.
         let run = sh(

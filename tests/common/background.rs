@@ -51,6 +51,19 @@ impl Background {
         bg
     }
 
+    /// A box in new namespaces (a user namespace too when `as_test_user`),
+    /// rs-pivot into `root` with `mounts` (`--proc`, ...), whose program
+    /// sleeps once it runs there.
+    pub fn sleeping_box(as_test_user: bool, root: &str, mounts: &[&str]) -> Background {
+        let ns = if as_test_user { "-Urpfmiun" } else { "-pfmiun" };
+        let mut args = vec![ns, super::PIVOT, "--root", root];
+        args.extend_from_slice(mounts);
+        args.extend(["--", "sh", "-c", "echo ready; exec sleep 600"]);
+        let bg = Background::start_as(as_test_user, &args);
+        bg.wait_output("ready");
+        bg
+    }
+
     /// The program's PID, once the pid file shows it runs.
     pub fn program_pid(&self) -> u32 {
         let deadline = Instant::now() + super::patience(10);
